@@ -1,0 +1,319 @@
+"""Policies and shares of the embedded vault (1Claw reference §4 and §5).
+
+A share is a credential: its URL ``oneclaw://share/<id>#<token>`` carries 256 random bits
+that are stored only as a hash, and an optional passphrase stored only as a scrypt hash.
+``access_share`` accepts that URL (or ``<id>#<token>``); a share made out to a user or an
+agent can also be opened by that principal, by id alone, once accepted. Unknown or
+revoked shares are 404; expired, declined or used-up shares are 410; a wrong token or
+passphrase is 403. A share follows the secret: it reads the latest readable version.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import sqlite3
+import uuid
+from datetime import datetime
+
+from .. import crypto
+from ..errors import Gone, InvalidArgument, NotFound, PermissionDenied
+from ..models import PolicyInfo, Secret, SecretValue, ShareInfo
+from ..validation import (
+    parse_datetime,
+    validate_max_access_count,
+    validate_path,
+    validate_pattern,
+    validate_permissions,
+)
+from ._local_core import LocalCore, Note, check_future, check_id, check_text
+from ._local_store import fmt_ts, parse_ts
+
+__all__ = ["RECIPIENT_TYPES", "SharesMixin"]
+
+RECIPIENT_TYPES: tuple[str, ...] = ("user", "agent", "external_email", "anyone_with_link", "creator")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_SHARE_REF = re.compile(r"(?:oneclaw://share/)?([0-9a-f-]{36})(?:#([A-Za-z0-9_-]{20,128}))?")
+
+
+class SharesMixin(LocalCore):
+    # -- policies -----------------------------------------------------------------------
+    def create_policy(
+        self,
+        vault_id: str,
+        *,
+        principal_type: str,
+        principal_id: str,
+        secret_path_pattern: str = "**",  # noqa: S107 - a glob, not a password
+        permissions: list[str] | tuple[str, ...] = ("read",),
+        expires_at: datetime | str | None = None,
+    ) -> PolicyInfo:
+        with self._checking("create_policy"):
+            vault_id = check_id(vault_id, "vault_id")
+            if principal_type not in ("user", "agent"):
+                raise InvalidArgument("principal_type", "must be 'user' or 'agent'")
+            principal_id = check_id(principal_id, "principal_id")
+            pattern = validate_pattern(secret_path_pattern)
+            perms = validate_permissions(permissions)
+            expires = check_future(parse_datetime(expires_at), self._now(), "expires_at")
+
+        def work(conn: sqlite3.Connection, note: Note) -> PolicyInfo:
+            self._require_admin(conn, vault_id)
+            policy = PolicyInfo(
+                id=str(uuid.uuid4()), vault_id=vault_id, principal_type=principal_type,
+                principal_id=principal_id, secret_path_pattern=pattern, permissions=perms,
+                created_by=str(self._principal), created_at=self._now(), expires_at=expires,
+            )  # fmt: skip
+            conn.execute(
+                "INSERT INTO policies (id, vault_id, principal_type, principal_id, pattern, permissions, effect, "
+                "created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, 'allow', ?, ?, ?)",
+                (
+                    policy.id, vault_id, principal_type, principal_id, pattern, json.dumps(list(perms)),
+                    policy.created_by, fmt_ts(policy.created_at), fmt_ts(expires),
+                ),
+            )  # fmt: skip
+            note.detail = (
+                f"policy {policy.id} for {principal_type}:{principal_id} on {pattern}: {','.join(perms)}"
+            )
+            return policy
+
+        return self._run("create_policy", work, vault_id=vault_id)
+
+    def list_policies(self, vault_id: str) -> list[PolicyInfo]:
+        """Every policy of the vault for its owner or creator; a grantee sees its own."""
+        with self._checking("list_policies"):
+            vault_id = check_id(vault_id, "vault_id")
+
+        def work(conn: sqlite3.Connection, note: Note) -> list[PolicyInfo]:
+            vault = self._vault_row(conn, vault_id)
+            rows = conn.execute(
+                "SELECT * FROM policies WHERE vault_id = ? ORDER BY created_at, id", (vault_id,)
+            )
+            p = self._principal
+            return [
+                PolicyInfo(
+                    id=r["id"],
+                    vault_id=r["vault_id"],
+                    principal_type=r["principal_type"],
+                    principal_id=r["principal_id"],
+                    secret_path_pattern=r["pattern"],
+                    permissions=tuple(json.loads(r["permissions"])),
+                    effect=r["effect"],
+                    created_by=r["created_by"],
+                    created_at=parse_ts(r["created_at"]),
+                    expires_at=parse_ts(r["expires_at"]),
+                )
+                for r in rows
+                if self._is_admin(vault) or (r["principal_type"], r["principal_id"]) == (p.type, p.id)
+            ]
+
+        return self._run("list_policies", work, vault_id=vault_id)
+
+    def delete_policy(self, vault_id: str, policy_id: str) -> None:
+        with self._checking("delete_policy"):
+            vault_id = check_id(vault_id, "vault_id")
+            policy_id = check_id(policy_id, "policy_id")
+
+        def work(conn: sqlite3.Connection, note: Note) -> None:
+            self._require_admin(conn, vault_id)
+            cur = conn.execute("DELETE FROM policies WHERE id = ? AND vault_id = ?", (policy_id, vault_id))
+            if cur.rowcount == 0:
+                raise NotFound("policy not found.", action="List the vault's policies.")
+            note.detail = f"policy {policy_id}"
+
+        self._run("delete_policy", work, vault_id=vault_id)
+
+    # -- shares -------------------------------------------------------------------------
+    def create_share(
+        self,
+        vault_id: str,
+        path: str,
+        *,
+        recipient_type: str,
+        expires_at: datetime | str,
+        email: str | None = None,
+        recipient_id: str | None = None,
+        max_access_count: int = 0,
+        passphrase: str | None = None,
+    ) -> ShareInfo:
+        with self._checking("create_share"):
+            vault_id = check_id(vault_id, "vault_id")
+            path = validate_path(path)
+            if recipient_type not in RECIPIENT_TYPES:
+                raise InvalidArgument("recipient_type", "must be one of " + ", ".join(RECIPIENT_TYPES))
+            if recipient_type in ("user", "agent"):
+                if recipient_id is None:
+                    raise InvalidArgument("recipient_id", f"is required for a share to a {recipient_type}")
+                recipient_id = check_id(recipient_id, "recipient_id")
+            elif recipient_type == "creator":
+                recipient_type, recipient_id = "user", "owner"
+            elif recipient_id is not None:
+                raise InvalidArgument("recipient_id", f"is not used for recipient_type '{recipient_type}'")
+            if recipient_type == "external_email":
+                if not isinstance(email, str) or len(email) > 254 or _EMAIL.fullmatch(email) is None:
+                    raise InvalidArgument("email", "must be an email address such as name@example.com")
+            elif email is not None:
+                raise InvalidArgument("email", "is only used with recipient_type 'external_email'")
+            if expires_at is None:
+                raise InvalidArgument("expires_at", "is required for a share")
+            expires = check_future(parse_datetime(expires_at), self._now(), "expires_at")
+            max_access = validate_max_access_count(max_access_count)
+            if passphrase is not None:
+                check_text(passphrase, "passphrase", max_len=1024, allow_empty=False)
+
+        def work(conn: sqlite3.Connection, note: Note) -> ShareInfo:
+            self._require(conn, vault_id, "read", path)
+            live = self._live(conn, vault_id, path)
+            share_id, token = str(uuid.uuid4()), secrets.token_urlsafe(32)
+            now = self._now()
+            conn.execute(
+                "INSERT INTO shares (id, secret_id, vault_id, path, recipient_type, recipient_id, email, expires_at, "
+                "max_access_count, passphrase_hash, token_hash, created_by, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    share_id, live["id"], vault_id, path, recipient_type, recipient_id, email, fmt_ts(expires),
+                    max_access, None if passphrase is None else crypto.hash_passphrase(passphrase),
+                    crypto.hash_token(token), str(self._principal), fmt_ts(now),
+                ),
+            )  # fmt: skip
+            note.detail = f"share {share_id} to {recipient_type}"
+            row = conn.execute("SELECT * FROM shares WHERE id = ?", (share_id,)).fetchone()
+            return self._share_info(row, url=SecretValue(f"oneclaw://share/{share_id}#{token}"))
+
+        return self._run("create_share", work, vault_id=vault_id, path=path)
+
+    def access_share(self, share_id: str, passphrase: str | None = None) -> Secret:
+        """Open a share by its URL (``oneclaw://share/<id>#<token>``), or by id as its recipient."""
+        with self._checking("access_share"):
+            if not isinstance(share_id, str):
+                raise InvalidArgument("share_id", "must be a string")
+            match = _SHARE_REF.fullmatch(share_id.strip())
+            if match is None:
+                raise InvalidArgument("share_id", "must be a share id or a share URL")
+            if passphrase is not None:
+                check_text(passphrase, "passphrase", max_len=1024, allow_empty=False)
+        sid, token = match.group(1), match.group(2)
+
+        def work(conn: sqlite3.Connection, note: Note) -> Secret:
+            share = self._share_row(conn, sid)
+            note.detail = f"share {sid}"
+            if token is not None:
+                if not crypto.verify_token(token, bytes(share["token_hash"])):
+                    raise PermissionDenied("the share link is not valid.")
+            elif not self._is_recipient(share):
+                raise PermissionDenied("open this share with its link, or as its recipient.")
+            elif not share["accepted"]:
+                raise PermissionDenied(
+                    "accept the share before opening it.", action="Call accept_share first."
+                )
+            if share["declined"]:
+                raise Gone("the share was declined.")
+            if parse_ts(share["expires_at"]) <= self._now():  # type: ignore[operator]
+                raise Gone("the share has expired.")
+            if share["max_access_count"] and share["access_count"] >= share["max_access_count"]:
+                raise Gone("the share has reached its maximum access count.")
+            if share["passphrase_hash"] is not None and (
+                passphrase is None
+                or not crypto.verify_passphrase(passphrase, bytes(share["passphrase_hash"]))
+            ):
+                raise PermissionDenied(
+                    "the share needs its passphrase.", action="Ask the sender for the passphrase."
+                )
+            live = conn.execute(
+                "SELECT * FROM secrets WHERE id = ? AND deleted_at IS NULL", (share["secret_id"],)
+            ).fetchone()
+            if live is None:
+                raise Gone("the shared secret was deleted.")
+            if live["current"] is None:
+                raise Gone("every version of the shared secret is disabled.")
+            row = conn.execute(
+                "SELECT * FROM versions WHERE secret_id = ? AND version = ?", (live["id"], live["current"])
+            ).fetchone()
+            self._check_readable(row)
+            value = self._store.open(row)
+            conn.execute("UPDATE versions SET access_count = access_count + 1 WHERE id = ?", (row["id"],))
+            conn.execute("UPDATE shares SET access_count = access_count + 1 WHERE id = ?", (sid,))
+            note.vault_id, note.path, note.version = row["vault_id"], row["path"], row["version"]
+            return Secret(self._meta(row, access_count=row["access_count"] + 1), SecretValue(value))
+
+        return self._run("access_share", work)
+
+    def accept_share(self, share_id: str) -> None:
+        self._answer_share("accept_share", share_id, accepted=1, declined=0)
+
+    def decline_share(self, share_id: str) -> None:
+        self._answer_share("decline_share", share_id, accepted=0, declined=1)
+
+    def _answer_share(self, action: str, share_id: str, *, accepted: int, declined: int) -> None:
+        with self._checking(action):
+            share_id = check_id(share_id, "share_id")
+
+        def work(conn: sqlite3.Connection, note: Note) -> None:
+            share = self._share_row(conn, share_id)
+            if not self._is_recipient(share):
+                raise PermissionDenied("only the share's recipient may answer it.")
+            conn.execute(
+                "UPDATE shares SET accepted = ?, declined = ? WHERE id = ?", (accepted, declined, share_id)
+            )
+            note.detail = f"share {share_id}"
+
+        self._run(action, work)
+
+    def revoke_share(self, share_id: str) -> None:
+        with self._checking("revoke_share"):
+            share_id = check_id(share_id, "share_id")
+
+        def work(conn: sqlite3.Connection, note: Note) -> None:
+            share = self._share_row(conn, share_id)
+            if not (self._principal.is_owner or share["created_by"] == str(self._principal)):
+                raise PermissionDenied("only the share's creator may revoke it.")
+            conn.execute("UPDATE shares SET revoked = 1 WHERE id = ?", (share_id,))
+            note.detail = f"share {share_id}"
+
+        self._run("revoke_share", work)
+
+    def list_inbound_shares(self) -> list[ShareInfo]:
+        p = self._principal
+
+        def work(conn: sqlite3.Connection, note: Note) -> list[ShareInfo]:
+            rows = conn.execute(
+                "SELECT * FROM shares WHERE revoked = 0 AND recipient_type = ? AND recipient_id = ? "
+                "ORDER BY created_at, id",
+                (p.type, p.id),
+            )
+            return [self._share_info(r) for r in rows]
+
+        return self._run("list_inbound_shares", work)
+
+    def list_outbound_shares(self) -> list[ShareInfo]:
+        def work(conn: sqlite3.Connection, note: Note) -> list[ShareInfo]:
+            rows = conn.execute(
+                "SELECT * FROM shares WHERE revoked = 0 AND created_by = ? ORDER BY created_at, id",
+                (str(self._principal),),
+            )
+            return [self._share_info(r) for r in rows]
+
+        return self._run("list_outbound_shares", work)
+
+    # -- helpers ------------------------------------------------------------------------
+    @staticmethod
+    def _share_row(conn: sqlite3.Connection, share_id: str) -> sqlite3.Row:
+        row: sqlite3.Row | None = conn.execute("SELECT * FROM shares WHERE id = ?", (share_id,)).fetchone()
+        if row is None or row["revoked"]:
+            raise NotFound("share not found (unknown or revoked).", action="Ask the sender for a new share.")
+        return row
+
+    def _is_recipient(self, share: sqlite3.Row) -> bool:
+        p = self._principal
+        return (share["recipient_type"], share["recipient_id"]) == (p.type, p.id)
+
+    @staticmethod
+    def _share_info(row: sqlite3.Row, url: SecretValue | None = None) -> ShareInfo:
+        return ShareInfo(
+            id=row["id"], secret_id=row["secret_id"], vault_id=row["vault_id"], path=row["path"],
+            recipient_type=row["recipient_type"], expires_at=parse_ts(row["expires_at"]), share_url=url,
+            recipient_id=row["recipient_id"], email=row["email"], max_access_count=row["max_access_count"],
+            access_count=row["access_count"], created_by=row["created_by"], created_at=parse_ts(row["created_at"]),
+            is_accepted=bool(row["accepted"]), is_revoked=bool(row["revoked"]),
+        )  # fmt: skip

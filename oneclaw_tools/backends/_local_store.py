@@ -1,0 +1,286 @@
+"""Storage for :class:`~oneclaw_tools.backends.local.LocalVault`: one SQLite file, WAL mode.
+
+Durability: WAL with ``synchronous=NORMAL`` writes every committed transaction into the WAL
+file before ``COMMIT`` returns, so it survives a crash of the process (not necessarily a
+power cut, which would need ``synchronous=FULL``). Every write runs in ``BEGIN IMMEDIATE``
+with a busy timeout, so several processes can write one file and version numbers stay
+contiguous. One connection per vault object, guarded by a re-entrant lock, serves threads.
+
+The key ring is checked against the ``keks`` table when the store opens: a key that never
+wrapped anything in a non-empty vault is refused at once, instead of writing rows no other
+process could read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .. import crypto
+from ..audit import current_tool
+from ..errors import IntegrityError
+from ..models import Principal
+
+__all__ = ["SCHEMA_VERSION", "Store", "fmt_ts", "parse_ts"]
+
+SCHEMA_VERSION = 1
+_AAD_FORMAT = "oneclaw-tools-local/1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS vault_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS keks (id TEXT PRIMARY KEY, check_blob BLOB NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS vaults (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL,
+    created_by TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS secrets (
+    id TEXT PRIMARY KEY, vault_id TEXT NOT NULL, path TEXT NOT NULL,
+    latest INTEGER NOT NULL, current INTEGER,
+    created_by TEXT NOT NULL, created_at TEXT NOT NULL, deleted_at TEXT);
+CREATE UNIQUE INDEX IF NOT EXISTS secrets_live ON secrets (vault_id, path) WHERE deleted_at IS NULL;
+CREATE INDEX IF NOT EXISTS secrets_any ON secrets (vault_id, path);
+CREATE TABLE IF NOT EXISTS versions (
+    id INTEGER PRIMARY KEY, vault_id TEXT NOT NULL, path TEXT NOT NULL, version INTEGER NOT NULL,
+    secret_id TEXT NOT NULL, type TEXT NOT NULL, metadata TEXT NOT NULL,
+    created_by TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT,
+    max_access_count INTEGER NOT NULL, access_count INTEGER NOT NULL DEFAULT 0,
+    is_disabled INTEGER NOT NULL DEFAULT 0,
+    kek_id TEXT NOT NULL, wrapped_dek BLOB NOT NULL, ciphertext BLOB NOT NULL,
+    UNIQUE (vault_id, path, version));
+CREATE INDEX IF NOT EXISTS versions_secret ON versions (secret_id, version);
+CREATE TABLE IF NOT EXISTS policies (
+    id TEXT PRIMARY KEY, vault_id TEXT NOT NULL, principal_type TEXT NOT NULL,
+    principal_id TEXT NOT NULL, pattern TEXT NOT NULL, permissions TEXT NOT NULL,
+    effect TEXT NOT NULL, created_by TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT);
+CREATE INDEX IF NOT EXISTS policies_principal ON policies (vault_id, principal_type, principal_id);
+CREATE TABLE IF NOT EXISTS shares (
+    id TEXT PRIMARY KEY, secret_id TEXT NOT NULL, vault_id TEXT NOT NULL, path TEXT NOT NULL,
+    recipient_type TEXT NOT NULL, recipient_id TEXT, email TEXT, expires_at TEXT NOT NULL,
+    max_access_count INTEGER NOT NULL, access_count INTEGER NOT NULL DEFAULT 0,
+    passphrase_hash BLOB, token_hash BLOB NOT NULL, created_by TEXT NOT NULL, created_at TEXT NOT NULL,
+    accepted INTEGER NOT NULL DEFAULT 0, declined INTEGER NOT NULL DEFAULT 0,
+    revoked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, principal TEXT NOT NULL,
+    action TEXT NOT NULL, outcome TEXT NOT NULL, vault_id TEXT, path TEXT, version INTEGER,
+    tool TEXT, detail TEXT);
+"""
+
+
+def fmt_ts(ts: datetime | None) -> str | None:
+    return None if ts is None else ts.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_ts(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """The shared state behind a vault and all its principal views."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        env: Mapping[str, str],
+        key: bytes | None,
+        clock: Callable[[], datetime] | None,
+    ) -> None:
+        self.path = path
+        self.key_file = path.with_name(path.name + ".key")
+        self.clock: Callable[[], datetime] = clock or _utcnow
+        self.lock = threading.RLock()
+        self._env = env
+        self._explicit_key = key
+        self._conn: sqlite3.Connection | None = None
+        self._closed = False
+        self.ring: crypto.KeyRing | None = None
+        self.instance_id = ""
+
+    # -- opening ------------------------------------------------------------------------
+    def _load_ring(self) -> crypto.KeyRing:
+        if self._explicit_key is not None:
+            return crypto.KeyRing([self._explicit_key], "explicit")
+        return crypto.load_keyring(self.key_file, self._env)
+
+    def reload_ring(self) -> bool:
+        """Re-read a key file (another process may have rotated); True if the ring changed."""
+        if self.ring is None or self.ring.source != "file":
+            return False
+        before = self.ring.ids
+        self.ring = self._load_ring()
+        return self.ring.ids != before
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._open()
+        assert self._conn is not None
+        return self._conn
+
+    def _open(self) -> None:
+        if self._closed:
+            raise RuntimeError("this vault has been closed")
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not self.path.exists():
+            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        ring = self._load_ring()
+        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA secure_delete = ON")
+            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                        for statement in _SCHEMA.split(";"):
+                            if statement.strip():
+                                conn.execute(statement)
+                        conn.execute(
+                            "INSERT OR IGNORE INTO vault_meta (key, value) VALUES ('instance_id', ?)",
+                            (str(uuid.uuid4()),),
+                        )
+                        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+            for suffix in ("-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    os.chmod(self.path.with_name(self.path.name + suffix), 0o600)
+            self.instance_id = conn.execute(
+                "SELECT value FROM vault_meta WHERE key = 'instance_id'"
+            ).fetchone()[0]
+            self._check_ring(conn, ring)
+        except BaseException:
+            conn.close()
+            raise
+        self.ring = ring
+        self._conn = conn
+
+    @staticmethod
+    def _check_ring(conn: sqlite3.Connection, ring: crypto.KeyRing) -> None:
+        known = {r[0]: bytes(r[1]) for r in conn.execute("SELECT id, check_blob FROM keks")}
+        if known and not set(known) & set(ring.ids):
+            raise IntegrityError(
+                "the vault key does not match this vault (wrong ONECLAW_LOCAL_VAULT_KEY or key file)."
+            )
+        for kid, blob in known.items():
+            if kid in ring.ids and not ring.verify_check(kid, blob):
+                raise IntegrityError(crypto.INTEGRITY_MESSAGE)
+
+    def close(self) -> None:
+        with self.lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            self._closed = True
+
+    # -- transactions -------------------------------------------------------------------
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back on any exception."""
+        with self.lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def audit(
+        self,
+        conn: sqlite3.Connection,
+        principal: Principal | str,
+        action: str,
+        outcome: str = "ok",
+        *,
+        vault_id: str | None = None,
+        path: str | None = None,
+        version: int | None = None,
+        detail: str | None = None,
+        tool: str | None = None,
+        ts: datetime | None = None,
+    ) -> None:
+        conn.execute(
+            "INSERT INTO audit (ts, principal, action, outcome, vault_id, path, version, tool, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                fmt_ts(ts or self.clock()),
+                str(principal),
+                action,
+                outcome,
+                vault_id,
+                path,
+                version,
+                tool if tool is not None else current_tool(),
+                detail,
+            ),
+        )
+
+    # -- envelope encryption ------------------------------------------------------------
+    def aad(self, row: Mapping[str, Any] | sqlite3.Row) -> bytes:
+        """Associated data: the row's identity and every field that never changes after a put."""
+        return json.dumps(
+            [
+                _AAD_FORMAT,
+                self.instance_id,
+                row["vault_id"],
+                row["secret_id"],
+                row["path"],
+                row["version"],
+                row["type"],
+                row["metadata"],
+                row["expires_at"],
+                row["max_access_count"],
+                row["created_at"],
+            ],
+            separators=(",", ":"),
+        ).encode()
+
+    def seal(self, conn: sqlite3.Connection, plaintext: bytes, aad: bytes) -> crypto.Sealed:
+        self.ensure_wrapping_key(conn)
+        assert self.ring is not None
+        return crypto.seal(self.ring, plaintext, aad)
+
+    def ensure_wrapping_key(self, conn: sqlite3.Connection) -> None:
+        """Register the newest KEK in ``keks`` (inside the caller's write transaction)."""
+        assert self.ring is not None
+        newest = self.ring.newest_id
+        if conn.execute("SELECT 1 FROM keks WHERE id = ?", (newest,)).fetchone():
+            return
+        if self.reload_ring():  # another process rotated the key file under us
+            self.ensure_wrapping_key(conn)
+            return
+        conn.execute(
+            "INSERT INTO keks (id, check_blob, created_at) VALUES (?, ?, ?)",
+            (newest, self.ring.check_blob(newest), fmt_ts(self.clock())),
+        )
+
+    def open(self, row: Mapping[str, Any] | sqlite3.Row) -> str:
+        """Decrypt one version row, or raise :class:`IntegrityError`."""
+        assert self.ring is not None
+        sealed = crypto.Sealed(row["kek_id"], bytes(row["wrapped_dek"]), bytes(row["ciphertext"]))
+        if sealed.kek_id not in self.ring.ids:
+            self.reload_ring()
+        plaintext = crypto.open_sealed(self.ring, sealed, self.aad(row))
+        try:
+            return plaintext.decode("utf-8")
+        except UnicodeDecodeError:  # pragma: no cover - authenticated bytes we wrote ourselves
+            raise IntegrityError(crypto.INTEGRITY_MESSAGE) from None

@@ -1,0 +1,310 @@
+"""Envelope encryption for the embedded vault, built only from ``cryptography`` recipes.
+
+Every secret version gets a fresh random 256-bit data key (DEK). The value is sealed with
+AES-256-GCM under that DEK; the DEK is wrapped with AES-256-GCM under a key-encryption key
+(KEK). Both layers carry associated data that names the row (vault, secret, path, version
+and the immutable per-version fields), so a ciphertext copied to another row, a row whose
+path or expiry was edited, or a wrong KEK all fail authentication. Every such failure is
+one :class:`~oneclaw_tools.errors.IntegrityError` with one message: no garbage, no detail.
+
+KEKs live in a :class:`KeyRing`, oldest to newest (as itsdangerous' ``secret_keys`` and
+``MultiFernet``): the newest wraps, any of them unwraps, and each wrapped DEK records the
+id of the KEK that wrapped it. The ring comes from ``ONECLAW_LOCAL_VAULT_KEY`` (urlsafe
+base64 keys, comma separated, oldest first) or from a key file next to the database
+(mode 0600, replaced atomically).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import string
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from .errors import IntegrityError, InvalidArgument
+
+__all__ = [
+    "INTEGRITY_MESSAGE",
+    "KEY_ENV",
+    "KeyRing",
+    "Sealed",
+    "decode_key",
+    "encode_key",
+    "generate_key",
+    "generate_value",
+    "hash_passphrase",
+    "hash_token",
+    "key_id_for",
+    "load_keyring",
+    "open_sealed",
+    "read_key_file",
+    "rewrap",
+    "seal",
+    "verify_passphrase",
+    "verify_token",
+    "write_key_file",
+]
+
+KEY_ENV = "ONECLAW_LOCAL_VAULT_KEY"
+INTEGRITY_MESSAGE = (
+    "a stored secret failed its integrity check: the vault key is wrong or the vault file was altered."
+)
+_KEY_FILE_FORMAT = "oneclaw-tools-local-kek"
+_NONCE = 12
+_CHARSETS: dict[str, str] = {
+    "hex": "0123456789abcdef",
+    "base64": string.ascii_letters + string.digits + "+/",
+    "alphanumeric": string.ascii_letters + string.digits,
+    "ascii": string.ascii_letters + string.digits + string.punctuation,
+}
+
+
+def generate_key() -> bytes:
+    """A fresh random 256-bit key."""
+    return AESGCM.generate_key(bit_length=256)
+
+
+def encode_key(key: bytes) -> str:
+    return base64.urlsafe_b64encode(key).decode("ascii")
+
+
+def decode_key(text: str, argument: str = KEY_ENV) -> bytes:
+    """Decode one urlsafe-base64 key; the error never echoes the text."""
+    try:
+        raw = base64.urlsafe_b64decode(text.strip().encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise InvalidArgument(argument, "must be the urlsafe base64 encoding of 32 random bytes") from None
+    if len(raw) != 32:
+        raise InvalidArgument(argument, "must be the urlsafe base64 encoding of 32 random bytes")
+    return raw
+
+
+def key_id_for(key: bytes) -> str:
+    """A stable, non-reversible id for a KEK (a keyed-domain hash, truncated)."""
+    return "k-" + hashlib.sha256(b"oneclaw-tools kek id\x00" + key).hexdigest()[:16]
+
+
+class KeyRing:
+    """KEKs oldest to newest. ``repr`` shows only key ids."""
+
+    __slots__ = ("_aead", "_keys", "source")
+
+    def __init__(self, keys: Iterable[bytes], source: str) -> None:
+        ordered: dict[str, bytes] = {}
+        for key in keys:
+            if len(key) != 32:
+                raise ValueError("a key-encryption key is 32 bytes")
+            ordered.pop(key_id_for(key), None)
+            ordered[key_id_for(key)] = key
+        if not ordered:
+            raise ValueError("a key ring needs at least one key")
+        self._keys = ordered
+        self._aead = {kid: AESGCM(key) for kid, key in ordered.items()}
+        self.source = source  # "env" or "file"
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(self._keys)
+
+    @property
+    def newest_id(self) -> str:
+        return next(reversed(self._keys))
+
+    def keys(self) -> list[bytes]:
+        return list(self._keys.values())
+
+    def aead(self, kek_id: str) -> AESGCM:
+        try:
+            return self._aead[kek_id]
+        except KeyError:
+            raise IntegrityError(INTEGRITY_MESSAGE) from None
+
+    def check_blob(self, kek_id: str) -> bytes:
+        """A small sealed constant that proves, later, that a key is the one a vault used."""
+        nonce = os.urandom(_NONCE)
+        return nonce + self.aead(kek_id).encrypt(nonce, b"oneclaw-tools kek check", kek_id.encode())
+
+    def verify_check(self, kek_id: str, blob: bytes) -> bool:
+        try:
+            self.aead(kek_id).decrypt(blob[:_NONCE], blob[_NONCE:], kek_id.encode())
+        except (InvalidTag, IntegrityError, ValueError):
+            return False
+        return True
+
+    def __repr__(self) -> str:
+        return f"KeyRing(ids={list(self._keys)!r}, source={self.source!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """A sealed value: the KEK id, the wrapped DEK and the value ciphertext (nonces in front)."""
+
+    kek_id: str
+    wrapped_dek: bytes
+    ciphertext: bytes
+
+    def __repr__(self) -> str:
+        return f"Sealed(kek_id={self.kek_id!r}, ...)"
+
+
+def _wrap_aad(kek_id: str, aad: bytes) -> bytes:
+    return b"dek\x00" + kek_id.encode() + b"\x00" + aad
+
+
+def seal(ring: KeyRing, plaintext: bytes, aad: bytes) -> Sealed:
+    dek = AESGCM.generate_key(bit_length=256)
+    nonce = os.urandom(_NONCE)
+    ciphertext = nonce + AESGCM(dek).encrypt(nonce, plaintext, b"value\x00" + aad)
+    kek_id = ring.newest_id
+    wnonce = os.urandom(_NONCE)
+    wrapped = wnonce + ring.aead(kek_id).encrypt(wnonce, dek, _wrap_aad(kek_id, aad))
+    return Sealed(kek_id, wrapped, ciphertext)
+
+
+def _unwrap(ring: KeyRing, kek_id: str, wrapped: bytes, aad: bytes) -> bytes:
+    try:
+        return ring.aead(kek_id).decrypt(wrapped[:_NONCE], wrapped[_NONCE:], _wrap_aad(kek_id, aad))
+    except (InvalidTag, ValueError, TypeError):
+        raise IntegrityError(INTEGRITY_MESSAGE) from None
+
+
+def open_sealed(ring: KeyRing, sealed: Sealed, aad: bytes) -> bytes:
+    """The plaintext, or :class:`IntegrityError` (never partial output)."""
+    dek = _unwrap(ring, sealed.kek_id, sealed.wrapped_dek, aad)
+    try:
+        return AESGCM(dek).decrypt(sealed.ciphertext[:_NONCE], sealed.ciphertext[_NONCE:], b"value\x00" + aad)
+    except (InvalidTag, ValueError, TypeError):
+        raise IntegrityError(INTEGRITY_MESSAGE) from None
+
+
+def rewrap(ring: KeyRing, sealed: Sealed, aad: bytes, new_kek_id: str) -> Sealed:
+    """The same DEK wrapped under ``new_kek_id``; the value ciphertext is unchanged."""
+    dek = _unwrap(ring, sealed.kek_id, sealed.wrapped_dek, aad)
+    wnonce = os.urandom(_NONCE)
+    wrapped = wnonce + ring.aead(new_kek_id).encrypt(wnonce, dek, _wrap_aad(new_kek_id, aad))
+    return Sealed(new_kek_id, wrapped, sealed.ciphertext)
+
+
+# -- key sources ------------------------------------------------------------------------
+
+
+def read_key_file(path: Path) -> list[bytes]:
+    """Keys from a key file, oldest first. A damaged file is an IntegrityError."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != _KEY_FILE_FORMAT:
+            raise ValueError
+        keys = [decode_key(str(entry["key"]), "key file") for entry in data["keys"]]
+    except (ValueError, KeyError, TypeError, InvalidArgument, UnicodeDecodeError):
+        raise IntegrityError("the vault key file is damaged or not a vault key file.") from None
+    if not keys:
+        raise IntegrityError("the vault key file holds no key.")
+    return keys
+
+
+def write_key_file(path: Path, keys: list[bytes], *, exclusive: bool = False) -> bool:
+    """Write the key file atomically with mode 0600 (fsync'd, then renamed into place).
+
+    With ``exclusive`` the file is only created if absent (returns False if it existed), so
+    two processes initialising one vault agree on one key.
+    """
+    now = datetime.now(UTC).isoformat()
+    body = json.dumps(
+        {
+            "format": _KEY_FILE_FORMAT,
+            "version": 1,
+            "note": "oneclaw-tools vault key-encryption keys, oldest first. Keep this file secret.",
+            "keys": [{"id": key_id_for(k), "key": encode_key(k), "added_at": now} for k in keys],
+        },
+        indent=1,
+    ).encode()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, body)
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        if exclusive:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                return False
+        else:
+            os.replace(tmp, path)
+        _fsync_dir(path.parent)
+        return True
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(dfd)
+
+
+def load_keyring(key_file: Path, env: Mapping[str, str], *, create: bool = True) -> KeyRing:
+    """The KEKs from ``ONECLAW_LOCAL_VAULT_KEY`` if set, else from ``key_file`` (created if absent)."""
+    text = env.get(KEY_ENV)
+    if text:
+        return KeyRing([decode_key(part) for part in text.split(",") if part.strip()], "env")
+    if not key_file.exists():
+        if not create:
+            raise IntegrityError("the vault key file is missing.")
+        write_key_file(key_file, [generate_key()], exclusive=True)
+    return KeyRing(read_key_file(key_file), "file")
+
+
+# -- generated values, passphrases, share tokens ----------------------------------------
+
+
+def generate_value(length: int, charset: str) -> str:
+    """A random value of exactly ``length`` characters from ``charset`` (uses :mod:`secrets`)."""
+    alphabet = _CHARSETS[charset]
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def hash_passphrase(passphrase: str) -> bytes:
+    """salt (16 bytes) + scrypt(passphrase)."""
+    salt = os.urandom(16)
+    return salt + Scrypt(salt=salt, length=32, n=2**14, r=8, p=1).derive(passphrase.encode("utf-8"))
+
+
+def verify_passphrase(passphrase: str, stored: bytes) -> bool:
+    salt, expected = stored[:16], stored[16:]
+    actual = Scrypt(salt=salt, length=32, n=2**14, r=8, p=1).derive(passphrase.encode("utf-8"))
+    return hmac.compare_digest(actual, expected)
+
+
+def hash_token(token: str) -> bytes:
+    """A share token is 256 random bits, so one SHA-256 is enough to store it safely."""
+    return hashlib.sha256(b"oneclaw-tools share token\x00" + token.encode("ascii", "replace")).digest()
+
+
+def verify_token(token: str, stored: bytes) -> bool:
+    return hmac.compare_digest(hash_token(token), stored)
