@@ -1,0 +1,412 @@
+"""Every 1Claw REST operation as a :class:`~._http.Call`: URL, body, and how to read the answer.
+
+Arguments are validated here, before anything is sent, with the same rules as the embedded
+vault (so ``..`` or an empty value never leaves the process). Answers are read into the
+core's value objects; a secret value becomes a :class:`~oneclaw_tools.models.SecretValue`
+the moment it is parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from ..errors import Gone, InvalidArgument
+from ..models import PolicyInfo, Secret, SecretMeta, SecretValue, ShareInfo, VaultInfo
+from ..validation import (
+    ROTATE_CHARSETS,
+    parse_datetime,
+    validate_max_access_count,
+    validate_metadata,
+    validate_path,
+    validate_pattern,
+    validate_permissions,
+    validate_prefix,
+    validate_secret_type,
+    validate_value,
+)
+from ._http import Call, encode_id, encode_path, parse_time
+
+__all__ = ["Calls", "meta_is_readable"]
+
+_RECIPIENTS = ("user", "agent", "external_email", "anyone_with_link", "creator")
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat().replace("+00:00", "Z")
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _dict(response: httpx.Response) -> dict[str, Any]:
+    data = response.json()
+    if not isinstance(data, dict):
+        raise ValueError("not an object")
+    return data
+
+
+def _items(response: httpx.Response, key: str) -> list[dict[str, Any]]:
+    items = _dict(response)[key]
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise ValueError("not a list of objects")
+    return items
+
+
+def _vault(d: Mapping[str, Any]) -> VaultInfo:
+    return VaultInfo(
+        id=str(d["id"]),
+        name=str(d["name"]),
+        description=_str(d.get("description")),
+        created_by=_str(d.get("created_by")),
+        created_at=parse_time(d.get("created_at")),
+    )
+
+
+def _meta(d: Mapping[str, Any], vault_id: str) -> SecretMeta:
+    metadata = d.get("metadata")
+    return SecretMeta(
+        id=str(d["id"]),
+        vault_id=_str(d.get("vault_id")) or vault_id,
+        path=str(d["path"]),
+        type=_str(d.get("type")) or "generic",
+        version=int(d["version"]),
+        metadata=dict(metadata) if isinstance(metadata, dict) else {},
+        created_at=parse_time(d.get("created_at")),
+        expires_at=parse_time(d.get("expires_at")),
+        max_access_count=_int(d.get("max_access_count")),
+        access_count=_int(d.get("access_count")),
+        is_disabled=d.get("is_disabled") is True,
+        created_by=_str(d.get("created_by")),
+    )
+
+
+def _secret(d: Mapping[str, Any], vault_id: str) -> Secret:
+    value = d["value"]
+    if not isinstance(value, str):
+        raise TypeError("value is not a string")
+    return Secret(meta=_meta(d, vault_id), value=SecretValue(value))
+
+
+def _policy(d: Mapping[str, Any]) -> PolicyInfo:
+    perms = d.get("permissions")
+    return PolicyInfo(
+        id=str(d["id"]),
+        vault_id=str(d["vault_id"]),
+        principal_type=str(d["principal_type"]),
+        principal_id=str(d["principal_id"]),
+        secret_path_pattern=str(d["secret_path_pattern"]),
+        permissions=tuple(str(p) for p in perms) if isinstance(perms, list) else (),
+        effect=_str(d.get("effect")) or "allow",
+        created_by=_str(d.get("created_by")),
+        created_at=parse_time(d.get("created_at")),
+        expires_at=parse_time(d.get("expires_at")),
+    )
+
+
+def _share(d: Mapping[str, Any], vault_id: str = "", path: str = "", secret_id: str = "") -> ShareInfo:
+    url = d.get("share_url")
+    return ShareInfo(
+        id=str(d["id"]),
+        secret_id=_str(d.get("secret_id")) or secret_id,
+        vault_id=_str(d.get("vault_id")) or vault_id,
+        path=_str(d.get("secret_path")) or _str(d.get("path")) or path,
+        recipient_type=str(d["recipient_type"]),
+        expires_at=parse_time(d.get("expires_at")),
+        share_url=SecretValue(url) if isinstance(url, str) and url else None,
+        recipient_id=d.get("recipient_id") if isinstance(d.get("recipient_id"), str) else None,
+        email=d.get("recipient_email") if isinstance(d.get("recipient_email"), str) else None,
+        max_access_count=_int(d.get("max_access_count")),
+        access_count=_int(d.get("access_count")),
+        created_by=_str(d.get("created_by")),
+        created_at=parse_time(d.get("created_at")),
+        is_accepted=d.get("is_accepted") is True,
+        is_revoked=d.get("is_revoked") is True,
+    )
+
+
+def _none(_: httpx.Response) -> None:
+    return None
+
+
+def _vault_id(vault_id: object) -> str:
+    if not isinstance(vault_id, str) or not vault_id or len(vault_id) > 128:
+        raise InvalidArgument("vault_id", "must be a vault id")
+    return vault_id
+
+
+def _version(version: object) -> int:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InvalidArgument("version", "must be a whole number of at least 1")
+    return version
+
+
+def _share_id(share_id: object) -> str:
+    if not isinstance(share_id, str) or not share_id or len(share_id) > 128:
+        raise InvalidArgument("share_id", "must be a share id")
+    return share_id
+
+
+def meta_is_readable(meta: SecretMeta, now: datetime) -> bool:
+    """What a read would say about this version, without counting an access."""
+    if meta.is_disabled:
+        return False
+    if meta.expires_at is not None and meta.expires_at <= now:
+        return False
+    return not (meta.max_access_count and meta.access_count >= meta.max_access_count)
+
+
+class Calls:
+    """Builds the :class:`Call` for each operation. Holds no connection and no state."""
+
+    # -- vaults ----------------------------------------------------------------------------
+    def create_vault(self, name: str, description: str = "") -> Call[VaultInfo]:
+        if not isinstance(name, str) or not name.strip() or len(name) > 128:
+            raise InvalidArgument("name", "must be a non-empty name of at most 128 characters")
+        if not isinstance(description, str) or len(description) > 1024:
+            raise InvalidArgument("description", "must be text of at most 1024 characters")
+        return Call(
+            "POST",
+            "/v1/vaults",
+            f"create vault '{name}'",
+            lambda r: _vault(_dict(r)),
+            json={"name": name, "description": description},
+        )
+
+    def list_vaults(self) -> Call[list[VaultInfo]]:
+        return Call("GET", "/v1/vaults", "list vaults", lambda r: [_vault(v) for v in _items(r, "vaults")])
+
+    def get_vault(self, vault_id: str) -> Call[VaultInfo]:
+        vid = _vault_id(vault_id)
+        return Call("GET", f"/v1/vaults/{encode_id(vid)}", f"get vault {vid}", lambda r: _vault(_dict(r)))
+
+    def delete_vault(self, vault_id: str) -> Call[None]:
+        vid = _vault_id(vault_id)
+        return Call("DELETE", f"/v1/vaults/{encode_id(vid)}", f"delete vault {vid}", _none)
+
+    # -- secrets ---------------------------------------------------------------------------
+    def _secret_url(self, route: str, vault_id: str, path: str) -> str:
+        return f"/v1/vaults/{encode_id(_vault_id(vault_id))}/{route}/{encode_path(validate_path(path))}"
+
+    def put_secret(
+        self,
+        vault_id: str,
+        path: str,
+        value: str,
+        *,
+        type: str = "generic",
+        metadata: dict[str, Any] | None = None,
+        expires_at: datetime | str | None = None,
+        max_access_count: int = 0,
+    ) -> Call[SecretMeta]:
+        url = self._secret_url("secrets", vault_id, path)
+        body: dict[str, Any] = {"value": validate_value(value), "type": validate_secret_type(type)}
+        if metadata:
+            body["metadata"] = validate_metadata(metadata)
+        when = parse_datetime(expires_at)
+        if when is not None:
+            body["expires_at"] = _iso(when)
+        count = validate_max_access_count(max_access_count)
+        if count:
+            body["max_access_count"] = count
+        return Call("PUT", url, f"store secret '{path}'", lambda r: _meta(_dict(r), vault_id), json=body)
+
+    def get_secret(self, vault_id: str, path: str, version: int | None = None) -> Call[Secret]:
+        if version is None:
+            url = self._secret_url("secrets", vault_id, path)
+            return Call("GET", url, f"read secret '{path}'", lambda r: _secret(_dict(r), vault_id))
+        url = self._secret_url("secret-version", vault_id, path) + f"/{_version(version)}"
+        return Call(
+            "GET", url, f"read secret '{path}' version {version}", lambda r: _secret(_dict(r), vault_id)
+        )
+
+    def list_secrets(self, vault_id: str, prefix: str = "") -> Call[list[SecretMeta]]:
+        vid = _vault_id(vault_id)
+        prefix = validate_prefix(prefix)
+
+        def parse(r: httpx.Response) -> list[SecretMeta]:
+            metas = [_meta(d, vid) for d in _items(r, "secrets")]
+            return sorted((m for m in metas if m.path.startswith(prefix)), key=lambda m: m.path)
+
+        params = {"prefix": prefix} if prefix else None
+        return Call("GET", f"/v1/vaults/{encode_id(vid)}/secrets", "list secrets", parse, params=params)
+
+    def list_versions(self, vault_id: str, path: str) -> Call[list[SecretMeta]]:
+        def parse(r: httpx.Response) -> list[SecretMeta]:
+            metas = [_meta(d, vault_id) for d in _items(r, "versions")]
+            return sorted(metas, key=lambda m: m.version, reverse=True)
+
+        url = self._secret_url("secret-versions", vault_id, path)
+        return Call("GET", url, f"list versions of '{path}'", parse)
+
+    def describe_secret(self, vault_id: str, path: str, now: datetime) -> Call[SecretMeta]:
+        """From the version list, so that no access is counted on the server."""
+
+        def parse(r: httpx.Response) -> SecretMeta:
+            metas = sorted((_meta(d, vault_id) for d in _items(r, "versions")), key=lambda m: -m.version)
+            for meta in metas:
+                if not meta.is_disabled:
+                    if not meta_is_readable(meta, now):
+                        break
+                    return meta
+            raise Gone(f"describe secret '{path}' failed: gone (expired, deleted, disabled or used up).")
+
+        url = self._secret_url("secret-versions", vault_id, path)
+        return Call("GET", url, f"describe secret '{path}'", parse)
+
+    def disable_version(self, vault_id: str, path: str, version: int) -> Call[None]:
+        url = self._secret_url("secret-version-disable", vault_id, path) + f"/{_version(version)}"
+        return Call("POST", url, f"disable version {version} of '{path}'", _none)
+
+    def delete_secret(self, vault_id: str, path: str) -> Call[None]:
+        return Call("DELETE", self._secret_url("secrets", vault_id, path), f"delete secret '{path}'", _none)
+
+    def rotate_secret(
+        self, vault_id: str, path: str, *, length: int = 32, charset: str = "hex", type: str | None = None
+    ) -> Call[SecretMeta]:
+        url = self._secret_url("secret-rotate", vault_id, path)
+        if isinstance(length, bool) or not isinstance(length, int) or not 8 <= length <= 1024:
+            raise InvalidArgument("length", "must be a whole number from 8 to 1024")
+        if charset not in ROTATE_CHARSETS:
+            raise InvalidArgument("charset", "must be one of " + ", ".join(ROTATE_CHARSETS))
+        body: dict[str, Any] = {"length": length, "charset": charset}
+        if type is not None:
+            body["type"] = validate_secret_type(type)
+        return Call("POST", url, f"rotate secret '{path}'", lambda r: _meta(_dict(r), vault_id), json=body)
+
+    # -- policies --------------------------------------------------------------------------
+    def create_policy(
+        self,
+        vault_id: str,
+        *,
+        principal_type: str,
+        principal_id: str,
+        secret_path_pattern: str = "**",  # noqa: S107 - a glob, not a password
+        permissions: list[str] | tuple[str, ...] = ("read",),
+        expires_at: datetime | str | None = None,
+    ) -> Call[PolicyInfo]:
+        vid = _vault_id(vault_id)
+        if principal_type not in ("user", "agent"):
+            raise InvalidArgument("principal_type", "must be 'user' or 'agent'")
+        if not isinstance(principal_id, str) or not principal_id or len(principal_id) > 128:
+            raise InvalidArgument("principal_id", "must be the id of a user or an agent")
+        body: dict[str, Any] = {
+            "principal_type": principal_type,
+            "principal_id": principal_id,
+            "secret_path_pattern": validate_pattern(secret_path_pattern),
+            "permissions": list(validate_permissions(permissions)),
+        }
+        when = parse_datetime(expires_at)
+        if when is not None:
+            body["expires_at"] = _iso(when)
+        return Call(
+            "POST",
+            f"/v1/vaults/{encode_id(vid)}/policies",
+            "create policy",
+            lambda r: _policy(_dict(r)),
+            json=body,
+        )
+
+    def list_policies(self, vault_id: str) -> Call[list[PolicyInfo]]:
+        vid = _vault_id(vault_id)
+        return Call(
+            "GET",
+            f"/v1/vaults/{encode_id(vid)}/policies",
+            "list policies",
+            lambda r: [_policy(p) for p in _items(r, "policies")],
+        )
+
+    def delete_policy(self, vault_id: str, policy_id: str) -> Call[None]:
+        vid = _vault_id(vault_id)
+        if not isinstance(policy_id, str) or not policy_id or len(policy_id) > 128:
+            raise InvalidArgument("policy_id", "must be a policy id")
+        url = f"/v1/vaults/{encode_id(vid)}/policies/{encode_id(policy_id)}"
+        return Call("DELETE", url, f"delete policy {policy_id}", _none)
+
+    # -- shares ----------------------------------------------------------------------------
+    def create_share(
+        self,
+        meta: SecretMeta,
+        *,
+        recipient_type: str,
+        expires_at: datetime | str,
+        email: str | None = None,
+        recipient_id: str | None = None,
+        max_access_count: int = 0,
+        passphrase: str | None = None,
+    ) -> Call[ShareInfo]:
+        """``meta`` comes from :meth:`describe_secret`: the route takes the secret's id."""
+        if recipient_type not in _RECIPIENTS:
+            raise InvalidArgument("recipient_type", "must be one of " + ", ".join(_RECIPIENTS))
+        when = parse_datetime(expires_at)
+        if when is None:
+            raise InvalidArgument("expires_at", "is required for a share")
+        body: dict[str, Any] = {"recipient_type": recipient_type, "expires_at": _iso(when)}
+        if recipient_type in ("user", "agent"):
+            if not isinstance(recipient_id, str) or not recipient_id:
+                raise InvalidArgument("recipient_id", "is required for a user or agent share")
+            body["recipient_id"] = recipient_id
+        if recipient_type == "external_email":
+            if not isinstance(email, str) or "@" not in email or len(email) > 320:
+                raise InvalidArgument("email", "must be an email address")
+            body["email"] = email
+        count = validate_max_access_count(max_access_count)
+        if count:
+            body["max_access_count"] = count
+        if passphrase is not None:
+            if not isinstance(passphrase, str) or not passphrase:
+                raise InvalidArgument("passphrase", "must be a non-empty string")
+            body["passphrase"] = passphrase
+        url = f"/v1/secrets/{encode_id(meta.id)}/share"
+        return Call(
+            "POST",
+            url,
+            f"share secret '{meta.path}'",
+            lambda r: _share(_dict(r), meta.vault_id, meta.path, meta.id),
+            json=body,
+        )
+
+    def access_share(self, share_id: str, passphrase: str | None = None) -> Call[Secret]:
+        sid = _share_id(share_id)
+        body = None
+        if passphrase is not None:
+            if not isinstance(passphrase, str):
+                raise InvalidArgument("passphrase", "must be a string")
+            body = {"passphrase": passphrase}
+        # the op names no id: a link share's id is itself a credential
+        return Call(
+            "GET", f"/v1/share/{encode_id(sid)}", "access share", lambda r: _secret(_dict(r), ""), json=body
+        )
+
+    def accept_share(self, share_id: str) -> Call[None]:
+        return Call("POST", f"/v1/shares/{encode_id(_share_id(share_id))}/accept", "accept share", _none)
+
+    def decline_share(self, share_id: str) -> Call[None]:
+        return Call("POST", f"/v1/shares/{encode_id(_share_id(share_id))}/decline", "decline share", _none)
+
+    def revoke_share(self, share_id: str) -> Call[None]:
+        return Call("DELETE", f"/v1/share/{encode_id(_share_id(share_id))}", "revoke share", _none)
+
+    def list_inbound_shares(self) -> Call[list[ShareInfo]]:
+        return Call(
+            "GET",
+            "/v1/shares/inbound",
+            "list inbound shares",
+            lambda r: [_share(s) for s in _items(r, "shares")],
+        )
+
+    def list_outbound_shares(self) -> Call[list[ShareInfo]]:
+        return Call(
+            "GET",
+            "/v1/shares/outbound",
+            "list outbound shares",
+            lambda r: [_share(s) for s in _items(r, "shares")],
+        )
