@@ -1,0 +1,12 @@
+"""Every tool, defined once. Adapters loop over :data:`ALL_TOOLS` through a session."""
+
+from __future__ import annotations
+
+from .base import Args, ToolSpec
+from .http import HTTP_TOOL
+from .vault_tools import VAULT_TOOLS
+
+__all__ = ["ALL_TOOLS", "TOOL_NAMES", "Args", "ToolSpec"]
+
+ALL_TOOLS: tuple[ToolSpec, ...] = (*VAULT_TOOLS, HTTP_TOOL)
+TOOL_NAMES: tuple[str, ...] = tuple(t.name for t in ALL_TOOLS)

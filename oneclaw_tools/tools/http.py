@@ -1,0 +1,162 @@
+"""``http_request``: use a secret without seeing it.
+
+``{{secret:HANDLE}}`` placeholders in header values, query values and the body are resolved
+just before sending, and only when the handle is bound to the destination: the URL's host
+must match the handle's allowed hosts (exact or ``*.`` suffix, IDNA-normalised, default port
+unless the rule names one), over https (plain http only to loopback, and only if the operator
+allows it). URLs with user-info are refused, placeholders in the URL itself are refused, and
+redirects are never followed, so a resolved value never reaches another host. The response
+comes back through the guard, truncated to the operator's limit with a note.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+from pydantic import Field
+
+from ..errors import InvalidArgument, PermissionDenied, TransportError
+from ..handles import HANDLE_PATTERN
+from .base import Args, ToolSpec
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+__all__ = ["HTTP_TOOL", "destination_of"]
+
+_PLACEHOLDER = re.compile(HANDLE_PATTERN)
+_LOOPBACK_NAMES = {"localhost"}
+
+
+class HttpRequestArgs(Args):
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = Field(
+        "GET", description="HTTP method."
+    )
+    url: str = Field(description="Full https URL. Never put a placeholder in the URL.")
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Request headers; values may contain placeholders, e.g. "
+        "{'Authorization': 'Bearer {{secret:HANDLE}}'}.",
+    )
+    query: dict[str, str] = Field(
+        default_factory=dict, description="Query parameters; values may contain placeholders."
+    )
+    json_body: Any = Field(None, description="A JSON body; strings in it may contain placeholders.")
+    body: str | None = Field(
+        None, description="A text body (instead of json_body); may contain placeholders."
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def destination_of(url: str, *, allow_http_loopback: bool) -> tuple[httpx.URL, tuple[str, int, int]]:
+    """Parse and check a destination URL; returns it with ``(host, port, default_port)``."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        raise InvalidArgument("url", "must be an absolute http(s) URL") from None
+    if parsed.scheme not in ("https", "http") or not parsed.host:
+        raise InvalidArgument("url", "must be an absolute http(s) URL")
+    if parsed.userinfo:
+        raise InvalidArgument("url", "must not contain user-info ('user:pass@'); use headers")
+    host = parsed.raw_host.decode("ascii").lower()
+    default_port = 443 if parsed.scheme == "https" else 80
+    port = parsed.port or default_port
+    if parsed.scheme == "http" and not (allow_http_loopback and is_loopback(host)):
+        raise PermissionDenied(
+            "secrets are sent only over https (plain http only to loopback when the operator allows it).",
+            action="Use an https URL.",
+        )
+    return parsed, (host, port, default_port)
+
+
+def _resolve(s: Session, obj: Any, dest: tuple[str, int, int], used: list[str]) -> Any:
+    if isinstance(obj, str):
+        if "{{" not in obj:
+            return obj
+
+        def sub(m: re.Match[str]) -> str:
+            handle = s.handles.consume(m.group(1), tool="http_request", host=dest)
+            used.append(handle.id)
+            return handle.value.reveal_unsafe()
+
+        return _PLACEHOLDER.sub(sub, obj)
+    if isinstance(obj, dict):
+        return {k: _resolve(s, v, dest, used) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_resolve(s, v, dest, used) for v in obj]
+    return obj
+
+
+def http_request(s: Session, a: HttpRequestArgs) -> dict[str, Any]:
+    if _PLACEHOLDER.search(a.url):
+        raise InvalidArgument(
+            "url", "must not contain a secret placeholder; put it in a header, query or body"
+        )
+    if a.json_body is not None and a.body is not None:
+        raise InvalidArgument("body", "give either json_body or body, not both")
+    url, dest = destination_of(a.url, allow_http_loopback=s.policy.allow_http_loopback)
+    used: list[str] = []
+    try:
+        headers = _resolve(s, a.headers, dest, used)
+        query = _resolve(s, a.query, dest, used)
+        json_body = _resolve(s, a.json_body, dest, used)
+        body = _resolve(s, a.body, dest, used)
+    except PermissionDenied as exc:
+        s.audit(
+            "handle_refused", outcome="denied", detail=f"http_request to {dest[0]}:{dest[1]}: {exc.message}"
+        )
+        raise
+    content: bytes | None = None
+    if json_body is not None:
+        content = json.dumps(json_body).encode()
+        headers = {"content-type": "application/json", **headers}
+    elif body is not None:
+        content = body.encode()
+    try:
+        response = s.http_client().request(a.method, url, headers=headers, params=query, content=content)
+    except httpx.TimeoutException:
+        raise TransportError(f"the request to {dest[0]} timed out.", action="Retry later.") from None
+    except httpx.HTTPError:
+        raise TransportError(
+            f"the request to {dest[0]} failed to connect.", action="Check the URL."
+        ) from None
+    finally:
+        del headers, query, json_body, body, content
+    if used:
+        s.audit("handle_used", detail=f"http_request {a.method} {dest[0]}:{dest[1]} handles={','.join(used)}")
+    limit = s.policy.http_max_response_chars
+    text = s.scrub_output(response.text)  # before truncating: a cut must never split a value
+    result: dict[str, Any] = {
+        "status": response.status_code,
+        "headers": {k: v for k, v in response.headers.items() if k.lower() in s.policy.http_response_headers},
+        "body": text[:limit],
+    }
+    if len(text) > limit:
+        result["truncated"] = f"the body was {len(text)} characters; only the first {limit} are shown"
+    if response.is_redirect:
+        result["note"] = "redirect not followed: a resolved secret is never sent to another location"
+    return result
+
+
+HTTP_TOOL = ToolSpec(
+    "http_request",
+    "Make an HTTP request that uses a secret without seeing it: put {{secret:HANDLE}} (from "
+    "get_secret) in a header, query value or body, e.g. 'Authorization: Bearer {{secret:HANDLE}}'. "
+    "It is resolved only toward the hosts the secret is bound to, over https. The response is "
+    "returned with any secret masked.",
+    HttpRequestArgs,
+    http_request,
+    read_only=True,
+)
