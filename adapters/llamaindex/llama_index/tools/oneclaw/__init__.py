@@ -1,0 +1,15 @@
+"""LlamaIndex tools for 1Claw-style secrets: the agent gets handles, never values.
+
+>>> from llama_index.tools.oneclaw import OneClawToolSpec
+>>> tools = OneClawToolSpec(Session.local("vault.db")).to_tool_list()
+
+* :class:`OneClawToolSpec`: every tool of the core as a ``FunctionTool`` (sync and async).
+* :func:`wrap_tool`: any existing LlamaIndex tool, with ``{{secret:HANDLE}}`` placeholders
+  resolved just in time and its output scrubbed.
+* :func:`tool_surface`: the tools as LlamaIndex presents them to a model.
+"""
+
+from .base import OneClawToolSpec, tool_surface
+from .wrap import wrap_tool, wrap_tools
+
+__all__ = ["OneClawToolSpec", "tool_surface", "wrap_tool", "wrap_tools"]

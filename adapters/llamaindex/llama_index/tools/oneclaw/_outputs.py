@@ -1,0 +1,76 @@
+"""Build the :class:`ToolOutput` a LlamaIndex agent sees, from text the core already guarded.
+
+A ``FunctionTool`` copies its function's return value into ``raw_output`` and the call's keyword
+arguments into ``raw_input``, and hands both to streamed ``ToolCallResult`` events and to every
+instrumentation span handler. So the generated functions never return a bare value: they return a
+finished ``ToolOutput`` in which ``content``, ``raw_output`` and ``raw_input`` all come out of the
+guard, and the tool's ``callback`` (:func:`finish` / :func:`afinish`) hands that object back to
+``FunctionTool`` unchanged instead of letting it wrap it again.
+
+A core failure is the LlamaIndex error result: ``is_error=True`` with ``content == err.text``,
+never an exception for the agent loop to stringify.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from llama_index.core.tools import ToolOutput
+
+from oneclaw_tools import Session, ToolError
+
+__all__ = ["afinish", "error_output", "finish", "ok_output"]
+
+
+def _raw_input(session: Session, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The call's arguments as the model sent them, passed through the guard.
+
+    They hold handles and ``{{secret:...}}`` placeholders, never resolved values; a value the
+    model itself supplied to ``put_secret`` is registered with the guard by then, so it is masked.
+    """
+    return {"args": (), "kwargs": session.scrub(dict(kwargs))}
+
+
+def ok_output(session: Session, tool_name: str, kwargs: Mapping[str, Any], text: str, raw: Any) -> ToolOutput:
+    """A successful result: ``text`` is what the model reads, ``raw`` the structured form of it.
+
+    Both are scrubbed again here, so a caller can pass anything that reached it.
+    """
+    return ToolOutput(
+        tool_name=tool_name,
+        content=str(session.scrub(text)),
+        raw_input=_raw_input(session, kwargs),
+        raw_output=session.scrub(raw),
+    )
+
+
+def error_output(session: Session, tool_name: str, kwargs: Mapping[str, Any], err: ToolError) -> ToolOutput:
+    """A core failure rendered the LlamaIndex way: an error ``ToolOutput`` carrying ``err.text``.
+
+    The exception is attached for application code (``output.exception.status``) with its chain
+    and traceback cut, so nothing that caused it (a foreign exception whose message may hold a
+    value) rides along.
+    """
+    text = str(session.scrub(err.text))
+    err.__cause__ = None
+    err.__context__ = None
+    err.__suppress_context__ = True
+    return ToolOutput(
+        tool_name=tool_name,
+        content=text,
+        raw_input=_raw_input(session, kwargs),
+        raw_output=text,
+        is_error=True,
+        exception=err.with_traceback(None),
+    )
+
+
+def finish(raw: Any) -> ToolOutput | None:
+    """``FunctionTool`` callback: keep the finished output the function returned."""
+    return raw if isinstance(raw, ToolOutput) else None
+
+
+async def afinish(raw: Any) -> ToolOutput | None:
+    """Async twin of :func:`finish` (so ``FunctionTool`` does not hop to a thread for it)."""
+    return finish(raw)

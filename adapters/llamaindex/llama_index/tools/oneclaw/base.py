@@ -1,0 +1,164 @@
+"""``OneClawToolSpec``: the core's tool specs as LlamaIndex ``FunctionTool`` objects.
+
+The spec is a loop over ``session.specs`` (already filtered by the operator's policy): for each
+spec it generates a sync and an async method, lists them in ``spec_functions`` the way every
+``BaseToolSpec`` does, and ``to_tool_list()`` turns them into ``FunctionTool`` objects whose name,
+description and argument model are the spec's own, so they cannot drift from the other surfaces.
+
+The session is held on the spec instance, out of every schema. Each call goes through
+``session.call_text`` / ``acall_text``; whatever comes back (a result or a ``ToolError``) becomes a
+finished ``ToolOutput`` built by :mod:`._outputs`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from llama_index.core.tools import FunctionTool, ToolMetadata, ToolOutput
+from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
+from pydantic import BaseModel
+
+from oneclaw_tools import Session, ToolError, ToolSpec
+
+from ._outputs import afinish, error_output, finish, ok_output
+
+__all__ = ["OneClawToolSpec", "tool_surface"]
+
+ASYNC_PREFIX = "a"
+
+
+def _structured(text: str) -> Any:
+    """The JSON result behind ``text`` for ``raw_output`` (the text itself if it is not JSON)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+class OneClawToolSpec(BaseToolSpec):
+    """Every oneclaw tool the operator's policy allows, for any LlamaIndex agent.
+
+    >>> tools = OneClawToolSpec(Session.local(path)).to_tool_list()
+    >>> agent = FunctionAgent(tools=tools, llm=llm)
+
+    ``spec_functions`` holds ``(name, "a" + name)`` pairs, so each ``FunctionTool`` gets a real
+    sync ``fn`` and a real ``async_fn``. Pass ``spec_functions=["list_secrets", ...]`` to
+    ``to_tool_list`` to pick a subset.
+    """
+
+    spec_functions: list[SPEC_FUNCTION_TYPE]
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._specs: dict[str, ToolSpec] = {spec.name: spec for spec in session.specs}
+        self.spec_functions = [(name, ASYNC_PREFIX + name) for name in self._specs]
+        for spec in self._specs.values():
+            setattr(self, spec.name, self._sync_function(spec))
+            setattr(self, ASYNC_PREFIX + spec.name, self._async_function(spec))
+
+    @property
+    def session(self) -> Session:
+        """The session every generated tool calls (application code only; never in a schema)."""
+        return self._session
+
+    def __repr__(self) -> str:
+        return f"OneClawToolSpec(tools={list(self._specs)!r})"
+
+    # -- generated functions -----------------------------------------------------------------
+    def _sync_function(self, spec: ToolSpec) -> Callable[..., ToolOutput]:
+        session, name = self._session, spec.name
+
+        def run(**kwargs: Any) -> ToolOutput:
+            try:
+                text = session.call_text(name, kwargs)
+            except ToolError as err:
+                return error_output(session, name, kwargs, err)
+            return ok_output(session, name, kwargs, text, _structured(text))
+
+        run.__name__ = run.__qualname__ = name
+        run.__doc__ = spec.description
+        return run
+
+    def _async_function(self, spec: ToolSpec) -> Callable[..., Awaitable[ToolOutput]]:
+        session, name = self._session, spec.name
+
+        async def arun(**kwargs: Any) -> ToolOutput:
+            try:
+                text = await session.acall_text(name, kwargs)
+            except ToolError as err:
+                return error_output(session, name, kwargs, err)
+            return ok_output(session, name, kwargs, text, _structured(text))
+
+        arun.__name__ = arun.__qualname__ = ASYNC_PREFIX + name
+        arun.__doc__ = spec.description
+        return arun
+
+    # -- BaseToolSpec hooks ------------------------------------------------------------------
+    def get_fn_schema_from_fn_name(
+        self, fn_name: str, spec_functions: list[SPEC_FUNCTION_TYPE] | None = None
+    ) -> type[BaseModel] | None:
+        """The spec's own pydantic argument model."""
+        return self._spec(fn_name).args_model
+
+    def get_metadata_from_fn_name(
+        self, fn_name: str, spec_functions: list[SPEC_FUNCTION_TYPE] | None = None
+    ) -> ToolMetadata | None:
+        """Name, description and argument model exactly as the core defines them."""
+        spec = self._spec(fn_name)
+        return ToolMetadata(name=spec.name, description=spec.description, fn_schema=spec.args_model)
+
+    def to_tool_list(
+        self,
+        spec_functions: list[SPEC_FUNCTION_TYPE] | None = None,
+        func_to_metadata_mapping: dict[str, ToolMetadata] | None = None,
+    ) -> list[FunctionTool]:
+        """One ``FunctionTool`` (sync ``fn`` + ``async_fn``) per selected spec.
+
+        Same contract as ``BaseToolSpec.to_tool_list``; additionally each tool carries a callback
+        that keeps the guarded ``ToolOutput`` the function built, so ``raw_output`` is never a
+        bare value.
+        """
+        mapping = func_to_metadata_mapping or {}
+        tools: list[FunctionTool] = []
+        for entry in spec_functions or self.spec_functions:
+            name = entry if isinstance(entry, str) else entry[0]
+            name = name.removeprefix(ASYNC_PREFIX) if name not in self._specs else name
+            spec = self._spec(name)
+            metadata = mapping.get(name) or self.get_metadata_from_fn_name(name)
+            tools.append(
+                FunctionTool.from_defaults(
+                    fn=getattr(self, spec.name),
+                    async_fn=getattr(self, ASYNC_PREFIX + spec.name),
+                    tool_metadata=metadata,
+                    callback=finish,
+                    async_callback=afinish,
+                )
+            )
+        return tools
+
+    def _spec(self, name: str) -> ToolSpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            allowed = ", ".join(self._specs) or "none"
+            raise ValueError(f"unknown or disallowed oneclaw tool {name!r}; allowed: {allowed}") from None
+
+
+def tool_surface(session: Session) -> list[dict[str, Any]]:
+    """The tools exactly as LlamaIndex presents them to a model (``metadata.to_openai_tool()``).
+
+    Each entry is ``{"name", "description", "parameters"}``; used by the cross-surface test.
+    """
+    surface: list[dict[str, Any]] = []
+    for tool in OneClawToolSpec(session).to_tool_list():
+        function = tool.metadata.to_openai_tool()["function"]
+        surface.append(
+            {
+                "name": function["name"],
+                "description": function["description"],
+                "parameters": function["parameters"],
+            }
+        )
+    return surface
