@@ -1,0 +1,38 @@
+"""LangChain tools for 1Claw-style secrets: the model gets handles, never values.
+
+* :class:`OneClawToolkit`: every tool of the core as a ``StructuredTool`` (sync and async).
+* :class:`OneClawGuardMiddleware`: for ``create_agent``; scrubs every tool message. Imported on
+  first use, because ``langchain.agents`` takes about a second to import.
+* :func:`wrap_tool`: lets any LangChain tool take ``{{secret:HANDLE}}`` placeholders.
+* :func:`tool_surface`: the tools as LangChain presents them to a model.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from oneclaw_tools import __version__
+
+from .toolkit import OneClawToolkit, make_tool, tool_surface
+from .wrap import GuardedTool, wrap_tool
+
+if TYPE_CHECKING:
+    from .middleware import OneClawGuardMiddleware
+
+__all__ = [
+    "GuardedTool",
+    "OneClawGuardMiddleware",
+    "OneClawToolkit",
+    "__version__",
+    "make_tool",
+    "tool_surface",
+    "wrap_tool",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "OneClawGuardMiddleware":
+        from .middleware import OneClawGuardMiddleware
+
+        return OneClawGuardMiddleware
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
