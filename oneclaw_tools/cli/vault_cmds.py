@@ -1,0 +1,273 @@
+"""Vault commands of ``oneclaw-tools``: ``init``, ``put``, ``import``, ``audit``, ``rotate-key``.
+
+The vault is the one :func:`oneclaw_tools.config.open_backend` picks (``ONECLAW_LOCAL_VAULT``
+for the embedded vault). Values come from stdin or a file, never from argv, and no command
+prints a value: ``put`` and ``import`` print metadata, ``audit`` prints value-free events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..backends.base import VaultBackend
+from ..errors import InvalidArgument, OneClawError
+from ..validation import validate_path, validate_secret_type, validate_value
+
+__all__ = ["parse_dotenv", "register"]
+
+_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+
+
+def _backend() -> VaultBackend:
+    from ..config import open_backend
+
+    return open_backend()
+
+
+def _local(backend: VaultBackend, command: str) -> Any:
+    from ..backends.local import LocalVault
+
+    if not isinstance(backend, LocalVault):
+        raise InvalidArgument(
+            "command", f"'{command}' applies to the embedded vault (unset ONECLAW_AGENT_API_KEY)"
+        )
+    return backend
+
+
+def _vault_id(backend: VaultBackend, name_or_id: str | None) -> str:
+    if name_or_id is None:
+        return backend.default_vault_id()
+    resolve = getattr(backend, "resolve_vault", None)
+    return str(resolve(name_or_id)) if resolve is not None else name_or_id
+
+
+def _print(obj: Any) -> None:
+    print(json.dumps(obj, sort_keys=True))
+
+
+# -- init ---------------------------------------------------------------------------------
+
+_cmd_init_doc = (
+    "Create the embedded vault at ONECLAW_LOCAL_VAULT (or the user data folder), its key file "
+    "'<path>.key' (mode 0600) unless ONECLAW_LOCAL_VAULT_KEY is set, and the 'default' vault. "
+    "Prints the paths as JSON."
+)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    with _backend() as backend:
+        vault = _local(backend, "init")
+        vault.initialize()
+        vault_id = vault.default_vault_id()
+        key_file = vault.key_file if vault.key_file.exists() else None
+        _print(
+            {
+                "path": str(vault.path),
+                "key_file": None if key_file is None else str(key_file),
+                "vault_id": vault_id,
+            }
+        )
+    return 0
+
+
+# -- put ----------------------------------------------------------------------------------
+def _read_value() -> str:
+    if sys.stdin is None:
+        raise InvalidArgument("value", "must be given on stdin")
+    if sys.stdin.isatty():
+        return getpass.getpass("value (not echoed): ")
+    text = sys.stdin.read()
+    if text.endswith("\r\n"):
+        return text[:-2]
+    return text[:-1] if text.endswith("\n") else text
+
+
+def _metadata(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        raise InvalidArgument("metadata", "must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise InvalidArgument("metadata", "must be a JSON object")
+    return value
+
+
+def _cmd_put(args: argparse.Namespace) -> int:
+    value = _read_value()
+    with _backend() as backend:
+        meta = backend.put_secret(
+            _vault_id(backend, args.vault),
+            args.path,
+            value,
+            type=args.type,
+            metadata=_metadata(args.metadata),
+            expires_at=args.expires_at,
+            max_access_count=args.max_access,
+        )
+    _print(meta.to_dict())
+    return 0
+
+
+# -- import -------------------------------------------------------------------------------
+def _unquote(raw: str, lineno: int) -> str:
+    text = raw.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        body = text[1:-1]
+        if text[0] == '"':
+            body = re.sub(r"\\([\\\"nrt])", lambda m: {"n": "\n", "r": "\r", "t": "\t"}.get(m[1], m[1]), body)
+        return body
+    if text[:1] in "'\"":
+        raise InvalidArgument("file", f"line {lineno}: unterminated quote")
+    return re.split(r"\s+#", text, maxsplit=1)[0].rstrip()
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines (optional ``export``, quotes, ``#`` comments); errors name the line only."""
+    out: dict[str, str] = {}
+    for lineno, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("export "):
+            stripped = stripped[len("export ") :].lstrip()
+        key, sep, raw = stripped.partition("=")
+        key = key.strip()
+        if not sep or _ENV_KEY.fullmatch(key) is None:
+            raise InvalidArgument(
+                "file", f"line {lineno}: expected KEY=VALUE with a key of letters, digits, '_'"
+            )
+        if key in out:
+            raise InvalidArgument("file", f"line {lineno}: key {key} appears twice")
+        out[key] = _unquote(raw, lineno)
+    return out
+
+
+def _load_import(path: Path, fmt: str, prefix: str) -> dict[str, str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidArgument("file", "does not exist") from None
+    except (OSError, UnicodeDecodeError):
+        raise InvalidArgument("file", "could not be read as UTF-8 text") from None
+    if fmt == "auto":
+        fmt = "json" if path.suffix.lower() == ".json" or text.lstrip().startswith("{") else "env"
+    if fmt == "json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidArgument("file", f"is not valid JSON (line {exc.lineno})") from None
+        if not isinstance(data, dict):
+            raise InvalidArgument("file", "must hold a JSON object of path -> value")
+        items: dict[str, str] = {}
+        for key, value in data.items():
+            if not isinstance(value, str):
+                raise InvalidArgument(
+                    "file", f"the value for {validate_path(key, 'file key')} must be a string"
+                )
+            items[key] = value
+        return items
+    env = parse_dotenv(text)
+    base = prefix.strip("/")
+    return {f"{base}/{key}" if base else key: value for key, value in env.items()}
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    items = _load_import(Path(args.file), args.format, args.prefix)
+    if not items:
+        raise InvalidArgument("file", "holds no secrets")
+    type_ = validate_secret_type(args.type)
+    for path, value in items.items():  # all-or-nothing: check everything before the first write
+        validate_path(path, "file key")
+        try:
+            validate_value(value)
+        except InvalidArgument as exc:
+            raise InvalidArgument("file", f"the value for {path} {exc.rule}") from None
+    written: list[dict[str, Any]] = []
+    with _backend() as backend:
+        vault_id = _vault_id(backend, args.vault)
+        for path, value in items.items():
+            try:
+                meta = backend.put_secret(vault_id, path, value, type=type_)
+            except OneClawError:
+                if written:
+                    print(json.dumps({"imported_before_error": written}), file=sys.stderr)
+                raise
+            written.append({"path": meta.path, "version": meta.version})
+    _print({"imported": len(written), "vault_id": vault_id, "secrets": written})
+    return 0
+
+
+# -- audit, rotate-key --------------------------------------------------------------------
+def _cmd_audit(args: argparse.Namespace) -> int:
+    with _backend() as backend:
+        for event in backend.audit_events(args.limit):
+            _print(event.to_dict())
+    return 0
+
+
+def _cmd_rotate_key(args: argparse.Namespace) -> int:
+    with _backend() as backend:
+        _print(_local(backend, "rotate-key").rotate_key())
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "init", help="create the embedded vault and its key file", description=_cmd_init_doc
+    )
+    p.set_defaults(func=_cmd_init)
+
+    p = subparsers.add_parser(
+        "put",
+        help="store a new version of a secret; the value is read from stdin",
+        description="Store a new version of PATH. The value is read from stdin (one trailing newline is "
+        "removed), or prompted for without echo on a terminal; it is never taken from the command line. "
+        "Prints the new version's metadata as JSON.",
+    )
+    p.add_argument("path", metavar="PATH", help="secret path, e.g. prod/db/password")
+    p.add_argument("--type", default="generic", help="secret type (default: generic)")
+    p.add_argument("--expires-at", metavar="RFC3339", help="reads fail with 410 after this time")
+    p.add_argument("--max-access", type=int, default=0, metavar="N", help="reads allowed (0 = unlimited)")
+    p.add_argument(
+        "--metadata", metavar="JSON", help='a JSON object, e.g. \'{"allowed_hosts": ["api.x.com"]}\''
+    )
+    p.add_argument("--vault", metavar="NAME_OR_ID", help="vault (default: the 'default' vault)")
+    p.set_defaults(func=_cmd_put)
+
+    p = subparsers.add_parser(
+        "import",
+        help="store every secret of a .env file or a JSON object",
+        description="Import secrets from FILE. A .env file's KEY=VALUE lines become secrets at "
+        "'<prefix>/KEY' (prefix 'env' by default, so API_KEY becomes env/API_KEY; pass --prefix '' to "
+        "use each key itself as the path). A JSON file holds an object of path -> value. Values come "
+        "only from the file. Every path and value is checked before the first one is written.",
+    )
+    p.add_argument("file", metavar="FILE")
+    p.add_argument(
+        "--format", choices=("auto", "env", "json"), default="auto", help="default: by suffix/content"
+    )
+    p.add_argument("--prefix", default="env", help="path prefix for .env keys (default: env)")
+    p.add_argument("--type", default="generic", help="type of every imported secret (default: generic)")
+    p.add_argument("--vault", metavar="NAME_OR_ID", help="vault (default: the 'default' vault)")
+    p.set_defaults(func=_cmd_import)
+
+    p = subparsers.add_parser("audit", help="print the audit log as JSON lines (never values)")
+    p.add_argument("--limit", type=int, default=50, help="newest N events (default 50)")
+    p.set_defaults(func=_cmd_audit)
+
+    p = subparsers.add_parser(
+        "rotate-key",
+        help="re-wrap every data key under a new key-encryption key",
+        description="Rotate the embedded vault's key-encryption key: a new key is added to the key file, "
+        "every data key is re-wrapped, then the old key is dropped. With ONECLAW_LOCAL_VAULT_KEY, put the "
+        "new key last in the variable (comma separated), run this, then remove the old key.",
+    )
+    p.set_defaults(func=_cmd_rotate_key)
