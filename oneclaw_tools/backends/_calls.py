@@ -8,6 +8,7 @@ the moment it is parsed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,8 @@ from ._http import Call, encode_id, encode_path, parse_time
 
 __all__ = ["Calls", "meta_is_readable"]
 
+_SHARE_ID = re.compile(r"[A-Za-z0-9_\-.]{1,256}")
+_LOCAL_LINK = re.compile(r"oneclaw://share/([0-9a-f-]{36})#([A-Za-z0-9_-]{20,128})")
 _RECIPIENTS = ("user", "agent", "external_email", "anyone_with_link", "creator")
 
 
@@ -150,9 +153,29 @@ def _version(version: object) -> int:
 
 
 def _share_id(share_id: object) -> str:
-    if not isinstance(share_id, str) or not share_id or len(share_id) > 128:
+    if not isinstance(share_id, str) or _SHARE_ID.fullmatch(share_id) is None:
         raise InvalidArgument("share_id", "must be a share id")
     return share_id
+
+
+def _share_ref(ref: object) -> str:
+    """A share id, a share URL (``https://…/v1/share/<ref>``) or a local ``oneclaw://share/<id>#<token>``.
+
+    Only the reference is kept: the request always goes to the configured API, never to a
+    host named in the URL.
+    """
+    if not isinstance(ref, str):
+        raise InvalidArgument("share_id", "must be a share id or a share URL")
+    text = ref.strip()
+    local = _LOCAL_LINK.fullmatch(text)
+    if local is not None:
+        text = f"{local.group(1)}.{local.group(2)}"
+    elif text.startswith(("http://", "https://")):
+        path = httpx.URL(text).path
+        text = path.split("/v1/share/", 1)[1] if "/v1/share/" in path else ""
+    if _SHARE_ID.fullmatch(text) is None:
+        raise InvalidArgument("share_id", "must be a share id or a share URL")
+    return text
 
 
 def meta_is_readable(meta: SecretMeta, now: datetime) -> bool:
@@ -375,7 +398,7 @@ class Calls:
         )
 
     def access_share(self, share_id: str, passphrase: str | None = None) -> Call[Secret]:
-        sid = _share_id(share_id)
+        sid = _share_ref(share_id)
         body = None
         if passphrase is not None:
             if not isinstance(passphrase, str):
