@@ -275,7 +275,10 @@ def load_keyring(key_file: Path, env: Mapping[str, str], *, create: bool = True)
         return KeyRing([decode_key(part) for part in text.split(",") if part.strip()], "env")
     if not key_file.exists():
         if not create:
-            raise IntegrityError("the vault key file is missing.")
+            raise IntegrityError(
+                "the vault key file is missing: restore it, or set ONECLAW_LOCAL_VAULT_KEY.",
+                action="Without the vault key the stored secrets cannot be read; tell the operator.",
+            )
         write_key_file(key_file, [generate_key()], exclusive=True)
     return KeyRing(read_key_file(key_file), "file")
 

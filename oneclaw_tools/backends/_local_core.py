@@ -119,7 +119,9 @@ class LocalCore:
                             detail=note.detail,
                         )
                     return result
-                except sqlite3.OperationalError:
+                except sqlite3.OperationalError as exc:
+                    if "decode" in str(exc):  # a text value where a ciphertext belongs: edited by hand
+                        raise IntegrityError("the vault file is damaged or was altered.") from None
                     raise ServerError("the vault database is busy or unavailable.") from None
                 except sqlite3.DatabaseError:
                     raise IntegrityError("the vault file is damaged or is not a vault.") from None

@@ -109,10 +109,11 @@ class Store:
         self.instance_id = ""
 
     # -- opening ------------------------------------------------------------------------
-    def _load_ring(self) -> crypto.KeyRing:
+    def _load_ring(self, *, create: bool = False) -> crypto.KeyRing:
+        """The KEKs; a key file is created only together with a new database."""
         if self._explicit_key is not None:
             return crypto.KeyRing([self._explicit_key], "explicit")
-        return crypto.load_keyring(self.key_file, self._env)
+        return crypto.load_keyring(self.key_file, self._env, create=create)
 
     def reload_ring(self) -> bool:
         """Re-read a key file (another process may have rotated); True if the ring changed."""
@@ -133,9 +134,10 @@ class Store:
         if self._closed:
             raise RuntimeError("this vault has been closed")
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not self.path.exists():
+        fresh = not self.path.exists() or self.path.stat().st_size == 0
+        if fresh:
             os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
-        ring = self._load_ring()
+        ring = self._load_ring(create=fresh)
         conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         try:
