@@ -1,0 +1,166 @@
+"""``oneclaw-mcp``: serve the tools over stdio (default) or streamable HTTP.
+
+Configuration is 1Claw's: ``ONECLAW_AGENT_API_KEY`` (with ``ONECLAW_AGENT_ID``,
+``ONECLAW_VAULT_ID``, ``ONECLAW_BASE_URL``) selects the 1Claw API; without it the embedded vault
+is used (``ONECLAW_LOCAL_VAULT``, default: the user data folder). All of it goes through
+``Session.from_env()``, so the CLI, the library and this server agree.
+
+The HTTP bearer token comes from ``ONECLAW_MCP_TOKEN`` or ``--token-file``, never from argv
+(argv is visible to every local user).
+
+Operator settings (``--read-only``, ``--allow-http-loopback``) become the session's
+:class:`~oneclaw_tools.OperatorPolicy`: they are fixed at start and out of the model's reach.
+``--wrap MODULE:NAME`` serves third-party tools beside ours through the placeholder wrapper.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from oneclaw_tools import OperatorPolicy, Session
+
+from ._version import __version__
+from .server import SessionFactory, WrappedTool, wrap_function
+from .transports import DEFAULT_HOST, DEFAULT_PATH, is_loopback, run_stdio, serve_http
+
+__all__ = ["TOKEN_ENV", "load_wrapped_tools", "main", "read_token"]
+
+TOKEN_ENV = "ONECLAW_MCP_TOKEN"  # noqa: S105 (the variable's name, not a token)
+
+
+class UsageError(Exception):
+    """A configuration problem reported on stderr with exit status 2."""
+
+
+def read_token(token_file: str | None) -> str | None:
+    """The bearer token: ``--token-file`` first, then ``ONECLAW_MCP_TOKEN``; None if neither is set."""
+    if token_file is not None:
+        try:
+            token = Path(token_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise UsageError(f"cannot read the token file: {exc.strerror}") from None
+        if not token:
+            raise UsageError("the token file is empty")
+        return token
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    return token or None
+
+
+def load_wrapped_tools(reference: str) -> list[WrappedTool]:
+    """Third-party tools from ``MODULE:NAME``.
+
+    ``NAME`` is an iterable of :class:`WrappedTool`, or a mapping ``name -> (description,
+    function)``, or a callable returning either.
+    """
+    module_name, _, attr = reference.partition(":")
+    if not module_name or not attr:
+        raise UsageError(f"--wrap expects MODULE:NAME, got {reference!r}")
+    try:
+        target: Any = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise UsageError(f"--wrap {reference}: {type(exc).__name__}") from None
+    if callable(target) and not isinstance(target, Mapping):
+        target = target()
+    if isinstance(target, Mapping):
+        return [wrap_function(name, description, func) for name, (description, func) in target.items()]
+    tools = list(target)
+    if not all(isinstance(tool, WrappedTool) for tool in tools):
+        raise UsageError(
+            f"--wrap {reference}: expected WrappedTool objects or a name -> (description, function) map"
+        )
+    return tools
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--read-only", action="store_true", help="serve only the tools that change nothing")
+    parser.add_argument(
+        "--allow-http-loopback",
+        action="store_true",
+        help="let http_request send handles over plain http to 127.0.0.1/localhost (local development)",
+    )
+    parser.add_argument(
+        "--wrap",
+        action="append",
+        default=[],
+        metavar="MODULE:NAME",
+        help="serve third-party tools beside ours; {{secret:HANDLE}} placeholders in their arguments are resolved",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="oneclaw-mcp",
+        description="MCP server for secrets: the model gets handles and masked previews, never values.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="transport", required=True)
+    _common(sub.add_parser("stdio", help="serve one session on stdin/stdout (the default)"))
+    http = sub.add_parser("http", help="serve streamable HTTP with bearer authentication")
+    _common(http)
+    http.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)")
+    http.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    http.add_argument("--path", default=DEFAULT_PATH, help="endpoint path (default: %(default)s)")
+    http.add_argument("--token-file", help=f"file holding the bearer token (else ${TOKEN_ENV})")
+    http.add_argument(
+        "--no-auth", action="store_true", help="serve without a token (refused unless --host is loopback)"
+    )
+    return parser
+
+
+def _http_token(args: argparse.Namespace) -> str | None:
+    if args.no_auth:
+        if args.token_file is not None:
+            raise UsageError("--no-auth and --token-file exclude each other")
+        if not is_loopback(args.host):
+            raise UsageError("--no-auth is allowed only on a loopback address (e.g. 127.0.0.1)")
+        return None
+    token = read_token(args.token_file)
+    if token is None:
+        raise UsageError(f"set {TOKEN_ENV} or pass --token-file (or --no-auth on loopback)")
+    return token
+
+
+def _session_factory(args: argparse.Namespace) -> SessionFactory:
+    policy = OperatorPolicy(read_only=args.read_only, allow_http_loopback=args.allow_http_loopback)
+    factory: Callable[[], Session] = functools.partial(Session.from_env, policy=policy)
+    return factory
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in {"stdio", "http", "-h", "--help", "--version"}:
+        argv.insert(0, "stdio")  # stdio is the default transport
+    args = _parser().parse_args(argv)
+    # stdout carries the protocol over stdio: everything else goes to stderr.
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="oneclaw-mcp: %(message)s")
+    try:
+        extra = [tool for reference in args.wrap for tool in load_wrapped_tools(reference)]
+        factory = _session_factory(args)
+        if args.transport == "http":
+            token = _http_token(args)
+            serve_http(
+                factory, host=args.host, port=args.port, token=token, path=args.path, extra_tools=extra
+            )
+        else:
+            anyio.run(functools.partial(run_stdio, factory, extra_tools=extra))
+    except UsageError as exc:
+        print(f"oneclaw-mcp: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,172 @@
+"""The MCP server: a loop over the core's tool specs on the SDK's low-level ``Server``.
+
+Why the low-level server and not FastMCP: FastMCP derives each tool's input schema from a Python
+signature, so the schema an MCP client sees could drift from ``spec.json_schema()``. Here every
+tool is listed with exactly the name, description and schema of its spec, so the MCP surface is
+the LangChain, LlamaIndex and CrewAI surface.
+
+Contract of a call:
+
+* a result is the text of ``await session.acall_text(...)``, passed through ``session.scrub``;
+* a :class:`~oneclaw_tools.ToolError` becomes a result with ``isError=True`` and its guarded
+  ``.text``;
+* anything else the model sees only as "tool X failed" (no message, no traceback): an unexpected
+  exception may carry a value;
+* the SDK's own input validation is off: its message quotes the offending argument, and the core
+  validates the arguments with a guarded message anyway.
+
+The handle store (a :class:`~oneclaw_tools.Session`) lives for one MCP session: the server's
+lifespan runs once per MCP session (once per process over stdio, once per ``Mcp-Session-Id``
+over streamable HTTP), asks ``session_factory`` for a fresh session and closes it when the MCP
+session ends.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pydantic
+from mcp import types
+from mcp.server.lowlevel import Server
+
+from oneclaw_tools import Session, ToolError, ToolSpec
+
+from ._version import __version__
+
+__all__ = [
+    "SERVER_NAME",
+    "SessionFactory",
+    "WrappedTool",
+    "build_server",
+    "spec_to_tool",
+    "wrap_function",
+]
+
+SERVER_NAME = "oneclaw"
+
+SessionFactory = Callable[[], Session]
+"""Makes the session (handle store, policy, guard, backend) of one MCP session."""
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WrappedTool:
+    """A third-party tool served next to ours, called through ``session.arun_wrapped``.
+
+    ``{{secret:HANDLE}}`` placeholders in its arguments are resolved just in time (only if the
+    handle allows a tool of this ``name``), arguments carrying a known value are refused, and its
+    output is scrubbed. ``func`` may be sync or async and is called with keyword arguments.
+    """
+
+    name: str
+    description: str
+    func: Callable[..., Any]
+    input_schema: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_mcp(self) -> types.Tool:
+        return types.Tool(name=self.name, description=self.description, inputSchema=dict(self.input_schema))
+
+
+def wrap_function(name: str, description: str, func: Callable[..., Any]) -> WrappedTool:
+    """A :class:`WrappedTool` whose input schema comes from ``func``'s signature.
+
+    Parameters without an annotation are taken as strings; ``**kwargs`` and ``*args`` are not
+    representable and are rejected.
+    """
+    fields: dict[str, Any] = {}
+    for param in inspect.signature(func).parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise TypeError(f"{name}: *args/**kwargs cannot be described by an input schema")
+        annotation = str if param.annotation is inspect.Parameter.empty else param.annotation
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[param.name] = (annotation, default)
+    model = pydantic.create_model(f"{name}_args", **fields)
+    return WrappedTool(name=name, description=description, func=func, input_schema=model.model_json_schema())
+
+
+def spec_to_tool(spec: ToolSpec) -> types.Tool:
+    """The MCP view of one core tool: same name, description and argument schema."""
+    return types.Tool(
+        name=spec.name,
+        description=spec.description,
+        inputSchema=spec.json_schema(),
+        annotations=types.ToolAnnotations(readOnlyHint=spec.read_only),
+    )
+
+
+def _result(text: str, *, is_error: bool = False) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], isError=is_error)
+
+
+def _as_text(output: Any) -> str:
+    if isinstance(output, str):
+        return output
+    if isinstance(output, bytes):
+        return output.decode("utf-8", errors="replace")
+    return json.dumps(output, default=str)
+
+
+def build_server(
+    session_factory: SessionFactory,
+    *,
+    extra_tools: Iterable[WrappedTool] = (),
+    close_session: bool = True,
+    name: str = SERVER_NAME,
+) -> Server[Session, Any]:
+    """The MCP server for sessions made by ``session_factory``.
+
+    ``extra_tools`` are third-party tools served beside ours through the placeholder wrapper.
+    ``close_session=False`` leaves closing to the caller (for a session shared with application
+    code, e.g. :func:`oneclaw_mcp.surface.atool_surface`).
+    """
+    extras = {tool.name: tool for tool in extra_tools}
+
+    @asynccontextmanager
+    async def lifespan(_: Server[Session, Any]) -> AsyncIterator[Session]:
+        session = session_factory()
+        clash = extras.keys() & {spec.name for spec in session.specs}
+        if clash:
+            if close_session:
+                session.close()
+            raise ValueError(f"extra tools shadow core tools: {sorted(clash)}")
+        try:
+            yield session
+        finally:
+            if close_session:
+                session.close()
+
+    server: Server[Session, Any] = Server(name, version=__version__, lifespan=lifespan)
+
+    def current_session() -> Session:
+        session: Session = server.request_context.lifespan_context
+        return session
+
+    @server.list_tools()  # type: ignore[no-untyped-call,untyped-decorator]
+    async def list_tools() -> list[types.Tool]:
+        session = current_session()
+        return [*(spec_to_tool(spec) for spec in session.specs), *(tool.to_mcp() for tool in extras.values())]
+
+    @server.call_tool(validate_input=False)  # type: ignore[untyped-decorator]
+    async def call_tool(tool_name: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        session = current_session()
+        try:
+            wrapped = extras.get(tool_name)
+            if wrapped is not None:
+                text = _as_text(await session.arun_wrapped(tool_name, wrapped.func, arguments))
+            else:
+                text = await session.acall_text(tool_name, arguments)
+        except ToolError as err:
+            return _result(session.scrub(err.text), is_error=True)
+        except Exception as exc:  # an unexpected crash: its message may carry a value
+            _log.error("tool %s failed with %s", session.scrub(tool_name), type(exc).__name__)
+            return _result(session.scrub(f"Error: tool {tool_name} failed."), is_error=True)
+        return _result(session.scrub(text))
+
+    return server

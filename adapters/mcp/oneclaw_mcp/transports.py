@@ -1,0 +1,159 @@
+"""Transports: stdio for desktop clients, streamable HTTP with bearer authentication for hosted use.
+
+Over HTTP, every request must carry ``Authorization: Bearer <token>``; the token is compared in
+constant time and anything else gets 401 before the MCP layer sees the request. Serving without a
+token is allowed only on a loopback address, and only when asked for explicitly. On loopback the
+SDK's DNS-rebinding protection is on (Host and Origin must be a loopback name), so a web page the
+user visits cannot drive the server through the browser.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+import anyio
+from mcp.server.stdio import stdio_server
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .server import SessionFactory, WrappedTool, build_server
+
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PATH",
+    "BearerAuth",
+    "build_http_app",
+    "is_loopback",
+    "run_stdio",
+    "serve_http",
+]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PATH = "/mcp"
+
+_LOOPBACK_SECURITY = TransportSecuritySettings(
+    enable_dns_rebinding_protection=True,
+    allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
+    allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+)
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback IP addresses."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+async def run_stdio(session_factory: SessionFactory, *, extra_tools: Iterable[WrappedTool] = ()) -> None:
+    """Serve one MCP session on stdin/stdout (one session, i.e. one handle store, per process)."""
+    server = build_server(session_factory, extra_tools=extra_tools)
+    async with stdio_server() as (read_stream, write_stream):
+        await server.run(read_stream, write_stream, server.create_initialization_options())
+
+
+class BearerAuth:
+    """ASGI middleware: 401 unless ``Authorization: Bearer <token>`` matches (constant time)."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        if not token:
+            raise ValueError("the bearer token must not be empty")
+        self._app = app
+        self._expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        presented = b""
+        for key, value in scope.get("headers", ()):
+            if key.lower() == b"authorization":
+                presented = value
+                break
+        if not hmac.compare_digest(presented, self._expected):
+            await _unauthorized(send)
+            return
+        await self._app(scope, receive, send)
+
+
+async def _unauthorized(send: Send) -> None:
+    body = b'{"error":"unauthorized","message":"a valid bearer token is required"}'
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"www-authenticate", b'Bearer realm="oneclaw-mcp"'),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class _McpEndpoint:
+    """The streamable HTTP endpoint as a plain ASGI app (Starlette routes it without wrapping)."""
+
+    def __init__(self, manager: StreamableHTTPSessionManager) -> None:
+        self._manager = manager
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._manager.handle_request(scope, receive, send)
+
+
+def build_http_app(
+    session_factory: SessionFactory,
+    *,
+    token: str | None,
+    loopback: bool = True,
+    path: str = DEFAULT_PATH,
+    extra_tools: Iterable[WrappedTool] = (),
+) -> ASGIApp:
+    """The ASGI app serving streamable HTTP at ``path``; one session per ``Mcp-Session-Id``.
+
+    ``token=None`` serves without authentication, which is refused unless ``loopback``.
+    ``loopback`` also turns on the DNS-rebinding protection for loopback names.
+    """
+    if token is None and not loopback:
+        raise ValueError("refusing to serve without a bearer token on a non-loopback address")
+    server = build_server(session_factory, extra_tools=extra_tools)
+    manager = StreamableHTTPSessionManager(
+        app=server, security_settings=_LOOPBACK_SECURITY if loopback else None
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with manager.run():
+            yield
+
+    app = Starlette(routes=[Route(path, endpoint=_McpEndpoint(manager))], lifespan=lifespan)
+    return app if token is None else BearerAuth(app, token)
+
+
+def serve_http(
+    session_factory: SessionFactory,
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = 8000,
+    token: str | None,
+    path: str = DEFAULT_PATH,
+    extra_tools: Iterable[WrappedTool] = (),
+) -> None:
+    """Run the HTTP app with uvicorn until interrupted."""
+    import uvicorn
+
+    app = build_http_app(
+        session_factory, token=token, loopback=is_loopback(host), path=path, extra_tools=extra_tools
+    )
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    anyio.run(uvicorn.Server(config).serve)
