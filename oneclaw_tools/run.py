@@ -61,17 +61,17 @@ def run_with_env(
         if value:
             guard.register(value)
     env = {**os.environ, **variables}
-    proc = subprocess.Popen(list(argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=None)
-    assert proc.stdout is not None and proc.stderr is not None
-    threads = [
-        threading.Thread(target=_pump, args=(proc.stdout, stdout, guard), daemon=True),
-        threading.Thread(target=_pump, args=(proc.stderr, stderr, guard), daemon=True),
-    ]
-    for t in threads:
-        t.start()
-    code = proc.wait()
-    for t in threads:
-        t.join()
+    with subprocess.Popen(list(argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        threads = [
+            threading.Thread(target=_pump, args=(proc.stdout, stdout, guard), daemon=True),
+            threading.Thread(target=_pump, args=(proc.stderr, stderr, guard), daemon=True),
+        ]
+        for t in threads:
+            t.start()
+        code = proc.wait()
+        for t in threads:
+            t.join()
     return code
 
 

@@ -64,13 +64,14 @@ def destination_of(url: str, *, allow_http_loopback: bool) -> tuple[httpx.URL, t
     """Parse and check a destination URL; returns it with ``(host, port, default_port)``."""
     try:
         parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError):
-        raise InvalidArgument("url", "must be an absolute http(s) URL") from None
-    if parsed.scheme not in ("https", "http") or not parsed.host:
+        host = parsed.raw_host.decode("ascii").lower()
+        valid = parsed.scheme in ("https", "http") and bool(parsed.host)
+    except (httpx.InvalidURL, TypeError, ValueError, UnicodeError):  # IDNA errors are UnicodeErrors
+        raise InvalidArgument("url", "must be an absolute http(s) URL with a valid host name") from None
+    if not valid:
         raise InvalidArgument("url", "must be an absolute http(s) URL")
     if parsed.userinfo:
         raise InvalidArgument("url", "must not contain user-info ('user:pass@'); use headers")
-    host = parsed.raw_host.decode("ascii").lower()
     default_port = 443 if parsed.scheme == "https" else 80
     port = parsed.port or default_port
     if parsed.scheme == "http" and not (allow_http_loopback and is_loopback(host)):
