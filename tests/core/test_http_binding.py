@@ -118,7 +118,7 @@ def test_handle_works_for_its_bound_host(vault_path, api) -> None:  # type: igno
         "https://api.example.com.evil.test/",
         "https://evil-api.example.com/",
         "https://example.com/",
-        "https://xn--pi-7ld.example.com/",  # IDNA lookalike (Cyrillic 'а')
+        "https://xn--pi-7ld.example.com/",  # IDNA lookalike (Cyrillic a)
         "https://\u0430pi.example.com/",
         "https://api.example.com:8443/",
         "http://api.example.com/",
@@ -222,7 +222,7 @@ def test_secret_expiry_caps_the_handle(vault_path, clock) -> None:  # type: igno
 
 
 def test_operator_host_bindings_add_destinations(vault_path, api) -> None:  # type: ignore[no-untyped-def]
-    host, rec = api
+    host, _ = api
     s, ph, _ = make(vault_path, [], host_bindings={"svc/**": (host,)})
     assert s.call("http_request", {"url": f"http://{host}/", "headers": {"X": ph}})["status"] == 200
 
