@@ -102,14 +102,14 @@ def _agent_create(args: argparse.Namespace) -> int:
     vault = LocalVault(path, env=os.environ)
     agents = AgentStore(agents_path_for(path))
     try:
-        vault_ids: list[str] = []
+        vault_ids: list[str] = []  # none: an unbound agent, reaching only vaults where a policy names it
         if args.vault is not None:
             try:
                 vault_id = vault.resolve_vault(args.vault)
             except NotFound:
                 vault_id = vault.create_vault(args.vault).id
             vault_ids.append(vault_id)
-        record, key = agents.create_agent(args.name, vault_ids)
+        record, key = agents.create_agent(args.name, vault_ids or None)
         for vault_id in vault_ids:
             if perms:
                 vault.create_policy(

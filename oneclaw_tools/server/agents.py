@@ -5,8 +5,8 @@ apart from the vault's own schema. Only a SHA-256 hash of each key is stored: a 
 random bytes, so a fast hash is enough, and a stolen file opens nothing. A key is shown
 once, by :meth:`AgentStore.create_agent` / :meth:`AgentStore.create_user`.
 
-An agent is bound to ``vault_ids`` (it also reaches vaults it creates itself, which the
-vault enforces); a user is bound to no vault list and, like any non-owner, needs a policy
+An agent is either bound to ``vault_ids`` (it also reaches vaults it creates itself, which
+the vault enforces) or unbound (``vault_ids`` NULL: policies alone decide); a user is bound to no vault list and, like any non-owner, needs a policy
 or must have created the vault. The vault's owner is never reachable over HTTP: the
 operator administers locally.
 """
@@ -128,11 +128,15 @@ class AgentStore:
         return record, SecretValue(key)
 
     def create_agent(
-        self, name: str, vault_ids: list[str] | tuple[str, ...] = ()
+        self, name: str, vault_ids: list[str] | tuple[str, ...] | None = None
     ) -> tuple[AgentRecord, SecretValue]:
-        """A new agent bound to ``vault_ids``, and its ``ocv_`` key (the only time it is shown)."""
-        ids = tuple(vault_ids)
-        if not all(isinstance(v, str) and v for v in ids):
+        """A new agent and its ``ocv_`` key (the only time it is shown).
+
+        With ``vault_ids`` the agent is bound to those vaults (plus any it creates); with
+        ``None`` it is unbound and reaches exactly the vaults where a policy names it.
+        """
+        ids = None if vault_ids is None else tuple(vault_ids)
+        if ids is not None and not all(isinstance(v, str) and v for v in ids):
             raise InvalidArgument("vault_ids", "must be vault ids")
         return self._create("agent", name, ids)
 
