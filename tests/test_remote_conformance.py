@@ -20,9 +20,8 @@ import pytest
 from oneclaw_tools.backends.base import AsyncVaultBackend, VaultBackend
 from oneclaw_tools.backends.remote import AsyncOneClawVault, OneClawVault
 from oneclaw_tools.server import LocalServer
+from oneclaw_tools.server.testing import make_agent, running_server
 from oneclaw_tools.testing.backend import AsyncBackendConformanceTests, BackendConformanceTests
-
-from ._remote_helpers import bound_agent, running_server
 
 _STATE: dict[str, object] = {}
 
@@ -38,7 +37,7 @@ def _server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 def _agent() -> tuple[str, str, str]:
     server = _STATE["server"]
     assert isinstance(server, LocalServer)
-    agent_id, key, vault_id = bound_agent(server, "conf-" + uuid.uuid4().hex[:10], bind=False)
+    _agent_id, key, vault_id = make_agent(server, "conf-" + uuid.uuid4().hex[:10], bind=False)
     return key.reveal_unsafe(), str(_STATE["url"]), vault_id
 
 
