@@ -1,0 +1,434 @@
+"""The :class:`Guard`: a registry of known values, one scan for all their encodings, patterns.
+
+How a text is scrubbed:
+
+1. The text is normalized into a *view* without line breaks, NUL and zero-width characters
+   (see :mod:`.variants`), and every tier of the engine reports every needle occurrence in it.
+2. Base64 cores are widened by their partial edge characters; the union of all overlapping
+   matches is taken, each merged span labelled with its longest member (no fragment of a
+   longer value survives next to a shorter one); spans are mapped back to the original text.
+3. Values too short to mask safely are matched raw, only where no letter, digit or ``_`` touches
+   them, and the operator is warned once per value (never with the value).
+4. Pattern detectors run on the already-masked text, so a known value keeps its precise mask.
+
+Tiers: a large *main* tier plus small *recent* tiers. Registering a value builds a tier for its
+needles only (a millisecond or two); a background worker merges recent tiers, and rebuilds the
+main tier only when the recent ones hold more than an eighth of it. Scans read one immutable
+state snapshot, so registration and scrubbing are safe from any thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets as _secrets
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import patterns as _patterns
+from .engines import Tier, make_tier, resolve_engine
+from .variants import IGNORABLE, KIND_B64, MIN_LEN, expand, normalize, present
+
+if TYPE_CHECKING:
+    from .stream import StreamScrubber
+
+__all__ = ["Guard"]
+
+_log = logging.getLogger("oneclaw_tools.guard")
+
+_IGN_RUN = re.compile("[" + re.escape(IGNORABLE) + "]+")
+_B64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
+_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/@+-]")
+
+#: aho: the recent tier is rebuilt whole while it holds at most this many needles
+_AHO_SYNC = 1024
+#: the worker merges recent tiers once there are more than this many
+_MAX_RECENT_TIERS = 4
+#: the main tier is rebuilt when the recent tiers hold more than max(this, main / 8) needles
+_MAIN_MIN = 4096
+
+T = TypeVar("T")
+_Span = tuple[int, int, int, str]  # start, end, order (lower wins ties), mask
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    main: Tier | None = None
+    main_upto: int = 0
+    recent: tuple[tuple[Tier, int, int], ...] = ()
+    count: int = 0
+    short: tuple[tuple[str, str], ...] = ()
+    max_needle: int = 0
+    max_short: int = 0
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _merge(spans: list[_Span]) -> list[_Span]:
+    """Union of overlapping spans; each merged span keeps the mask of its longest member."""
+    if len(spans) < 2:
+        return spans
+    spans.sort(key=lambda s: (s[0], -s[1], s[2]))
+    out: list[_Span] = [spans[0]]
+    best = spans[0][1] - spans[0][0]
+    for s, e, order, mask in spans[1:]:
+        ps, pe, porder, pmask = out[-1]
+        if s < pe:
+            length = e - s
+            if length > best or (length == best and order < porder):
+                pmask, porder, best = mask, order, length
+            out[-1] = (ps, max(pe, e), porder, pmask)
+        else:
+            out.append((s, e, order, mask))
+            best = e - s
+    return out
+
+
+class _Locator:
+    """Maps increasing view offsets back to offsets in the original text."""
+
+    __slots__ = ("_chars", "_k", "_o", "_text")
+
+    def __init__(self, text: str, chars: tuple[str, ...]) -> None:
+        self._text = text
+        self._chars = chars
+        self._o = 0  # position in text
+        self._k = 0  # view characters in text[:_o]
+
+    def __call__(self, v: int) -> int:
+        text = self._text
+        while True:
+            need = v - self._k
+            if need <= 0:
+                m = _IGN_RUN.match(text, self._o)
+                if m is not None:
+                    self._o = m.end()
+                return self._o
+            lo = self._o
+            hi = min(lo + need, len(text))
+            self._o = hi
+            self._k += hi - lo - sum(text.count(ch, lo, hi) for ch in self._chars)
+
+
+def _apply(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
+    pieces: list[str] = []
+    pos = 0
+    for s, e, mask in spans:
+        pieces.append(text[pos:s])
+        pieces.append(mask)
+        pos = e
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
+class Guard:
+    """Scrubs every value registered with it, in every common encoding, plus known formats.
+
+    ``engine`` is ``"aho"`` (pyahocorasick, always installed), ``"hyperscan"`` (the ``fast``
+    extra) or ``"auto"`` (hyperscan when available). Both give identical output.
+    ``patterns`` turns the credential-format detectors on (masks ``[secret:pattern:<rule>]``).
+    """
+
+    def __init__(self, engine: str = "auto", patterns: bool = True) -> None:
+        self.engine = resolve_engine(engine)
+        self.patterns = patterns
+        self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
+        self._masks: dict[str, str] = {}
+        self._needle_ids: dict[str, int] = {}
+        self._needles: list[str] = []
+        self._kinds = bytearray()
+        self._owners: list[str] = []
+        self._state = _State()
+        self._worker: threading.Thread | None = None
+
+    # -- registry ---------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._masks)
+
+    def __repr__(self) -> str:
+        st = self._state
+        return (
+            f"Guard(engine={self.engine!r}, values={len(self._masks)}, needles={st.count}, "
+            f"short={len(st.short)}, tiers={int(st.main is not None) + len(st.recent)})"
+        )
+
+    def register(self, value: str, label: str | None = None) -> str:
+        """Learn ``value`` (and all its encodings); return its mask ``[secret:<label>]``.
+
+        The mask is stable: registering the same value again returns the first mask.
+        """
+        masks = self.register_many([(value, label)])
+        return masks[0]
+
+    def register_many(self, items: Iterable[tuple[str, str | None] | str]) -> list[str]:
+        """Register several values at once (one tier build); returns their masks in order."""
+        masks: list[str] = []
+        with self._lock:
+            lo = len(self._needles)
+            short: list[tuple[str, str]] = []
+            for item in items:
+                value, label = (item, None) if isinstance(item, str) else item
+                masks.append(self._add_locked(value, label, short))
+            hi = len(self._needles)
+            st = self._state
+            if short:
+                all_short = st.short + tuple(short)
+                st = replace(st, short=all_short, max_short=max(len(v) for v, _ in all_short))
+            if hi > lo:
+                st = self._with_needles(st, lo, hi)
+            self._state = st
+            start_worker = hi > lo and self._needs_work(st) and self._worker is None
+            if start_worker:
+                self._worker = threading.Thread(target=self._work, name="oneclaw-guard-merge", daemon=True)
+                self._worker.start()
+        return masks
+
+    def _add_locked(self, value: str, label: str | None, short: list[tuple[str, str]]) -> str:
+        if not isinstance(value, str):
+            raise TypeError("Guard.register takes a str value")
+        mask = self._masks.get(value)
+        if mask is not None:
+            return mask
+        name = _LABEL_UNSAFE.sub("_", label) if label else "v_" + _secrets.token_hex(4)
+        mask = f"[secret:{name}]"
+        self._masks[value] = mask
+        if len(normalize(value)) < MIN_LEN:
+            if value.strip():
+                short.append((value, mask))
+            _log.warning(
+                "a value shorter than %d characters was registered as %s: it is masked only as a "
+                "whole word and unencoded; prefer longer secrets",
+                MIN_LEN,
+                mask,
+            )
+            return mask
+        for needle, kind in expand(value):
+            if needle not in self._needle_ids:
+                self._needle_ids[needle] = len(self._needles)
+                self._needles.append(needle)
+                self._kinds.append(kind)
+                self._owners.append(mask)
+        return mask
+
+    def _tier(self, lo: int, hi: int) -> Tier:
+        needles = self._needles
+        return make_tier(self.engine, [(i, needles[i]) for i in range(lo, hi)])
+
+    def _with_needles(self, st: _State, lo: int, hi: int) -> _State:
+        longest = max(len(self._needles[i]) for i in range(lo, hi))
+        if st.main is None and hi - st.main_upto > _MAIN_MIN:
+            return replace(st, main=self._tier(0, hi), main_upto=hi, recent=(), count=hi, max_needle=longest)
+        recent: tuple[tuple[Tier, int, int], ...]
+        if self.engine == "aho" and hi - st.main_upto <= _AHO_SYNC:
+            recent = ((self._tier(st.main_upto, hi), st.main_upto, hi),)
+        else:
+            recent = (*st.recent, (self._tier(lo, hi), lo, hi))
+        return replace(st, recent=recent, count=hi, max_needle=max(st.max_needle, longest))
+
+    def _needs_work(self, st: _State) -> bool:
+        recent_needles = st.count - st.main_upto
+        return recent_needles > max(_MAIN_MIN, st.main_upto // 8) or len(st.recent) > _MAX_RECENT_TIERS
+
+    def _work(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    if not self._needs_work(self._state):
+                        self._worker = None
+                        return
+                self._compact_step(full=False)
+        except Exception:
+            _log.exception("the guard's background merge failed; recent tiers stay in use")
+            with self._lock:
+                self._worker = None
+
+    def _compact_step(self, full: bool) -> None:
+        with self._build_lock:
+            st = self._state
+            recent_needles = st.count - st.main_upto
+            if st.count == 0:
+                return
+            if full or recent_needles > max(_MAIN_MIN, st.main_upto // 8):
+                lo, hi, main = 0, st.count, True
+            elif len(st.recent) > 1:
+                lo, hi, main = st.main_upto, st.count, False
+            else:
+                return
+            tier = self._tier(lo, hi)
+            with self._lock:
+                now = self._state
+                later = tuple(r for r in now.recent if r[1] >= hi)
+                if main:
+                    self._state = replace(now, main=tier, main_upto=hi, recent=later)
+                else:
+                    self._state = replace(now, recent=((tier, lo, hi), *later))
+
+    def compact(self) -> None:
+        """Fold every tier into one main tier now (blocking). Useful after a bulk load."""
+        self._compact_step(full=True)
+
+    # -- scanning ---------------------------------------------------------------------------
+    def _value_spans(self, text: str, before: str = "", after: str = "") -> list[_Span]:
+        st = self._state
+        spans: list[_Span] = []
+        if st.count and text:
+            spans = self._needle_spans(st, text)
+        if st.short and text:
+            spans.extend(self._short_spans(st, text, before, after))
+            spans = _merge(spans)
+        return spans
+
+    def _needle_spans(self, st: _State, text: str) -> list[_Span]:
+        chars = present(text)
+        view = normalize(text, chars)
+        view_len = len(view)
+        view_bytes = view.encode("ascii") if self.engine == "hyperscan" and view.isascii() else None
+        found: list[tuple[int, int, int]] = []
+        if st.main is not None:
+            st.main.scan(view, view_bytes, found)
+        for tier, _, _ in st.recent:
+            tier.scan(view, view_bytes, found)
+        if not found:
+            return []
+        kinds, owners = self._kinds, self._owners
+        spans: list[_Span] = []
+        for s, e, nid in found:
+            if kinds[nid] == KIND_B64:
+                if s > 0 and view[s - 1] in _B64_CHARS:
+                    s -= 1
+                if e < view_len and view[e] in _B64_CHARS:
+                    e += 1
+                for _ in range(2):
+                    if e < view_len and view[e] == "=":
+                        e += 1
+            spans.append((s, e, nid, owners[nid]))
+        spans = _merge(spans)
+        if view_len == len(text):
+            return spans
+        locate = _Locator(text, chars)
+        mapped: list[_Span] = []
+        for s, e, order, mask in spans:
+            start = locate(s)
+            mapped.append((start, locate(e - 1) + 1, order, mask))
+        return mapped
+
+    def _short_spans(self, st: _State, text: str, before: str, after: str) -> list[_Span]:
+        out: list[_Span] = []
+        base = len(self._needles) + 1
+        for index, (value, mask) in enumerate(st.short):
+            i = text.find(value)
+            while i >= 0:
+                j = i + len(value)
+                prev = text[i - 1] if i > 0 else before
+                nxt = text[j] if j < len(text) else after
+                if not (prev and _is_word(prev)) and not (nxt and _is_word(nxt)):
+                    out.append((i, j, base + index, mask))
+                i = text.find(value, i + 1)
+        return out
+
+    def _scrub(self, text: str, before: str = "", after: str = "") -> str:
+        spans = self._value_spans(text, before, after)
+        out = _apply(text, ((s, e, m) for s, e, _, m in spans)) if spans else text
+        if self.patterns:
+            findings = _patterns.detect(out, before=before)
+            if findings:
+                out = _apply(out, ((f.start, f.end, _patterns.pattern_mask(f.rule)) for f in findings))
+        return out
+
+    # -- public scrubbing API ---------------------------------------------------------------
+    def scrub(self, text: str) -> str:
+        """``text`` with every known value and detected credential masked (same object if none)."""
+        if not isinstance(text, str):
+            raise TypeError("Guard.scrub takes a str; use scrub_bytes or scrub_obj")
+        return self._scrub(text)
+
+    def scrub_bytes(self, data: bytes) -> bytes:
+        """Like :meth:`scrub` for UTF-8 bytes; other bytes pass through; unchanged data is returned as is."""
+        text = bytes(data).decode("utf-8", "surrogateescape")
+        out = self._scrub(text)
+        if out is text:
+            return data
+        return out.encode("utf-8", "surrogateescape")
+
+    def scrub_obj(self, obj: T) -> T:
+        """Scrub str, bytes, and the keys and values of dicts, lists and tuples, recursively.
+
+        Containers without a secret come back as the very same objects.
+        """
+        return self._scrub_obj(obj)  # type: ignore[no-any-return]
+
+    def _scrub_obj(self, obj: Any) -> Any:
+        if isinstance(obj, str):
+            return self._scrub(obj)
+        if isinstance(obj, (bytes, bytearray)):
+            out = self.scrub_bytes(bytes(obj))
+            if isinstance(obj, bytearray):
+                return obj if out == obj else bytearray(out)
+            return obj if out is obj or out == obj else out
+        if isinstance(obj, Mapping):
+            items = [(self._scrub_obj(k), self._scrub_obj(v)) for k, v in obj.items()]
+            if all(nk is k and nv is v for (nk, nv), (k, v) in zip(items, obj.items(), strict=True)):
+                return obj
+            return type(obj)(items) if isinstance(obj, dict) else dict(items)
+        if isinstance(obj, (list, tuple)):
+            new = [self._scrub_obj(v) for v in obj]
+            if all(n is v for n, v in zip(new, obj, strict=True)):
+                return obj
+            if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+                return type(obj)(*new)
+            return type(obj)(new)
+        return obj
+
+    def contains_secret(self, obj: Any) -> bool:
+        """Does any registered value occur in ``obj`` (str, bytes, dict, list, tuple), in any encoding?"""
+        if isinstance(obj, str):
+            return bool(self._value_spans(obj))
+        if isinstance(obj, (bytes, bytearray)):
+            return bool(self._value_spans(bytes(obj).decode("utf-8", "surrogateescape")))
+        if isinstance(obj, Mapping):
+            return any(self.contains_secret(k) or self.contains_secret(v) for k, v in obj.items())
+        if isinstance(obj, (list, tuple)):
+            return any(self.contains_secret(v) for v in obj)
+        return False
+
+    def detect(self, text: str) -> list[_patterns.Finding]:
+        """Credentials of well-known formats in ``text`` (pattern detectors only), by position."""
+        return _patterns.detect(text)
+
+    def stream(self) -> StreamScrubber:
+        """A :class:`~oneclaw_tools.guard.stream.StreamScrubber` bound to this guard."""
+        from .stream import StreamScrubber
+
+        return StreamScrubber(self)
+
+    def logging_filter(self) -> logging.Filter:
+        """A filter that scrubs each record's message, arguments, traceback and stack text."""
+        return _GuardFilter(self)
+
+
+class _GuardFilter(logging.Filter):
+    def __init__(self, guard: Guard) -> None:
+        super().__init__()
+        self._guard = guard
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        guard = self._guard
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = str(record.msg)
+        record.msg = guard.scrub(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = guard.scrub(record.exc_text)
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = guard.scrub(record.stack_info)
+        return True
