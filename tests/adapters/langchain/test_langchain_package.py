@@ -1,0 +1,120 @@
+"""The distribution on its own: imports, public surface, dependencies, the tool surface.
+
+``langchain-oneclaw`` must install and import without the other frameworks (crewai alone is
+about 1 GB). The import test runs in a fresh interpreter that refuses to import them, so it
+fails if any module of this package (or the core) reaches for them, directly or not.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import langchain_oneclaw
+from langchain_oneclaw import OneClawToolkit, tool_surface
+
+from oneclaw_tools import TOOL_NAMES, OperatorPolicy, Session
+
+ADAPTER = Path(langchain_oneclaw.__file__).resolve().parents[1]
+OTHERS = ("llama_index", "crewai", "crewai_oneclaw", "oneclaw_mcp", "mcp")
+
+_BLOCKER = """
+import importlib.abc, sys
+BLOCKED = {blocked!r}
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError("blocked: " + name)
+        return None
+sys.meta_path.insert(0, Block())
+"""
+
+
+def run_isolated(code: str) -> subprocess.CompletedProcess[str]:
+    script = _BLOCKER.format(blocked=OTHERS) + code
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+
+
+def test_imports_and_runs_without_the_other_frameworks(tmp_path: Path) -> None:
+    """Toolkit, middleware and an agent tool call work with llama_index/crewai/mcp unimportable."""
+    code = f"""
+import json, pathlib
+from langchain_oneclaw import OneClawGuardMiddleware, OneClawToolkit, wrap_tool
+from langchain_oneclaw.demo import build_agent
+tk = OneClawToolkit.local(pathlib.Path({str(tmp_path)!r}) / "v.db")
+print(tk.get_tools()[0].invoke({{"prefix": ""}}))
+print(json.dumps(sorted(m for m in __import__("sys").modules if m.split(".")[0] in {OTHERS!r})))
+"""
+    done = run_isolated(code)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    assert json.loads(lines[0])["count"] == 0
+    assert json.loads(lines[-1]) == []
+
+
+def test_plain_import_stays_light() -> None:
+    """``import langchain_oneclaw`` loads neither langchain.agents nor langgraph (a second each)."""
+    done = run_isolated(
+        "import sys, langchain_oneclaw\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'langgraph', 'langchain'}))\n"
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+
+
+def test_dependencies_lower_bounds_only() -> None:
+    meta = tomllib.loads((ADAPTER / "pyproject.toml").read_text())["project"]
+    deps = meta["dependencies"]
+    assert meta["name"] == "langchain-oneclaw" and meta["version"] == langchain_oneclaw.__version__
+    assert "oneclaw-tools==0.1.0" in deps
+    assert not [d for d in deps if "<" in d], deps
+    assert not [
+        d for d in deps if d.split(">")[0].split("=")[0].strip() in {"crewai", "llama-index-core", "mcp"}
+    ]
+    assert (ADAPTER / "langchain_oneclaw" / "py.typed").exists()
+
+
+def test_public_names() -> None:
+    assert sorted(langchain_oneclaw.__all__) == [
+        "GuardedTool",
+        "OneClawGuardMiddleware",
+        "OneClawToolkit",
+        "__version__",
+        "make_tool",
+        "tool_surface",
+        "wrap_tool",
+    ]
+    for name in langchain_oneclaw.__all__:
+        assert getattr(langchain_oneclaw, name) is not None
+
+
+def _langchain_view(schema: Any) -> Any:
+    """LangChain drops pydantic's titles and the top-level ``additionalProperties``."""
+    if isinstance(schema, dict):
+        return {k: _langchain_view(v) for k, v in schema.items() if k != "title"}
+    if isinstance(schema, list):
+        return [_langchain_view(v) for v in schema]
+    return schema
+
+
+def test_tool_surface_is_the_core_specs(tmp_path: Path) -> None:
+    """Names, descriptions and schemas come from the specs, in order, nothing added."""
+    with Session.local(tmp_path / "v.db") as session:
+        surface = tool_surface(session)
+        assert [t["name"] for t in surface] == [s.name for s in session.specs] == list(TOOL_NAMES)
+        for spec, entry in zip(session.specs, surface, strict=True):
+            assert entry["description"] == spec.description
+            expected = _langchain_view(spec.json_schema())
+            expected.pop("additionalProperties", None)
+            assert entry["parameters"] == expected, spec.name
+
+
+def test_policy_filters_the_toolkit(tmp_path: Path) -> None:
+    with Session.local(tmp_path / "v.db", policy=OperatorPolicy(read_only=True)) as session:
+        names = {t.name for t in OneClawToolkit(session=session).get_tools()}
+        assert names == {s.name for s in session.specs if s.read_only}
+        assert "put_secret" not in names and "list_secrets" in names
