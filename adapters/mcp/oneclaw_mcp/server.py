@@ -35,7 +35,7 @@ import pydantic
 from mcp import types
 from mcp.server.lowlevel import Server
 
-from oneclaw_tools import Session, ToolError, ToolSpec
+from oneclaw_tools import TOOL_NAMES, Session, ToolError, ToolSpec
 
 from ._version import __version__
 
@@ -127,15 +127,13 @@ def build_server(
     code, e.g. :func:`oneclaw_mcp.surface.atool_surface`).
     """
     extras = {tool.name: tool for tool in extra_tools}
+    clash = sorted(extras.keys() & set(TOOL_NAMES))
+    if clash:
+        raise ValueError(f"extra tools may not shadow the core's tools: {clash}")
 
     @asynccontextmanager
     async def lifespan(_: Server[Session, Any]) -> AsyncIterator[Session]:
         session = session_factory()
-        clash = extras.keys() & {spec.name for spec in session.specs}
-        if clash:
-            if close_session:
-                session.close()
-            raise ValueError(f"extra tools shadow core tools: {sorted(clash)}")
         try:
             yield session
         finally:
