@@ -1,0 +1,289 @@
+"""The redaction guard: encodings, overlaps, structure, logging, tiers and threads.
+
+Every test runs on both engines (``aho`` and ``hyperscan``). When one fails for a single
+engine, compare ``Guard(engine)._needle_spans`` output for the two: the engines must report the
+same occurrences, and all the rest is shared code.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import urllib.parse
+from typing import Any
+
+import pytest
+
+from oneclaw_tools.guard import Guard, StreamScrubber
+from oneclaw_tools.guard.variants import MIN_LEN
+
+ENGINES = ["aho", "hyperscan"]
+V = "Sup3r-S3cret/Value+42"
+W = "an0ther:Secr3t!value"
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def guard(engine: str) -> Guard:
+    g = Guard(engine, patterns=False)
+    g.register(V, "h_v")
+    g.register(W, "h_w")
+    return g
+
+
+def forms(value: str) -> list[str]:
+    raw = value.encode()
+    mid = len(value) // 2
+    return [
+        value,
+        base64.b64encode(raw).decode(),
+        base64.b64encode(raw).decode().rstrip("="),
+        base64.urlsafe_b64encode(raw).decode(),
+        "Basic " + base64.b64encode(b"user:" + raw).decode(),
+        base64.b64encode(b"x" + raw + b"yz").decode(),
+        base64.b64encode(b"xy" + raw).decode(),
+        base64.urlsafe_b64encode(b"\xff\xfe" + raw + b"\xfb").decode(),
+        urllib.parse.quote(value, safe=""),
+        urllib.parse.quote(value),
+        urllib.parse.quote_plus(value),
+        urllib.parse.quote(value, safe="").replace("%2F", "%2f").replace("%2B", "%2b").replace("%3A", "%3a"),
+        f"https://api.example.com/v1?key={urllib.parse.quote(value, safe='')}&x=1",
+        f"https://user:{urllib.parse.quote(value, safe='')}@host/db",
+        json.dumps({"token": value}),
+        json.dumps({"token": value}).replace("/", "\\/"),
+        json.dumps(json.dumps({"token": value})),
+        json.dumps({"outer": json.dumps({"inner": json.dumps({"token": value})})}),
+        raw.hex(),
+        raw.hex().upper(),
+        repr(value),
+        value.replace("\\", "\\\\").replace('"', '\\"'),
+        "export TOKEN=" + value.replace("!", "\\!"),
+        value[:mid] + "\n" + value[mid:],
+        value[:mid] + "\r\n" + value[mid:],
+        value[:3] + "\x00" + value[3:7] + "\u200b" + value[7:] + "\ufeff",
+        "«" + value + "» — ünïcödé",
+    ]
+
+
+def assert_clean(out: str, *values: str) -> None:
+    for value in values:
+        for form in forms(value):
+            assert form not in out, "an encoded value survived"
+        assert value not in out.replace("\n", "").replace("\x00", "")
+        for i in range(len(value) - 8):  # no 9-character fragment of the value
+            assert value[i : i + 9] not in out, "a fragment of a value survived"
+
+
+@pytest.mark.parametrize("index", range(len(forms(V))))
+def test_every_encoding_is_masked(guard: Guard, index: int) -> None:
+    form = forms(V)[index]
+    out = guard.scrub(f"before {form} after")
+    assert "[secret:h_v]" in out
+    assert_clean(out, V)
+    assert out.startswith("before ") and out.endswith(" after")
+
+
+def test_text_without_secret_is_the_same_object(guard: Guard) -> None:
+    text = "nothing to see here\n" * 50 + json.dumps({"a": [1, 2, "Sup3r"]})
+    assert guard.scrub(text) is text
+    data = bytes(range(256)) * 20
+    assert guard.scrub_bytes(data) is data
+    obj: dict[str, Any] = {"k": ["x", b"\x89PNG\r\n", ("t", 1)], "n": None}
+    assert guard.scrub_obj(obj) is obj
+    assert not guard.contains_secret(obj)
+
+
+def test_scrub_bytes_binary_with_secret(guard: Guard) -> None:
+    data = b"\x89PNG\r\n\x1a\n\xff\xfe" + V.encode() + b"\x00\x80tail"
+    out = guard.scrub_bytes(data)
+    assert out == b"\x89PNG\r\n\x1a\n\xff\xfe[secret:h_v]\x00\x80tail"
+
+
+def test_scrub_obj_keys_values_and_containers(guard: Guard) -> None:
+    obj = {V: [W, (1, V.encode())], "json": json.dumps({"t": V}), "keep": {"a": 1}}
+    out = guard.scrub_obj(obj)
+    assert out == {
+        "[secret:h_v]": ["[secret:h_w]", (1, b"[secret:h_v]")],
+        "json": '{"t": "[secret:h_v]"}',
+        "keep": {"a": 1},
+    }
+    assert out["keep"] is obj["keep"]
+    assert json.loads(out["json"]) == {"t": "[secret:h_v]"}
+    assert guard.contains_secret(obj)
+    assert guard.contains_secret({"x": [json.dumps(json.dumps(V))]})
+    assert guard.contains_secret(base64.b64encode(b"u:" + V.encode()))
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "text"),
+    [
+        ("abcdefghij", "abcdefghijKLMNOP", "x abcdefghijKLMNOP y"),  # prefix
+        ("KLMNOPQRST", "abcdefKLMNOPQRST", "x abcdefKLMNOPQRST y"),  # suffix
+        ("defghijklm", "abcdefghijklmnop", "x abcdefghijklmnop y"),  # substring
+        ("abcdefghijklm", "ghijklmnopqrst", "x abcdefghijklmnopqrst y"),  # A ends where B starts
+        ("abcdefghijklm", "nopqrstuvwxyz", "x abcdefghijklmnopqrstuvwxyz y"),  # adjacent
+    ],
+)
+def test_overlapping_values(engine: str, a: str, b: str, text: str) -> None:
+    for first, second in ((a, b), (b, a)):  # registration order must not matter
+        g = Guard(engine, patterns=False)
+        g.register(first, "h_1")
+        g.register(second, "h_2")
+        out = g.scrub(text)
+        assert out.startswith("x [secret:h_") and out.endswith("] y")
+        assert_clean(out, a, b)
+
+
+def test_merged_span_takes_the_longest_label(engine: str) -> None:
+    g = Guard(engine, patterns=False)
+    g.register("abcdefghij", "h_short")
+    g.register("abcdefghijKLMNOP", "h_long")
+    assert g.scrub("abcdefghijKLMNOP") == "[secret:h_long]"
+    assert g.scrub("abcdefghij!") == "[secret:h_short]!"
+
+
+def test_mask_is_stable_and_labels_are_sanitized(engine: str) -> None:
+    g = Guard(engine)
+    m = g.register(V, "h_3fa9")
+    assert m == "[secret:h_3fa9]"
+    assert g.register(V, "h_other") == m
+    auto = g.register(W)
+    assert auto.startswith("[secret:v_") and g.register(W) == auto
+    assert g.register("x" * 20, 'bad"label]\n') == "[secret:bad_label__]"
+    assert len(g) == 3
+    text = repr(g)
+    assert V not in text and W not in text and "values=3" in text
+
+
+def test_multiline_value_rewrapped_and_per_line(engine: str) -> None:
+    body = base64.b64encode(bytes(range(200))).decode()
+    pem = "-----BEGIN CERTIFICATE-----\n" + "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    pem += "\n-----END CERTIFICATE-----"
+    g = Guard(engine, patterns=False)
+    g.register(pem, "h_pem")
+    rewrapped = "-----BEGIN CERTIFICATE-----\r\n" + "\r\n".join(body[i : i + 76] for i in range(0, len(body), 76))
+    rewrapped += "\r\n-----END CERTIFICATE-----"
+    assert g.scrub("cert:\n" + rewrapped + "\nok") == "cert:\n[secret:h_pem]\nok"
+    indented = "\n".join("    " + line for line in pem.splitlines())
+    out = g.scrub(indented)
+    for line in pem.splitlines()[1:-1]:
+        if len(line) >= 16:
+            assert line not in out
+    assert json.dumps(pem)[1:-1] not in g.scrub(json.dumps({"pem": pem}))
+
+
+def test_short_values_only_at_word_boundaries(engine: str, caplog: pytest.LogCaptureFixture) -> None:
+    g = Guard(engine, patterns=False)
+    with caplog.at_level(logging.WARNING, logger="oneclaw_tools.guard"):
+        mask = g.register("Zq9!x", "h_pin")
+    assert len("Zq9!x") < MIN_LEN
+    assert any("h_pin" in r.getMessage() for r in caplog.records)
+    assert all("Zq9!x" not in r.getMessage() for r in caplog.records)
+    assert g.scrub("pin Zq9!x.") == f"pin {mask}."
+    assert g.scrub("pinZq9!x") == "pinZq9!x"
+    assert g.scrub("Zq9!x9") == "Zq9!x9"
+    assert g.scrub("Zq9!x") == mask
+    g.register("", "h_empty")  # accepted, warned, matches nothing
+    assert g.scrub("abc") == "abc"
+
+
+def test_logging_filter_scrubs_message_args_and_traceback(guard: Guard) -> None:
+    records: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(self.format(record))
+
+    logger = logging.getLogger("test_guard.filter")
+    handler = Collect()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(guard.logging_filter())
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("token %s and %r", V, {"k": W})
+        try:
+            raise ValueError(f"bad {V}")
+        except ValueError:
+            logger.exception("failed with %s", base64.b64encode(V.encode()).decode())
+    finally:
+        logger.removeHandler(handler)
+    joined = "\n".join(records)
+    assert "[secret:h_v]" in joined and "[secret:h_w]" in joined and "Traceback" in joined
+    assert_clean(joined, V, W)
+
+
+def test_patterns_are_masked_after_values(engine: str) -> None:
+    g = Guard(engine)
+    g.register("AKIAIOSFODNN7EXAMPLE", "h_aws")
+    out = g.scrub("known AKIAIOSFODNN7EXAMPLE other AKIAZZZZZZZZZZZZZZZZ password=hunter2222")
+    assert out == (
+        "known [secret:h_aws] other [secret:pattern:aws-access-key-id] password=[secret:pattern:password-assignment]"
+    )
+    plain = Guard(engine, patterns=False)
+    assert plain.scrub("AKIAZZZZZZZZZZZZZZZZ") == "AKIAZZZZZZZZZZZZZZZZ"
+
+
+def test_tiers_merge_in_background_and_stay_correct(engine: str) -> None:
+    g = Guard(engine, patterns=False)
+    values = [f"value-{i:05d}-{'x' * (i % 7)}-tail" for i in range(400)]
+    masks = [g.register(v, f"h_{i}") for i, v in enumerate(values)]
+    text = " | ".join(values)
+    expected = " | ".join(masks)
+    assert g.scrub(text) == expected
+    g.compact()
+    assert g._state.recent == () and g._state.main is not None
+    assert g.scrub(text) == expected
+    late = g.register("late-value-0123456789", "h_late")
+    assert g.scrub("a late-value-0123456789 b") == f"a {late} b"
+
+
+def test_concurrent_registration_and_scrubbing(engine: str) -> None:
+    g = Guard(engine, patterns=False)
+    errors: list[BaseException] = []
+    values = [f"thread-secret-{i:04d}-{'q' * (i % 5)}" for i in range(300)]
+
+    def register(chunk: list[str]) -> None:
+        try:
+            for v in chunk:
+                mask = g.register(v, None)
+                assert g.scrub(f"<{v}>") == f"<{mask}>"
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=register, args=(values[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    g.compact()
+    out = g.scrub(" ".join(values))
+    assert all(v not in out for v in values)
+
+
+def test_stream_catches_values_split_across_chunks(guard: Guard) -> None:
+    text = "".join(f"line {i} " + (forms(V)[i % len(forms(V))] if i % 3 == 0 else "plain") + "\n" for i in range(60))
+    for size in (1, 3, 7, 64, 1000):
+        stream = guard.stream()
+        assert isinstance(stream, StreamScrubber)
+        out = "".join(stream.feed(text[i : i + size]) for i in range(0, len(text), size)) + stream.flush()
+        assert out == guard.scrub(text)
+        assert_clean(out, V)
+
+
+def test_unknown_engine_and_bad_input(engine: str) -> None:
+    with pytest.raises(ValueError, match="unknown guard engine"):
+        Guard("re2")
+    g = Guard(engine)
+    with pytest.raises(TypeError) as info:
+        g.register(b"bytes-value-123456", "h")  # type: ignore[arg-type]
+    assert "bytes-value" not in str(info.value)
+    with pytest.raises(TypeError):
+        g.scrub(b"x")  # type: ignore[arg-type]
