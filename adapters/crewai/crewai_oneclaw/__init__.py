@@ -1,0 +1,63 @@
+"""CrewAI tools for 1Claw-style secrets: the agent gets handles, never values.
+
+>>> from oneclaw_tools import Session
+>>> from crewai_oneclaw import OneClawCrewTools, wrap_tool
+>>> session = Session.from_env()
+>>> tools = OneClawCrewTools(session).tools() + [wrap_tool(my_crewai_tool, session)]
+
+Names resolve lazily: importing this package does not import crewai, so an application (or
+``crewai_oneclaw.demo``) can set CrewAI's environment (telemetry off, ``HOME``) first.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "OneClawCrewTools",
+    "OneClawTool",
+    "WrappedTool",
+    "__version__",
+    "make_tool",
+    "never_cache",
+    "react_tool_block",
+    "tool_surface",
+    "wrap_tool",
+]
+
+_WHERE = {
+    "OneClawCrewTools": "tools",
+    "OneClawTool": "tools",
+    "make_tool": "tools",
+    "never_cache": "tools",
+    "WrappedTool": "wrap",
+    "wrap_tool": "wrap",
+    "react_tool_block": "surface",
+    "tool_surface": "surface",
+}
+
+if TYPE_CHECKING:
+    from .surface import react_tool_block, tool_surface
+    from .tools import OneClawCrewTools, OneClawTool, make_tool, never_cache
+    from .wrap import WrappedTool, wrap_tool
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    except ImportError as e:
+        if e.name is not None and e.name.split(".")[0] == "crewai":
+            raise ImportError('crewai-oneclaw needs CrewAI: pip install "crewai>=1.15"') from e
+        raise
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,107 @@
+"""CrewAI tools generated from the core's tool specs.
+
+One generic :class:`OneClawTool` class serves every spec: its name, description and
+``args_schema`` come from the :class:`~oneclaw_tools.ToolSpec`, and its body is a call to
+``session.call_text``. There is no hand-written class per tool, so the CrewAI surface cannot
+drift from the LangChain, LlamaIndex and MCP ones.
+
+Three CrewAI specifics matter for secrecy:
+
+* **Caching is off.** CrewAI's crew cache (``CacheHandler``, on by default) stores a tool's
+  raw result keyed by its arguments. :func:`never_cache` is every tool's ``cache_function``.
+* **Errors use CrewAI's own protocol.** A core :class:`~oneclaw_tools.ToolError` becomes a
+  returned :class:`crewai.tools.tool_failure.ToolFailure` whose message is exactly
+  ``err.text`` (already guarded). CrewAI shows the model ``failure.as_agent_message()``, records
+  the failure on the task output and emits ``ToolFailureDetectedEvent``. Raising instead would
+  make CrewAI send ``f"Error executing tool: {e}"`` and record an exception.
+* **Arguments are validated once, by the core.** :meth:`OneClawTool._validate_kwargs` passes
+  them through so the model sees the core's error text, identical on every surface.
+
+The session is a pydantic ``PrivateAttr``: it never appears in the schema the model sees nor in
+``model_dump()``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from crewai.tools import BaseTool
+from crewai.tools.tool_failure import ToolFailure, ToolFailureReason
+from pydantic import PrivateAttr
+
+from oneclaw_tools import ToolError
+
+if TYPE_CHECKING:
+    from oneclaw_tools import Session, ToolSpec
+
+__all__ = ["OneClawCrewTools", "OneClawTool", "failure_from_tool_error", "make_tool", "never_cache"]
+
+
+def never_cache(_args: Any = None, _result: Any = None) -> bool:
+    """``cache_function`` for every tool this package builds: never store a result."""
+    return False
+
+
+def failure_from_tool_error(err: ToolError) -> ToolFailure:
+    """CrewAI's way to report a failed call; the model sees exactly ``err.text``."""
+    return ToolFailure(
+        message=err.text,
+        reason=ToolFailureReason.TOOL_REPORTED,
+        retryable=err.status == 429,
+        details={"status": err.status, "error": err.code},
+    )
+
+
+class OneClawTool(BaseTool):
+    """A CrewAI tool for one core tool spec (build it with :func:`make_tool`)."""
+
+    _session: Session = PrivateAttr()
+
+    def __repr__(self) -> str:
+        return f"OneClawTool(name={self.name!r})"
+
+    def _validate_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        # The core validates against the same model and renders a guarded ToolError.
+        return kwargs
+
+    def _run(self, **kwargs: Any) -> str | ToolFailure:
+        try:
+            return self._session.call_text(self.name, kwargs)
+        except ToolError as err:
+            return failure_from_tool_error(err)
+
+    async def _arun(self, **kwargs: Any) -> str | ToolFailure:
+        try:
+            return await self._session.acall_text(self.name, kwargs)
+        except ToolError as err:
+            return failure_from_tool_error(err)
+
+
+def make_tool(session: Session, spec: ToolSpec) -> OneClawTool:
+    """The CrewAI tool for ``spec``, bound to ``session``."""
+    tool = OneClawTool(
+        name=spec.name,
+        description=spec.description,
+        args_schema=spec.args_model,
+        cache_function=never_cache,
+    )
+    tool._session = session
+    return tool
+
+
+class OneClawCrewTools:
+    """Every tool the session's operator policy allows, as CrewAI tools.
+
+    >>> tools = OneClawCrewTools(session).tools()
+    >>> agent = Agent(role=..., goal=..., backstory=..., tools=tools, llm=llm)
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def __repr__(self) -> str:
+        return f"OneClawCrewTools(tools={len(self._session.specs)})"
+
+    def tools(self) -> list[BaseTool]:
+        """A fresh list of tools (CrewAI keeps per-tool usage counters, so do not share them)."""
+        return [make_tool(self._session, spec) for spec in self._session.specs]
