@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -423,6 +423,8 @@ def _guarded(
             return await fn(request)
         except OneClawError as exc:
             return problem_for_error(exc)
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is listening any more
         except Exception as exc:
             log.error("unhandled %s in route %s", type(exc).__name__, name)
             return problem(500, "An unexpected error occurred")
