@@ -238,7 +238,7 @@ class LocalCore:
             path=row["path"],
             type=row["type"],
             version=row["version"],
-            metadata=json.loads(row["metadata"]),
+            metadata={} if row["metadata"] == "{}" else json.loads(row["metadata"]),
             created_at=parse_ts(row["created_at"]),
             expires_at=parse_ts(row["expires_at"]),
             max_access_count=row["max_access_count"],

@@ -228,7 +228,8 @@ class SharesMixin(LocalCore):
             if live["current"] is None:
                 raise Gone("every version of the shared secret is disabled.")
             row = conn.execute(
-                "SELECT * FROM versions WHERE secret_id = ? AND version = ?", (live["id"], live["current"])
+                "SELECT * FROM versions WHERE vault_id = ? AND path = ? AND version = ?",
+                (live["vault_id"], live["path"], live["current"]),
             ).fetchone()
             self._check_readable(row)
             value = self._store.open(row)

@@ -45,7 +45,6 @@ CREATE TABLE IF NOT EXISTS secrets (
     latest INTEGER NOT NULL, current INTEGER,
     created_by TEXT NOT NULL, created_at TEXT NOT NULL, deleted_at TEXT);
 CREATE UNIQUE INDEX IF NOT EXISTS secrets_live ON secrets (vault_id, path) WHERE deleted_at IS NULL;
-CREATE INDEX IF NOT EXISTS secrets_any ON secrets (vault_id, path);
 CREATE TABLE IF NOT EXISTS versions (
     id INTEGER PRIMARY KEY, vault_id TEXT NOT NULL, path TEXT NOT NULL, version INTEGER NOT NULL,
     secret_id TEXT NOT NULL, type TEXT NOT NULL, metadata TEXT NOT NULL,
@@ -54,7 +53,6 @@ CREATE TABLE IF NOT EXISTS versions (
     is_disabled INTEGER NOT NULL DEFAULT 0,
     kek_id TEXT NOT NULL, wrapped_dek BLOB NOT NULL, ciphertext BLOB NOT NULL,
     UNIQUE (vault_id, path, version));
-CREATE INDEX IF NOT EXISTS versions_secret ON versions (secret_id, version);
 CREATE TABLE IF NOT EXISTS policies (
     id TEXT PRIMARY KEY, vault_id TEXT NOT NULL, principal_type TEXT NOT NULL,
     principal_id TEXT NOT NULL, pattern TEXT NOT NULL, permissions TEXT NOT NULL,
@@ -145,6 +143,7 @@ class Store:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA secure_delete = ON")
+            conn.execute("PRAGMA wal_autocheckpoint = 4000")
             if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
                 conn.execute("BEGIN IMMEDIATE")
                 try:

@@ -381,8 +381,9 @@ class LocalVault(SharesMixin, VaultBackend):
             self._require(conn, vault_id, "read", path)
             live = self._live(conn, vault_id, path)
             rows = conn.execute(
-                f"SELECT {META_COLUMNS} FROM versions WHERE secret_id = ? ORDER BY version DESC",  # noqa: S608
-                (live["id"],),
+                f"SELECT {META_COLUMNS} FROM versions WHERE vault_id = ? AND path = ? AND secret_id = ? "  # noqa: S608
+                "ORDER BY version DESC",
+                (vault_id, path, live["id"]),
             ).fetchall()
             return [self._meta(r) for r in rows]
 
@@ -398,7 +399,8 @@ class LocalVault(SharesMixin, VaultBackend):
             self._require(conn, vault_id, "write", path)
             live = self._live(conn, vault_id, path)
             row = conn.execute(
-                "SELECT id FROM versions WHERE secret_id = ? AND version = ?", (live["id"], version)
+                "SELECT id FROM versions WHERE vault_id = ? AND path = ? AND version = ? AND secret_id = ?",
+                (vault_id, path, version, live["id"]),
             ).fetchone()
             if row is None:
                 raise NotFound(
@@ -407,8 +409,8 @@ class LocalVault(SharesMixin, VaultBackend):
             conn.execute("UPDATE versions SET is_disabled = 1 WHERE id = ?", (row["id"],))
             conn.execute(
                 "UPDATE secrets SET current = (SELECT MAX(version) FROM versions "
-                "WHERE secret_id = ? AND is_disabled = 0) WHERE id = ?",
-                (live["id"], live["id"]),
+                "WHERE vault_id = ? AND path = ? AND secret_id = ? AND is_disabled = 0) WHERE id = ?",
+                (vault_id, path, live["id"], live["id"]),
             )
             note.version = version
 
@@ -449,8 +451,8 @@ class LocalVault(SharesMixin, VaultBackend):
             self._require(conn, vault_id, "rotate", path)
             live = self._live(conn, vault_id, path)
             last = conn.execute(
-                "SELECT type, metadata, max_access_count FROM versions WHERE secret_id = ? AND version = ?",
-                (live["id"], live["latest"]),
+                "SELECT type, metadata, max_access_count FROM versions WHERE vault_id = ? AND path = ? AND version = ?",
+                (vault_id, path, live["latest"]),
             ).fetchone()
             value = crypto.generate_value(length, charset)
             meta = self._insert_version(
@@ -521,7 +523,8 @@ class LocalVault(SharesMixin, VaultBackend):
 
         def work(conn: sqlite3.Connection, note: Note) -> list[sqlite3.Row]:
             sql = (
-                "SELECT v.* FROM secrets s JOIN versions v ON v.secret_id = s.id AND v.version = s.current "
+                "SELECT v.* FROM secrets s JOIN versions v "
+                "ON v.vault_id = s.vault_id AND v.path = s.path AND v.version = s.current "
                 "WHERE s.deleted_at IS NULL"
             )
             if vault_id is not None:
