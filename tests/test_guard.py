@@ -167,7 +167,9 @@ def test_multiline_value_rewrapped_and_per_line(engine: str) -> None:
     pem += "\n-----END CERTIFICATE-----"
     g = Guard(engine, patterns=False)
     g.register(pem, "h_pem")
-    rewrapped = "-----BEGIN CERTIFICATE-----\r\n" + "\r\n".join(body[i : i + 76] for i in range(0, len(body), 76))
+    rewrapped = "-----BEGIN CERTIFICATE-----\r\n" + "\r\n".join(
+        body[i : i + 76] for i in range(0, len(body), 76)
+    )
     rewrapped += "\r\n-----END CERTIFICATE-----"
     assert g.scrub("cert:\n" + rewrapped + "\nok") == "cert:\n[secret:h_pem]\nok"
     indented = "\n".join("    " + line for line in pem.splitlines())
@@ -269,7 +271,9 @@ def test_concurrent_registration_and_scrubbing(engine: str) -> None:
 
 
 def test_stream_catches_values_split_across_chunks(guard: Guard) -> None:
-    text = "".join(f"line {i} " + (forms(V)[i % len(forms(V))] if i % 3 == 0 else "plain") + "\n" for i in range(60))
+    text = "".join(
+        f"line {i} " + (forms(V)[i % len(forms(V))] if i % 3 == 0 else "plain") + "\n" for i in range(60)
+    )
     for size in (1, 3, 7, 64, 1000):
         stream = guard.stream()
         assert isinstance(stream, StreamScrubber)

@@ -19,7 +19,11 @@ from hypothesis import strategies as st
 from oneclaw_tools.guard import Guard
 from oneclaw_tools.guard.variants import MIN_LEN, expand, normalize
 
-SETTINGS = settings(max_examples=int(os.environ.get("GUARD_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("GUARD_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 # values: printable ASCII with symbols, plus some non-ASCII; no ignorable characters
 value_chars = st.characters(
@@ -74,7 +78,9 @@ def survivors(value: str, how: int, prefix: bytes, split: int, out: str) -> list
     before=texts,
     after=texts,
 )
-def test_no_registered_value_survives(value: str, how: int, prefix: bytes, split: int, before: str, after: str) -> None:
+def test_no_registered_value_survives(
+    value: str, how: int, prefix: bytes, split: int, before: str, after: str
+) -> None:
     text = before + " " + encode(value, how, prefix, split) + " " + after
     outputs = []
     for engine in ("aho", "hyperscan"):
@@ -108,7 +114,9 @@ def test_text_without_the_value_is_unchanged(value: str, text: str) -> None:
     pieces=st.lists(st.tuples(texts, st.integers(0, 3), st.integers(0, 8)), max_size=6),
     prefix=st.binary(max_size=2),
 )
-def test_engines_identical_on_mixed_text(vals: list[str], pieces: list[tuple[str, int, int]], prefix: bytes) -> None:
+def test_engines_identical_on_mixed_text(
+    vals: list[str], pieces: list[tuple[str, int, int]], prefix: bytes
+) -> None:
     text = "".join(p + encode(vals[i % len(vals)], how, prefix, 7) for p, i, how in pieces)
     outs = []
     for engine in ("aho", "hyperscan"):
@@ -127,7 +135,9 @@ def test_engines_identical_on_mixed_text(vals: list[str], pieces: list[tuple[str
     after=texts,
     sizes=st.lists(st.integers(1, 50), min_size=1, max_size=20),
 )
-def test_stream_equals_scrub_and_hides_value(value: str, how: int, before: str, after: str, sizes: list[int]) -> None:
+def test_stream_equals_scrub_and_hides_value(
+    value: str, how: int, before: str, after: str, sizes: list[int]
+) -> None:
     text = before + encode(value, how, b"x", 5) + after + encode(value, 0, b"", 0)
     g = Guard("aho", patterns=False)
     g.register(value, "h_s")
