@@ -130,6 +130,24 @@ def _http_token(args: argparse.Namespace) -> str | None:
     return token
 
 
+class _HideInvalidMessages(logging.Filter):
+    """The SDK logs a malformed client message with its raw input; the input may hold a value."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Received exception from stream"):
+            record.msg, record.args = (
+                "received a malformed message from the client (content not logged)",
+                None,
+            )
+        return True
+
+
+def _configure_logging() -> None:
+    # stdout carries the protocol over stdio: everything else goes to stderr.
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="oneclaw-mcp: %(message)s")
+    logging.getLogger("mcp.server.lowlevel.server").addFilter(_HideInvalidMessages())
+
+
 def _session_factory(args: argparse.Namespace) -> SessionFactory:
     policy = OperatorPolicy(read_only=args.read_only, allow_http_loopback=args.allow_http_loopback)
     factory: Callable[[], Session] = functools.partial(Session.from_env, policy=policy)
@@ -142,8 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or argv[0] not in {"stdio", "http", "-h", "--help", "--version"}:
         argv.insert(0, "stdio")  # stdio is the default transport
     args = _parser().parse_args(argv)
-    # stdout carries the protocol over stdio: everything else goes to stderr.
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="oneclaw-mcp: %(message)s")
+    _configure_logging()
     try:
         extra = [tool for reference in args.wrap for tool in load_wrapped_tools(reference)]
         factory = _session_factory(args)

@@ -65,21 +65,21 @@ class BearerAuth:
     """ASGI middleware: 401 unless ``Authorization: Bearer <token>`` matches (constant time)."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
-        if not token:
-            raise ValueError("the bearer token must not be empty")
+        if not token or token != token.strip():
+            raise ValueError("the bearer token must be non-empty, without surrounding whitespace")
         self._app = app
-        self._expected = f"Bearer {token}".encode()
+        self._expected = token.encode()
+
+    def _authorized(self, scope: Scope) -> bool:
+        values = [value for key, value in scope.get("headers", ()) if key.lower() == b"authorization"]
+        if len(values) != 1:
+            return False
+        scheme, _, presented = values[0].partition(b" ")
+        # the scheme is case-insensitive (RFC 9110); the token is compared in constant time
+        return scheme.lower() == b"bearer" and hmac.compare_digest(presented.strip(), self._expected)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        presented = b""
-        for key, value in scope.get("headers", ()):
-            if key.lower() == b"authorization":
-                presented = value
-                break
-        if not hmac.compare_digest(presented, self._expected):
+        if scope["type"] == "http" and not self._authorized(scope):
             await _unauthorized(send)
             return
         await self._app(scope, receive, send)

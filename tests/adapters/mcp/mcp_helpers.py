@@ -30,5 +30,6 @@ class World:
 
     def make_session(self) -> Session:
         session = TrackedSession.local(self.vault, policy=scenario_policy())
+        assert isinstance(session, TrackedSession)
         self.sessions.append(session)
         return session

@@ -104,6 +104,7 @@ async def test_unexpected_crash_shows_only_that_the_tool_failed(
 
     def factory() -> Session:
         session = CrashingSession.local(mcp_world.vault, policy=scenario_policy())
+        assert isinstance(session, CrashingSession)
         session.leaked = value
         return session
 
