@@ -54,9 +54,13 @@ def build_crew(
     extra_tools: Iterable[BaseTool] = (),
     verbose: bool = False,
     max_iter: int = 30,
+    cache: bool = True,
 ) -> Crew:
-    """One agent with every generated tool plus ``extra_tools``, one task, CrewAI's defaults
-    otherwise (in particular the crew cache stays on: the tools opt out of it themselves)."""
+    """One agent with every generated tool plus ``extra_tools`` and one task.
+
+    The crew cache is on by default here (CrewAI's own default is off): the worst case, in
+    which only the tools' ``cache_function`` keeps results out of ``CacheHandler``.
+    """
     agent = Agent(
         role="Credential operator",
         goal="Use the team's credentials to get work done without ever revealing a secret value.",
@@ -72,4 +76,4 @@ def build_crew(
         expected_output="A short report of what was done, without any secret value.",
         agent=agent,
     )
-    return Crew(agents=[agent], tasks=[task], verbose=verbose)
+    return Crew(agents=[agent], tasks=[task], verbose=verbose, cache=cache)
