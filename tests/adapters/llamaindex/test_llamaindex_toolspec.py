@@ -148,3 +148,31 @@ def test_tool_surface_is_what_llamaindex_sends_to_a_model(session: Session) -> N
         assert entry["parameters"].get("required", []) == schema.get("required", [])
         # LlamaIndex enforces OpenAI's 1024-character limit on descriptions
         assert len(spec.description) <= 1024
+
+
+def test_react_parsed_arguments_are_accepted(session: Session) -> None:
+    """ReActAgent parses Action Input with dirtyjson (dict subclasses that cannot be rebuilt)."""
+    from llama_index.core.agent.react.output_parser import ReActOutputParser
+
+    step = ReActOutputParser().parse(
+        'Thought: store it\nAction: put_secret\nAction Input: {"path": "demo/new", "value": "v-123456789",'
+        ' "metadata": {"owner": "ops", "tags": ["a", "b"]}}'
+    )
+    assert type(step.action_input["metadata"]) is not dict  # the framework's own type
+    out = _tools(session)["put_secret"].call(**step.action_input)
+    assert not out.is_error, out.content
+    assert out.raw_input["kwargs"]["metadata"] == {"owner": "ops", "tags": ["a", "b"]}
+
+
+class _CrashingSession(Session):
+    """A session whose call fails in a way the core never should (not a ToolError)."""
+
+    def call_text(self, name: str, args: object = None) -> str:
+        raise RuntimeError("internal detail CANARYcrash-0123456789")
+
+
+def test_an_unexpected_crash_shows_only_that_the_tool_failed(tmp_path: Path) -> None:
+    with _CrashingSession.local(tmp_path / "c.db") as crashing:
+        out = _tools(crashing)["list_secrets"].call(prefix="demo/")
+    assert out.is_error and out.content == "Error (tool_failed): tool list_secrets failed."
+    assert_no_canary([out.content, out.raw_output, out.raw_input, repr(out)], ["CANARYcrash-0123456789"])

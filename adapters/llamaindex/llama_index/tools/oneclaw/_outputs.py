@@ -20,7 +20,25 @@ from llama_index.core.tools import ToolOutput
 
 from oneclaw_tools import Session, ToolError
 
-__all__ = ["afinish", "error_output", "finish", "ok_output"]
+__all__ = ["afinish", "crash_output", "error_output", "finish", "ok_output", "plain_args"]
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(key): _plain(value) for key, value in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(value) for value in obj]
+    return obj
+
+
+def plain_args(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The model's arguments as plain dicts and lists.
+
+    ``ReActAgent`` parses ``Action Input`` with ``dirtyjson``, whose nested objects are
+    ``AttributedDict``/``AttributedList`` subclasses that cannot be rebuilt from their items; the
+    core (validation, guard) expects the plain JSON types a function-calling model produces.
+    """
+    return {str(key): _plain(value) for key, value in kwargs.items()}
 
 
 def _raw_input(session: Session, kwargs: Mapping[str, Any]) -> dict[str, Any]:
@@ -64,6 +82,15 @@ def error_output(session: Session, tool_name: str, kwargs: Mapping[str, Any], er
         is_error=True,
         exception=err.with_traceback(None),
     )
+
+
+def crash_output(tool_name: str) -> ToolOutput:
+    """The adapter itself failed unexpectedly: the model learns only that the tool failed.
+
+    Nothing from the exception or the arguments is kept (either might hold anything).
+    """
+    text = f"Error (tool_failed): tool {tool_name} failed."
+    return ToolOutput(tool_name=tool_name, content=text, raw_input={}, raw_output=text, is_error=True)
 
 
 def finish(raw: Any) -> ToolOutput | None:

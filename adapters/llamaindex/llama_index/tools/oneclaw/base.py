@@ -13,6 +13,7 @@ finished ``ToolOutput`` built by :mod:`._outputs`.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,11 +23,13 @@ from pydantic import BaseModel
 
 from oneclaw_tools import Session, ToolError, ToolSpec
 
-from ._outputs import afinish, error_output, finish, ok_output
+from ._outputs import afinish, crash_output, error_output, finish, ok_output, plain_args
 
 __all__ = ["OneClawToolSpec", "tool_surface"]
 
 ASYNC_PREFIX = "a"
+
+logger = logging.getLogger(__name__)
 
 
 def _structured(text: str) -> Any:
@@ -72,10 +75,15 @@ class OneClawToolSpec(BaseToolSpec):
 
         def run(**kwargs: Any) -> ToolOutput:
             try:
-                text = session.call_text(name, kwargs)
-            except ToolError as err:
-                return error_output(session, name, kwargs, err)
-            return ok_output(session, name, kwargs, text, _structured(text))
+                kwargs = plain_args(kwargs)
+                try:
+                    text = session.call_text(name, kwargs)
+                except ToolError as err:
+                    return error_output(session, name, kwargs, err)
+                return ok_output(session, name, kwargs, text, _structured(text))
+            except Exception:  # never hand LlamaIndex an exception text to show the model
+                logger.warning("oneclaw tool %s failed inside the LlamaIndex adapter", name)
+                return crash_output(name)
 
         run.__name__ = run.__qualname__ = name
         run.__doc__ = spec.description
@@ -86,10 +94,15 @@ class OneClawToolSpec(BaseToolSpec):
 
         async def arun(**kwargs: Any) -> ToolOutput:
             try:
-                text = await session.acall_text(name, kwargs)
-            except ToolError as err:
-                return error_output(session, name, kwargs, err)
-            return ok_output(session, name, kwargs, text, _structured(text))
+                kwargs = plain_args(kwargs)
+                try:
+                    text = await session.acall_text(name, kwargs)
+                except ToolError as err:
+                    return error_output(session, name, kwargs, err)
+                return ok_output(session, name, kwargs, text, _structured(text))
+            except Exception:  # never hand LlamaIndex an exception text to show the model
+                logger.warning("oneclaw tool %s failed inside the LlamaIndex adapter", name)
+                return crash_output(name)
 
         arun.__name__ = arun.__qualname__ = ASYNC_PREFIX + name
         arun.__doc__ = spec.description

@@ -18,6 +18,7 @@ tool type is called normally, and its own instrumentation is its business (see t
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -26,9 +27,11 @@ from llama_index.core.tools.types import AsyncBaseTool, BaseTool, adapt_to_async
 
 from oneclaw_tools import Session, ToolError
 
-from ._outputs import afinish, error_output, finish, ok_output
+from ._outputs import afinish, crash_output, error_output, finish, ok_output, plain_args
 
 __all__ = ["wrap_tool", "wrap_tools"]
+
+logger = logging.getLogger(__name__)
 
 
 def _unobserved(method: str) -> Callable[..., Any]:
@@ -98,17 +101,27 @@ def wrap_tool(tool: BaseTool, session: Session, *, name: str | None = None) -> F
 
     def run(**kwargs: Any) -> ToolOutput:
         try:
-            parts = session.run_wrapped(tool_name, sync_call, dict(kwargs))
-        except ToolError as err:
-            return error_output(session, tool_name, kwargs, err)
-        return _finished(session, tool_name, kwargs, parts)
+            kwargs = plain_args(kwargs)
+            try:
+                parts = session.run_wrapped(tool_name, sync_call, kwargs)
+            except ToolError as err:
+                return error_output(session, tool_name, kwargs, err)
+            return _finished(session, tool_name, kwargs, parts)
+        except Exception:  # never hand LlamaIndex an exception text to show the model
+            logger.warning("wrapped tool %s failed inside the LlamaIndex adapter", tool_name)
+            return crash_output(tool_name)
 
     async def arun(**kwargs: Any) -> ToolOutput:
         try:
-            parts = await session.arun_wrapped(tool_name, async_call, dict(kwargs))
-        except ToolError as err:
-            return error_output(session, tool_name, kwargs, err)
-        return _finished(session, tool_name, kwargs, parts)
+            kwargs = plain_args(kwargs)
+            try:
+                parts = await session.arun_wrapped(tool_name, async_call, kwargs)
+            except ToolError as err:
+                return error_output(session, tool_name, kwargs, err)
+            return _finished(session, tool_name, kwargs, parts)
+        except Exception:  # never hand LlamaIndex an exception text to show the model
+            logger.warning("wrapped tool %s failed inside the LlamaIndex adapter", tool_name)
+            return crash_output(tool_name)
 
     run.__name__ = tool_name
     arun.__name__ = "a" + tool_name
