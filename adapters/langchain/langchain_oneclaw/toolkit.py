@@ -63,6 +63,10 @@ def make_tool(session: Session, spec: ToolSpec) -> StructuredTool:
         return validation_message(session, err)
 
     func.__name__ = coroutine.__name__ = name
+    # LangChain resolves the function's type hints on every call (looking for a RunnableConfig
+    # parameter); these functions take none, and dropping the hints saves ~30 us per call.
+    func.__annotations__ = {}
+    coroutine.__annotations__ = {}
     return StructuredTool(
         name=name,
         description=spec.description,
