@@ -230,6 +230,21 @@ def test_wrong_env_key_is_refused(db: Path) -> None:
     assert _read(db, "a", env) == "v"
 
 
+def test_a_second_key_cannot_join_a_vault_silently(db: Path) -> None:
+    """Two processes open an empty vault with different env keys: the second writer is refused."""
+    right = {crypto.KEY_ENV: crypto.encode_key(crypto.generate_key())}
+    wrong = {crypto.KEY_ENV: crypto.encode_key(crypto.generate_key())}
+    a, b = LocalVault(db, env=right), LocalVault(db, env=wrong)
+    vid = a.default_vault_id()
+    b.initialize()
+    a.put_secret(vid, "k", "v")
+    with pytest.raises(IntegrityError):
+        b.put_secret(vid, "k2", "v")
+    a.close()
+    b.close()
+    assert _read(db, "k", right) == "v"
+
+
 def test_rotate_key_with_key_file(db: Path) -> None:
     _fill(db, a="va", b="vb")
     key_file = db.with_name("vault.db.key")

@@ -245,11 +245,19 @@ def test_user_principal_is_checked_like_an_agent(vault: LocalVault) -> None:
     vid = vault.default_vault_id()
     vault.put_secret(vid, "k", "v")
     alice = vault.acting_as(Principal(type="user", id="alice"))
-    with pytest.raises(PermissionDenied):
-        alice.get_secret(vid, "k")
+    assert alice.list_vaults() == []
+    for call in (
+        lambda: alice.get_secret(vid, "k"),
+        lambda: alice.get_vault(vid),
+        lambda: list(alice.export_latest_unsafe()),
+    ):
+        with pytest.raises(PermissionDenied):
+            call()
+    assert [e.action for e in vault.audit_events(3)] == ["get_secret", "get_vault", "export_latest_unsafe"]
     vault.create_policy(vid, principal_type="user", principal_id="alice", permissions=["read"])
     assert alice.get_secret(vid, "k").value.reveal_unsafe() == "v"
     assert [v.id for v in alice.list_vaults()] == [vid]
+    assert alice.get_vault(vid).id == vid
 
 
 def test_targeted_share_needs_accept(vault: LocalVault) -> None:

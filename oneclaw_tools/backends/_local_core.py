@@ -201,6 +201,10 @@ class LocalCore:
         patterns = [pat for pat, perms in self._grants(conn, vault["id"]) if "read" in perms]
         return lambda path: any(glob_match(pat, path) for pat in patterns)
 
+    def _require_owner(self, what: str) -> None:
+        if not self._principal.is_owner:
+            raise PermissionDenied(f"only the vault owner may {what}.")
+
     def _require_admin(self, conn: sqlite3.Connection, vault_id: str) -> sqlite3.Row:
         vault = self._vault_row(conn, vault_id)
         if not self._is_admin(vault):

@@ -269,6 +269,11 @@ class Store:
         if self.reload_ring():  # another process rotated the key file under us
             self.ensure_wrapping_key(conn)
             return
+        known = {row[0] for row in conn.execute("SELECT id FROM keks")}
+        if known and not known & set(self.ring.ids):  # a key this vault never used, e.g. a wrong env key
+            raise IntegrityError(
+                "the vault key does not match this vault (wrong ONECLAW_LOCAL_VAULT_KEY or key file)."
+            )
         conn.execute(
             "INSERT INTO keks (id, check_blob, created_at) VALUES (?, ?, ?)",
             (newest, self.ring.check_blob(newest), fmt_ts(self.clock())),

@@ -180,11 +180,15 @@ class LocalVault(SharesMixin, VaultBackend):
     def get_vault(self, vault_id: str) -> VaultInfo:
         with self._checking("get_vault"):
             vault_id = check_id(vault_id, "vault_id")
-        return self._run(
-            "get_vault",
-            lambda conn, note: self._vault_info(self._vault_row(conn, vault_id)),
-            vault_id=vault_id,
-        )
+
+        def work(conn: sqlite3.Connection, note: Note) -> VaultInfo:
+            vault = self._vault_row(conn, vault_id)
+            p = self._principal
+            if not self._is_admin(vault) and p.vault_ids is None and not self._grants(conn, vault_id):
+                raise PermissionDenied("no policy grants access to that vault.")
+            return self._vault_info(vault)
+
+        return self._run("get_vault", work, vault_id=vault_id)
 
     def delete_vault(self, vault_id: str) -> None:
         """Delete a vault with all its secrets, policies and shares (owner or creator only)."""
@@ -516,12 +520,12 @@ class LocalVault(SharesMixin, VaultBackend):
         For the operator's ``scrub`` command, which must know every value to find it in
         logs. The export itself is audited; expired and used-up secrets are included.
         """
-        if not self._principal.is_owner:
-            raise PermissionDenied("only the vault owner may export values.")
-        if vault_id is not None:
-            vault_id = check_id(vault_id, "vault_id")
+        with self._checking("export_latest_unsafe"):
+            if vault_id is not None:
+                vault_id = check_id(vault_id, "vault_id")
 
         def work(conn: sqlite3.Connection, note: Note) -> list[sqlite3.Row]:
+            self._require_owner("export values")
             sql = (
                 "SELECT v.* FROM secrets s JOIN versions v "
                 "ON v.vault_id = s.vault_id AND v.path = s.path AND v.version = s.current "
@@ -536,7 +540,14 @@ class LocalVault(SharesMixin, VaultBackend):
             return rows
 
         rows = self._run("export_latest_unsafe", work, vault_id=vault_id)
-        return ((row["path"], SecretValue(self._store.open(row))) for row in rows)
+
+        def values() -> Iterator[tuple[str, SecretValue]]:
+            for row in rows:
+                with self._store.lock:
+                    value = self._store.open(row)
+                yield row["path"], SecretValue(value)
+
+        return values()
 
     def rotate_key(self) -> dict[str, Any]:
         """Re-wrap every data key under a new key-encryption key (owner only).
@@ -548,9 +559,12 @@ class LocalVault(SharesMixin, VaultBackend):
         explicit key) the newest given key becomes the only wrapping key; put the new key
         last in the variable, rotate, then remove the old one.
         """
-        if not self._principal.is_owner:
-            raise PermissionDenied("only the vault owner may rotate the vault key.")
         store = self._store
+        if not self._principal.is_owner:
+            denied = PermissionDenied("only the vault owner may rotate the vault key.")
+            with store.lock:
+                self._audit_failure("rotate_key", denied, vault_id=None, path=None)
+            raise denied
         with store.lock:
             _ = store.conn
             assert store.ring is not None
