@@ -11,9 +11,8 @@ import textwrap
 import zipfile
 from pathlib import Path
 
-import pytest
-
 import llama_index.tools.oneclaw as oneclaw_li
+import pytest
 from llama_index.tools.oneclaw import demo as li_demo
 
 ADAPTER = Path(oneclaw_li.__file__).resolve().parents[3]
@@ -43,8 +42,10 @@ def test_wheel_ships_only_its_own_package(tmp_path: Path) -> None:
     source = tmp_path / "src"
     shutil.copytree(ADAPTER, source, ignore=shutil.ignore_patterns("*.egg-info", "build", "__pycache__"))
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q"]
-        + ["-w", str(tmp_path / "dist"), str(source)],
+        [
+            *(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q"),
+            *("-w", str(tmp_path / "dist"), str(source)),
+        ],
         check=True,
         capture_output=True,
     )
