@@ -23,6 +23,7 @@ import pytest
 from langchain.agents import create_agent
 from langchain_core.globals import set_debug
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage, convert_to_openai_messages
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool
 from langchain_oneclaw import OneClawGuardMiddleware, OneClawToolkit, wrap_tool
 from langchain_oneclaw.testing import EventRecorder, RunCollector, ScriptedChatModel
@@ -106,7 +107,7 @@ def tool_messages(messages: list[Any]) -> dict[str, list[ToolMessage]]:
 def check_errors_rendered(messages: list[Any]) -> None:
     by_name = tool_messages(messages)
     boom = by_name["boom"][0]
-    assert boom.status == "error" and boom.content.startswith("Error (tool_failed): tool boom failed")
+    assert boom.status == "error" and str(boom.content).startswith("Error (tool_failed): tool boom failed")
     refused = by_name["http_request"][1]
     assert refused.status == "error" and "may not be sent" in str(refused.content)
     assert all(m.artifact is None for ms in by_name.values() for m in ms)
@@ -117,7 +118,7 @@ def test_sync_agent_loop_leaks_nothing(lc_world: Any, lc_haystack: Any, caplog: 
     caplog.set_level(logging.DEBUG)
     agent, model, script, received, tools, saver = build(lc_world)
     events, tracer = EventRecorder(), RunCollector()
-    config: dict[str, Any] = {
+    config: RunnableConfig = {
         "callbacks": [events, tracer],
         "configurable": {"thread_id": "sync"},
         "recursion_limit": 200,
@@ -170,7 +171,7 @@ async def test_async_agent_loop_leaks_nothing(lc_world: Any, lc_haystack: Any, c
     caplog.set_level(logging.DEBUG)
     agent, model, script, received, tools, saver = build(lc_world)
     events, tracer = EventRecorder(), RunCollector()
-    config: dict[str, Any] = {
+    config: RunnableConfig = {
         "callbacks": [events, tracer],
         "configurable": {"thread_id": "async"},
         "recursion_limit": 200,
@@ -220,3 +221,13 @@ def test_haystack_would_catch_a_leak(lc_world: Any, lc_haystack: Any) -> None:
     leaked = [HumanMessage("token: " + lc_world.canaries.api_token)]
     with pytest.raises(AssertionError, match="canary #"):
         assert_no_canary(lc_haystack(leaked), lc_world.canaries)
+
+
+def test_demo_runs_and_passes_its_leak_check() -> None:
+    """``oneclaw-tools demo --framework langchain`` dispatches here: every turn printed, check passed."""
+    from oneclaw_tools.demo import run_demo
+
+    lines: list[str] = []
+    assert run_demo(echo=lines.append, framework="langchain") == 0
+    assert any(line.startswith("--- model turn") for line in lines)
+    assert lines[-1].startswith("no leak:")

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import HumanMessage, ToolMessage, convert_to_openai_messages
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool, ToolException, tool
 from langchain_oneclaw import OneClawGuardMiddleware, OneClawToolkit
 from langchain_oneclaw.testing import EventRecorder, ScriptedChatModel
@@ -84,7 +85,7 @@ def run(world: Any, *, guarded: bool) -> tuple[ScriptedChatModel, dict[str, Any]
     middleware = [OneClawGuardMiddleware(world.session)] if guarded else []
     agent = create_agent(model, tools=tools, middleware=middleware, checkpointer=saver)
     events = EventRecorder()
-    config: dict[str, Any] = {"callbacks": [events], "configurable": {"thread_id": "t"}}
+    config: RunnableConfig = {"callbacks": [events], "configurable": {"thread_id": "t"}}
     state = agent.invoke({"messages": [HumanMessage("go")]}, config)
     return model, state, saver.get_tuple(config), events
 
@@ -92,7 +93,7 @@ def run(world: Any, *, guarded: bool) -> tuple[ScriptedChatModel, dict[str, Any]
 def test_middleware_scrubs_careless_tools(lc_world: Any, lc_haystack: Any) -> None:
     """Everything the model is given, the state and the checkpoint are clean; crashes are safe."""
     model, state, snapshot, _ = run(lc_world, guarded=True)
-    by_name = {m.name: m for m in state["messages"] if isinstance(m, ToolMessage)}
+    by_name = {str(m.name): m for m in state["messages"] if isinstance(m, ToolMessage)}
     assert set(LEAKY) <= set(by_name), sorted(by_name)
     assert "[secret:" in str(by_name["leak_content"].content)
     assert "[secret:" in str(by_name["leak_artifact"].artifact)

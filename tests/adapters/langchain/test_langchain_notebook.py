@@ -23,7 +23,7 @@ def test_notebook_runs_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("LANGSMITH_TRACING", "false")
     monkeypatch.setenv("HOME", str(tmp_path))
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = nbformat.read(NOTEBOOK, as_version=4)  # type: ignore[no-untyped-call]
     NotebookClient(
         nb, kernel_name="python3", timeout=180, resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
