@@ -148,3 +148,35 @@ async def test_agent_loop_never_leaks(
 
     # -- and no value anywhere --------------------------------------------------------------
     assert_no_canary(recorder.haystack(), canaries)
+
+
+@pytest.mark.framework
+async def test_the_recorder_would_catch_a_raw_output_leak(
+    session: Session, canaries: Canaries, recorder: Recorder
+) -> None:
+    """Control: an unprotected tool that masks only ``content`` (the usual LlamaIndex trick) leaks
+    through raw_output into streamed events and spans; the recorder must see it, or the leak test
+    above proves nothing."""
+    from llama_index.core.tools import FunctionTool
+    from llama_index.tools.oneclaw.scripted import ScriptedFunctionCallingLLM
+
+    class OneCall:
+        def __init__(self) -> None:
+            self.done = False
+
+        def next_call(self, last: str | None) -> Any:
+            if self.done:
+                return None
+            self.done = True
+            return type("Call", (), {"name": "reveal", "args": {}})()
+
+    reveal = FunctionTool.from_defaults(
+        fn=lambda: canaries.api_token, name="reveal", description="d", callback=lambda raw: "****"
+    )
+    llm = ScriptedFunctionCallingLLM(OneCall())
+    agent = FunctionAgent(tools=[reveal], llm=llm)
+    await _turn(agent, Context(agent), "go", recorder)
+    assert_no_canary(llm.seen, canaries)  # the model itself saw only "****"
+    for observed in (recorder.stream, recorder.spans.records):
+        with pytest.raises(AssertionError, match="leaked"):
+            assert_no_canary(observed, canaries)
