@@ -143,7 +143,9 @@ class Store:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA secure_delete = ON")
-            conn.execute("PRAGMA wal_autocheckpoint = 4000")
+            conn.execute("PRAGMA wal_autocheckpoint = 4000")  # fewer checkpoint fsyncs than the default 1000
+            conn.execute("PRAGMA mmap_size = 268435456")  # reads of a large vault without a syscall per page
+            conn.execute("PRAGMA cache_size = -16384")
             if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
