@@ -31,7 +31,10 @@ from ..validation import (
 )
 from ._http import Call, encode_id, encode_path, parse_time
 
-__all__ = ["Calls", "meta_is_readable"]
+__all__ = ["SHARE_TOKEN_HEADER", "Calls", "meta_is_readable"]
+
+#: Carries a local server's share-link token (see :meth:`Calls.access_share`).
+SHARE_TOKEN_HEADER = "X-OneClaw-Share-Token"  # noqa: S105 - a header name
 
 _SHARE_ID = re.compile(r"[A-Za-z0-9_\-.]{1,256}")
 _LOCAL_LINK = re.compile(r"oneclaw://share/([0-9a-f-]{36})#([A-Za-z0-9_-]{20,128})")
@@ -404,10 +407,14 @@ class Calls:
             if not isinstance(passphrase, str):
                 raise InvalidArgument("passphrase", "must be a string")
             body = {"passphrase": passphrase}
-        # the op names no id: a link share's id is itself a credential
+        # A local link reference is "<id>.<token>": the token travels in a header, so that it is
+        # never in a URL that httpx logs. Hosted share ids contain no ".". The op names no id.
+        share_id, _, token = sid.partition(".")
+        headers = {SHARE_TOKEN_HEADER: token} if token else None
         return Call(
-            "GET", f"/v1/share/{encode_id(sid)}", "access share", lambda r: _secret(_dict(r), ""), json=body
-        )
+            "GET", f"/v1/share/{encode_id(share_id)}", "access share", lambda r: _secret(_dict(r), ""),
+            json=body, headers=headers,
+        )  # fmt: skip
 
     def accept_share(self, share_id: str) -> Call[None]:
         return Call("POST", f"/v1/shares/{encode_id(_share_id(share_id))}/accept", "accept share", _none)

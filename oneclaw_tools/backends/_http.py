@@ -124,6 +124,7 @@ class Call(Generic[T]):
     parse: Callable[[httpx.Response], T]
     json: Any = None
     params: Mapping[str, str] | None = None
+    headers: Mapping[str, str] | None = None  # e.g. a share link's token: kept out of the URL and logs
 
     @property
     def safe(self) -> bool:

@@ -112,10 +112,10 @@ class _RemoteBase:
         return datetime.fromtimestamp(self._clock(), UTC)
 
     def _build(self, client: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
-        headers = None
+        headers = dict(call.headers or {})
         tool = current_tool()
         if tool:
-            headers = {_TOOL_HEADER: tool}
+            headers[_TOOL_HEADER] = tool
         return client.build_request(
             call.method, call.url, json=call.json, params=call.params, headers=headers
         )

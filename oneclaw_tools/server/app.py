@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..audit import tool_scope
+from ..backends._calls import SHARE_TOKEN_HEADER
 from ..backends.local import LocalVault
 from ..errors import InvalidArgument, NotAuthenticated, NotFound, OneClawError
 from ..models import PolicyInfo, Principal, Secret, SecretMeta, ShareInfo, VaultInfo
@@ -42,6 +43,7 @@ T = TypeVar("T")
 
 _TOOL_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _SHARE_REF = re.compile(r"([0-9a-f-]{36})(?:\.([A-Za-z0-9_-]{20,128}))?")
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,128}")
 _LINK_URL = re.compile(r"oneclaw://share/([0-9a-f-]{36})#([A-Za-z0-9_-]{20,128})")
 _ANONYMOUS = Principal(type="user", id="anonymous", vault_ids=())
 _ENTITLEMENTS = dict.fromkeys(
@@ -377,6 +379,9 @@ class _Api:
         if match is None:
             raise NotFound("share not found (unknown or revoked).")
         share_id, token = match.group(1), match.group(2)
+        header_token = request.headers.get(SHARE_TOKEN_HEADER)
+        if token is None and header_token and _TOKEN_RE.fullmatch(header_token):
+            token = header_token  # the remote client sends it here, out of the URL
         if request.method == "DELETE":
             await self._run(request, lambda b: b.revoke_share(share_id))
             return Response(status_code=204)
