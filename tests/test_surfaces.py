@@ -1,0 +1,211 @@
+"""Every surface shows a model the same tools: names, descriptions and argument JSON schemas.
+
+The reference is the core (``spec.name``, ``spec.description``, ``spec.json_schema()``). Each
+adapter's ``tool_surface(session)`` extracts what its framework really sends to a model (LangChain
+``convert_to_openai_tool``, LlamaIndex ``metadata.to_openai_tool()``, CrewAI
+``convert_tools_to_openai_schema``, MCP ``list_tools`` over a real client session). No surface is
+optional: the workspace installs every adapter, and a missing one fails here.
+
+Normalizations, applied to both sides, each only where a framework necessarily rewrites the
+schema (anything else is drift and fails):
+
+* ``titles`` (LangChain, LlamaIndex, CrewAI): the ``title`` keywords (pydantic's class and field
+  names) are dropped by the OpenAI function converters. They are annotations with no effect on
+  validation. Property *names* called ``title`` are kept.
+* ``open_top_level`` (LangChain, LlamaIndex): the non-strict OpenAI converters drop the top-level
+  ``"additionalProperties": false``. The core still rejects unknown arguments on every surface.
+* ``strict_mode`` (CrewAI): CrewAI always sends ``"strict": true`` tools, so (a) ``required``
+  lists every property of every object, and (b) a free-form map (an object without
+  ``properties``, e.g. ``http_request.headers``, ``put_secret.metadata``) becomes a closed empty
+  object: strict mode cannot express maps. (b) loses information: a strict-mode model cannot
+  pass those maps through CrewAI's function-calling path (reported; it needs a core schema change).
+* MCP: none. ``list_tools`` carries ``spec.json_schema()`` unchanged.
+
+When this fails: the message names the surface, the tool and the first differing JSON path. If
+a framework changed its converter, add a documented normalization here; if an adapter changed
+a tool, fix the adapter (adapters are loops over the specs and must not edit tools).
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oneclaw_tools import Session
+
+Schema = dict[str, Any]
+Normalizer = Callable[[Schema], Schema]
+
+#: surface -> (module exposing ``tool_surface``, normalizations)
+SURFACES: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    "core": (None, ()),
+    "langchain": ("langchain_oneclaw", ("titles", "open_top_level")),
+    "llamaindex": ("llama_index.tools.oneclaw", ("titles", "open_top_level")),
+    "crewai": ("crewai_oneclaw", ("titles", "strict_mode")),
+    "mcp": ("oneclaw_mcp", ()),
+}
+
+_SCHEMA_LISTS = ("anyOf", "allOf", "oneOf", "prefixItems")
+_SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
+_SCHEMA_ONES = ("items", "additionalProperties", "not", "contains")
+
+
+def _walk(schema: Any, visit: Callable[[Schema], Schema]) -> Any:
+    """Apply ``visit`` to every sub-schema (never to a mapping of property names)."""
+    if not isinstance(schema, dict):
+        return schema
+    out = visit(dict(schema))
+    for key in _SCHEMA_LISTS:
+        if isinstance(out.get(key), list):
+            out[key] = [_walk(s, visit) for s in out[key]]
+    for key in _SCHEMA_MAPS:
+        if isinstance(out.get(key), dict):
+            out[key] = {name: _walk(s, visit) for name, s in out[key].items()}
+    for key in _SCHEMA_ONES:
+        if isinstance(out.get(key), dict):
+            out[key] = _walk(out[key], visit)
+    return out
+
+
+def titles(schema: Schema) -> Schema:
+    def visit(node: Schema) -> Schema:
+        node.pop("title", None)
+        return node
+
+    result: Schema = _walk(schema, visit)
+    return result
+
+
+def open_top_level(schema: Schema) -> Schema:
+    out = dict(schema)
+    if out.get("additionalProperties") is False:
+        del out["additionalProperties"]
+    return out
+
+
+def strict_mode(schema: Schema) -> Schema:
+    def visit(node: Schema) -> Schema:
+        if node.get("type") == "object":
+            if "properties" not in node:  # a free-form map: strict mode closes it
+                node["properties"] = {}
+                node["additionalProperties"] = False
+            node["required"] = list(node["properties"])
+        return node
+
+    result: Schema = _walk(schema, visit)
+    return result
+
+
+NORMALIZERS: dict[str, Normalizer] = {
+    "titles": titles,
+    "open_top_level": open_top_level,
+    "strict_mode": strict_mode,
+}
+
+
+def _normalize(schema: Schema, names: tuple[str, ...]) -> Schema:
+    out = copy.deepcopy(schema)
+    for name in names:
+        out = NORMALIZERS[name](out)
+    return out
+
+
+def _first_difference(actual: Any, expected: Any, path: str = "") -> str | None:
+    if isinstance(actual, dict) and isinstance(expected, dict):
+        for key in list(expected) + [k for k in actual if k not in expected]:
+            if key not in actual:
+                return f"{path}/{key}: missing (expected {json.dumps(expected[key])[:120]})"
+            if key not in expected:
+                return f"{path}/{key}: unexpected {json.dumps(actual[key])[:120]}"
+            found = _first_difference(actual[key], expected[key], f"{path}/{key}")
+            if found:
+                return found
+        return None
+    if actual != expected:
+        return f"{path or '/'}: {json.dumps(actual)[:120]} != {json.dumps(expected)[:120]}"
+    return None
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+    path: Path = tmp_path_factory.mktemp("surfaces") / "vault.db"
+    with Session.local(path) as session:
+        yield session
+
+
+def _core_surface(session: Session) -> list[dict[str, Any]]:
+    return [
+        {"name": spec.name, "description": spec.description, "parameters": spec.json_schema()}
+        for spec in session.specs
+    ]
+
+
+@pytest.fixture(scope="module")
+def framework_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """CrewAI offline and writing only under a temporary folder, as in its own tests."""
+    from crewai_oneclaw.offline import offline_env, use_env
+
+    with use_env(offline_env(tmp_path_factory.mktemp("crewai"))), warnings.catch_warnings():
+        # crewai's lazy `crewai.rag` import raises an ImportWarning (an error under
+        # filterwarnings=error); the CrewAI tests' conftest ignores it the same way.
+        warnings.simplefilter("ignore", ImportWarning)
+        importlib.import_module("crewai")
+        yield
+
+
+def _surface(name: str, session: Session) -> list[dict[str, Any]]:
+    module, _ = SURFACES[name]
+    if module is None:
+        return _core_surface(session)
+    tool_surface: Callable[[Session], list[dict[str, Any]]] = importlib.import_module(module).tool_surface
+    return tool_surface(session)
+
+
+@pytest.mark.parametrize("surface", list(SURFACES))
+def test_surface_matches_the_core(surface: str, session: Session, framework_env: None) -> None:
+    _, normalizations = SURFACES[surface]
+    core = _core_surface(session)
+    shown = _surface(surface, session)
+
+    assert [t["name"] for t in shown] == [t["name"] for t in core], f"{surface}: tool names or order differ"
+    for got, want in zip(shown, core, strict=True):
+        assert got["description"] == want["description"], f"{surface}.{want['name']}: description differs"
+        difference = _first_difference(
+            _normalize(got["parameters"], normalizations), _normalize(want["parameters"], normalizations)
+        )
+        assert difference is None, f"{surface}.{want['name']}: schema differs at {difference}"
+
+
+def test_mcp_surface_is_the_core_without_normalization(session: Session) -> None:
+    assert _surface("mcp", session) == _core_surface(session)
+
+
+def test_normalizations_keep_property_names_and_close_maps() -> None:
+    """The normalizers themselves: a property named ``title`` survives; a map is closed."""
+    schema: Schema = {
+        "title": "Args",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "title": {"title": "Title", "type": "string"},
+            "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+        "required": ["title"],
+    }
+    assert titles(schema)["properties"]["title"] == {"type": "string"}
+    assert "additionalProperties" not in open_top_level(schema)
+    strict = strict_mode(schema)
+    assert strict["required"] == ["title", "tags"]
+    assert strict["properties"]["tags"] == {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {},
+        "required": [],
+    }
