@@ -25,7 +25,8 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import var_child_runnable_config
-from langchain_core.tools import BaseTool, ToolException
+from langchain_core.tools import BaseTool, InjectedToolCallId, ToolException
+from langchain_core.tools.base import _is_injected_arg_type, get_all_basemodel_annotations
 from pydantic import ConfigDict, Field, PrivateAttr, ValidationError
 from pydantic.v1 import ValidationError as ValidationErrorV1
 
@@ -69,6 +70,18 @@ def _inner_kwargs(method: Callable[..., Any], config: RunnableConfig | None) -> 
     return extra
 
 
+def _tool_call_id(inner: BaseTool, resolved: dict[str, Any]) -> str | None:
+    """The call id LangChain injected (``InjectedToolCallId``): the inner tool's parser wants it."""
+    schema = inner.args_schema
+    if not isinstance(schema, type):
+        return None
+    for key, annotation in get_all_basemodel_annotations(schema).items():
+        if _is_injected_arg_type(annotation, injected_type=InjectedToolCallId):
+            value = resolved.get(key)
+            return value if isinstance(value, str) else None
+    return None
+
+
 class GuardedTool(BaseTool):
     """A third-party tool behind the session: placeholders resolved inside, output scrubbed."""
 
@@ -87,7 +100,7 @@ class GuardedTool(BaseTool):
         def call(**resolved: Any) -> Any:
             token = var_child_runnable_config.set(None)
             try:
-                args, kwargs = inner._to_args_and_kwargs(resolved, None)
+                args, kwargs = inner._to_args_and_kwargs(resolved, _tool_call_id(inner, resolved))
                 return inner._run(*args, **kwargs, **_inner_kwargs(inner._run, config))
             finally:
                 var_child_runnable_config.reset(token)
@@ -100,7 +113,7 @@ class GuardedTool(BaseTool):
         async def acall(**resolved: Any) -> Any:
             token = var_child_runnable_config.set(None)
             try:
-                args, kwargs = inner._to_args_and_kwargs(resolved, None)
+                args, kwargs = inner._to_args_and_kwargs(resolved, _tool_call_id(inner, resolved))
                 return await inner._arun(*args, **kwargs, **_inner_kwargs(inner._arun, config))
             finally:
                 var_child_runnable_config.reset(token)

@@ -9,17 +9,20 @@ cleared.
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Annotated, Any
 
 import pytest
+from langchain.agents import create_agent
+from langchain.tools import ToolRuntime
 from langchain_core.globals import set_debug
-from langchain_core.messages import ToolMessage
+from langchain_core.messages import HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableLambda
-from langchain_core.tools import BaseTool, StructuredTool, Tool, tool
-from langchain_oneclaw import GuardedTool, wrap_tool
-from langchain_oneclaw.testing import EventRecorder
+from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool, Tool, tool
+from langchain_oneclaw import GuardedTool, OneClawGuardMiddleware, OneClawToolkit, wrap_tool
+from langchain_oneclaw.testing import EventRecorder, ScriptedChatModel
 
-from oneclaw_tools.testing.scenario import DEMO_PATH, assert_no_canary
+from oneclaw_tools.testing.scenario import DEMO_PATH, ToolCall, assert_no_canary
 
 pytestmark = pytest.mark.framework
 
@@ -182,3 +185,45 @@ def test_same_surface_and_idempotent(lc_world: Any) -> None:
     assert (wrapped.name, wrapped.description) == (original.name, original.description)
     assert wrapped.tool_call_schema.model_json_schema() == original.tool_call_schema.model_json_schema()  # type: ignore[union-attr]
     assert "Session(" not in repr(wrapped)
+
+
+def test_injected_arguments_still_work_inside_create_agent(lc_world: Any, lc_haystack: Any) -> None:
+    """Tools taking ``ToolRuntime`` or ``InjectedToolCallId`` keep them when wrapped."""
+    got: list[tuple[str, str]] = []
+
+    @tool
+    def echo_raw(text: str, runtime: ToolRuntime) -> str:
+        """Echo, reading the agent state."""
+        got.append((text, ",".join(sorted(runtime.state))))
+        return f"got {text}"
+
+    @tool
+    def echo_b64(text: str, tool_call_id: Annotated[str, InjectedToolCallId]) -> str:
+        """Echo, knowing the call id."""
+        got.append((text, tool_call_id))
+        return f"got {text}"
+
+    handle: list[str] = []
+
+    def next_call(last: str | None) -> ToolCall | None:
+        if last is None:
+            return ToolCall("get_secret", {"path": DEMO_PATH})
+        if not handle:
+            handle.append(json.loads(last)["handle"])
+            return ToolCall("echo_raw", {"text": "{{secret:" + handle[0] + "}}"})
+        if len(got) == 1:
+            return ToolCall("echo_b64", {"text": "{{secret:" + handle[0] + "}}"})
+        return None
+
+    model = ScriptedChatModel(next_call=next_call)
+    tools = [
+        *OneClawToolkit(session=lc_world.session).get_tools(),
+        *(wrap_tool(t, lc_world.session) for t in (echo_raw, echo_b64)),
+    ]
+    agent = create_agent(model, tools=tools, middleware=[OneClawGuardMiddleware(lc_world.session)])
+    state = agent.invoke({"messages": [HumanMessage("go")]})
+    token = lc_world.canaries.api_token
+    assert got == [(token, "messages"), (token, "call_3")]
+    schemas = {t["function"]["name"]: t["function"]["parameters"] for t in model.tools_seen}
+    assert list(schemas["echo_raw"]["properties"]) == ["text"] == list(schemas["echo_b64"]["properties"])
+    assert_no_canary(lc_haystack(model.calls, state), lc_world.canaries)
