@@ -77,8 +77,8 @@ def test_sigkill_never_loses_an_acknowledged_version(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     with LocalVault(db, env={}) as vault:
         vid = vault.default_vault_id()
-        for (path, version), value in acknowledged.items():
-            assert vault.get_secret(vid, path, version).value.reveal_unsafe() == value
+        for (ack_path, ack_version), ack_value in acknowledged.items():
+            assert vault.get_secret(vid, ack_path, ack_version).value.reveal_unsafe() == ack_value
         for path in {p for p, _ in acknowledged}:
             versions = sorted(m.version for m in vault.list_versions(vid, path))
             assert versions == list(range(1, len(versions) + 1))
