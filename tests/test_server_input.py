@@ -249,7 +249,7 @@ def test_authentication_failures_are_401(
     if authorization == "forged":
         authorization = "Bearer " + jwt.encode(claims, Ed25519PrivateKey.generate(), algorithm="EdDSA")
     elif authorization == "alg-none":
-        authorization = "Bearer " + jwt.encode(claims, None, algorithm="none")
+        authorization = "Bearer " + jwt.encode(claims, "", algorithm="none")
     elif authorization == "expired":
         issued, _ = server.issuer.issue(server.agents.list()[0].principal)
         payload = jwt.decode(issued, options={"verify_signature": False})

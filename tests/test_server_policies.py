@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 
@@ -85,10 +86,10 @@ def test_policy_matrix(served: tuple[LocalServer, str], kind: str, pattern: str)
             assert readable == want_readable, f"{kind} {pattern} {permission}: list shows {readable}"
             for path in PATHS:
                 calls: dict[str, Callable[[], object]] = {
-                    "read": lambda p=path: client.get_secret(vault.id, p),
-                    "rotate": lambda p=path: client.rotate_secret(vault.id, p),
-                    "write": lambda p=path: client.put_secret(vault.id, p, "new"),
-                    "delete": lambda p=path: client.delete_secret(vault.id, p),
+                    "read": partial(client.get_secret, vault.id, path),
+                    "rotate": partial(client.rotate_secret, vault.id, path),
+                    "write": partial(client.put_secret, vault.id, path, "new"),
+                    "delete": partial(client.delete_secret, vault.id, path),
                 }
                 for op in OPS:
                     allowed = _attempt(calls[op])
