@@ -59,10 +59,14 @@ def _password_value(value: str) -> bool:
     return len(value) >= 4 and not _PLACEHOLDER.match(value)
 
 
+_HANDLE_ID = re.compile(r"h_[A-Za-z0-9_\-]{8,64}")
+
+
 def _key_value(value: str) -> bool:
     return (
         len(value) >= 8
         and not _PLACEHOLDER.match(value)
+        and not _HANDLE_ID.fullmatch(value)  # our own handles, in placeholders and masks
         and any(c.isdigit() for c in value)
         and any(c.isalpha() for c in value)
         and _entropy(value) >= 3.0
@@ -136,7 +140,7 @@ RULES: tuple[Rule, ...] = (
         "secret-assignment",
         _c(
             *(
-                k + _ASSIGN
+                r"(?<![\[{])" + k + _ASSIGN  # never inside a mask or a {{secret:...}} placeholder
                 for k in (
                     "secret",
                     "api_key",

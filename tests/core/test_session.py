@@ -280,3 +280,19 @@ def test_repr_shows_no_value(session: Session) -> None:
     handle = session.handles.get(out["handle"])
     for obj in (session, session.handles, handle, session.guard, session.backend):
         assert VALUE not in repr(obj)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[secret:v_043331d7]",
+        "[secret:h_KSwjbYQwiarNgdiGVv9MBg]",
+        "{{secret:h_KSwjbYQwiarNgdiGVv9MBg}}",
+        "Authorization: Bearer {{secret:h_KSwjbYQwiarNgdiGVv9MBg}}",
+        "secret: [secret:h_abc12345678]",
+    ],
+)
+def test_masks_and_placeholders_are_never_masked_again(session: Session, text: str) -> None:
+    assert session.scrub(text) == text
+    stream = session.guard.stream()
+    assert stream.feed(text) + stream.flush() == text
