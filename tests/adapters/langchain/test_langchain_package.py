@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import langchain_oneclaw
+import pytest
 from langchain_oneclaw import OneClawToolkit, tool_surface
 
 from oneclaw_tools import TOOL_NAMES, OperatorPolicy, Session
@@ -118,3 +119,23 @@ def test_policy_filters_the_toolkit(tmp_path: Path) -> None:
         names = {t.name for t in OneClawToolkit(session=session).get_tools()}
         assert names == {s.name for s in session.specs if s.read_only}
         assert "put_secret" not in names and "list_secrets" in names
+
+
+def test_from_env_and_local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``from_env`` follows 1Claw's variables (embedded vault without an agent key); ``local`` opens a file."""
+    monkeypatch.delenv("ONECLAW_AGENT_API_KEY", raising=False)
+    monkeypatch.setenv("ONECLAW_LOCAL_VAULT", str(tmp_path / "env.db"))
+    toolkit = OneClawToolkit.from_env()
+    try:
+        assert toolkit.session.backend.kind == "local"
+        assert [t.name for t in toolkit.get_tools()] == list(TOOL_NAMES)
+        assert "Session(" not in repr(toolkit)
+        assert '"count": 0' in toolkit.get_tools()[0].invoke({})
+    finally:
+        toolkit.close()
+    assert (tmp_path / "env.db").exists()
+    local = OneClawToolkit.local(tmp_path / "local.db")
+    try:
+        assert local.get_tools()[0].invoke({}).startswith("{")
+    finally:
+        local.close()
