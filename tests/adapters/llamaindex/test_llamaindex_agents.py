@@ -24,7 +24,6 @@ import pytest
 from llama_index.core import set_global_handler
 from llama_index.core.agent.workflow import FunctionAgent, ReActAgent, ToolCallResult
 from llama_index.core.callbacks import CallbackManager
-from llama_index.core.llms import LLM
 from llama_index.core.workflow import Context
 from llama_index.tools.oneclaw.demo import SYSTEM_PROMPT, scenario_tools
 from llama_index.tools.oneclaw.scripted import ScriptedFunctionCallingLLM, ScriptedReActLLM
@@ -91,7 +90,7 @@ async def test_agent_loop_never_leaks(
     try:
         callbacks = CallbackManager([recorder.debug])
         tools: list[Any] = [*scenario_tools(session)]
-        llm: LLM
+        llm: ScriptedFunctionCallingLLM | ScriptedReActLLM
         agent: FunctionAgent | ReActAgent
         if kind == "function":
             llm = ScriptedFunctionCallingLLM(script, callback_manager=callbacks)
@@ -115,7 +114,7 @@ async def test_agent_loop_never_leaks(
         console.err,
         caplog.text,
         [record.getMessage() for record in caplog.records],
-        llm.seen,  # type: ignore[attr-defined]
+        llm.seen,
         getattr(llm, "tools_seen", []),
         str(first),
         str(second),
@@ -130,7 +129,7 @@ async def test_agent_loop_never_leaks(
     assert by_name["boom"].content == "Error (tool_failed): tool boom failed (RuntimeError)."
     for name in THIRD_PARTY_TOOLS:
         assert "{{secret:" not in by_name[name].content, f"{name}: the placeholder was never resolved"
-    seen: list[list[dict[str, Any]]] = llm.seen  # type: ignore[attr-defined]
+    seen: list[list[dict[str, Any]]] = llm.seen
     assert len(seen) == len(EXPECTED_CALLS) + 2, "one model call per tool step, the answer, the leak turn"
     assert LEAK_PROMPT in json.dumps(seen[-1]), "the leak prompt reached the model"
     assert "I will not print secret values" in str(second)
@@ -142,8 +141,8 @@ async def test_agent_loop_never_leaks(
     assert any(name == "LLMChatStartEvent" for name, _ in recorder.events.events)
     assert recorder.debug.get_events(), "the legacy callback handler saw the model calls"
     assert "tool" in console.out.lower() or "Observation" in console.out, "verbose/simple output was captured"
-    if kind == "function":
-        offered = {tool["function"]["name"] for tool in llm.tools_seen[0]}  # type: ignore[attr-defined]
+    if isinstance(llm, ScriptedFunctionCallingLLM):
+        offered = {tool["function"]["name"] for tool in llm.tools_seen[0]}
         assert offered == {s.name for s in session.specs} | set(THIRD_PARTY_TOOLS)
 
     # -- and no value anywhere --------------------------------------------------------------

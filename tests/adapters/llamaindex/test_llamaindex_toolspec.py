@@ -153,11 +153,13 @@ def test_tool_surface_is_what_llamaindex_sends_to_a_model(session: Session) -> N
 def test_react_parsed_arguments_are_accepted(session: Session) -> None:
     """ReActAgent parses Action Input with dirtyjson (dict subclasses that cannot be rebuilt)."""
     from llama_index.core.agent.react.output_parser import ReActOutputParser
+    from llama_index.core.agent.react.types import ActionReasoningStep
 
     step = ReActOutputParser().parse(
         'Thought: store it\nAction: put_secret\nAction Input: {"path": "demo/new", "value": "v-123456789",'
         ' "metadata": {"owner": "ops", "tags": ["a", "b"]}}'
     )
+    assert isinstance(step, ActionReasoningStep)
     assert type(step.action_input["metadata"]) is not dict  # the framework's own type
     out = _tools(session)["put_secret"].call(**step.action_input)
     assert not out.is_error, out.content

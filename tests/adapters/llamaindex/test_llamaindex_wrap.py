@@ -96,9 +96,12 @@ def test_handle_not_allowed_for_this_tool(session: Session, canaries: Canaries) 
 def test_raw_value_in_arguments_is_refused(session: Session, canaries: Canaries) -> None:
     _handle(session)  # the session now knows the value
     calls: list[str] = []
-    inner = FunctionTool.from_defaults(
-        fn=lambda text: calls.append(text) or "sent", name="echo_raw", description="d"
-    )
+
+    def send(text: str) -> str:
+        calls.append(text)
+        return "sent"
+
+    inner = FunctionTool.from_defaults(fn=send, name="echo_raw", description="d")
     out = wrap_tool(inner, session).call(text=canaries.api_token)
     assert out.is_error and "403" in out.content and not calls
     assert_no_canary([out.content, out.raw_output, out.raw_input], canaries)
