@@ -296,3 +296,20 @@ def test_masks_and_placeholders_are_never_masked_again(session: Session, text: s
     assert session.scrub(text) == text
     stream = session.guard.stream()
     assert stream.feed(text) + stream.flush() == text
+
+
+def test_capture_quarantines_detected_credentials_and_gives_a_handle(make_session) -> None:  # type: ignore[no-untyped-def]
+    s = make_session(OperatorPolicy(capture=True))
+    leaked = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    out = s.run_wrapped("shell", lambda cmd: f"config dump: GITHUB_TOKEN={leaked}\nok", {"cmd": "cat .env"})
+    assert leaked not in out
+    handle = out.split("[secret:")[1].split("]")[0]
+    assert handle.startswith("h_")
+    assert s.reveal_unsafe(handle) == leaked
+    paths = [m.path for m in s.backend.list_secrets(s.vault_for(None), "quarantine/")]
+    assert len(paths) == 1 and paths[0].startswith("quarantine/github")
+    assert any(e.action == "captured" for e in s.backend.audit_events(20))
+    # without capture the credential is masked by pattern, not stored
+    plain = make_session()
+    out2 = plain.run_wrapped("shell", lambda cmd: f"GITHUB_TOKEN={leaked}", {"cmd": "x"})
+    assert leaked not in out2 and "[secret:pattern:" in out2
