@@ -127,8 +127,11 @@ async def test_agent_loop_never_leaks(
     errors = [o.tool_name for o in recorder.tool_outputs if o.is_error]
     assert errors == ["boom", "http_request"], errors  # the raising tool and the exfiltration attempt
     assert by_name["boom"].content == "Error (tool_failed): tool boom failed (RuntimeError)."
+    placeholder = "{{secret:" + str(script.handle) + "}}"
+    assert json.loads(by_name["get_secret"].content)["placeholder"] == placeholder, "usable as shown"
     for name in THIRD_PARTY_TOOLS:
         assert "{{secret:" not in by_name[name].content, f"{name}: the placeholder was never resolved"
+        assert by_name[name].raw_input == {"args": (), "kwargs": {"text": placeholder}}
     seen: list[list[dict[str, Any]]] = llm.seen
     assert len(seen) == len(EXPECTED_CALLS) + 2, "one model call per tool step, the answer, the leak turn"
     assert LEAK_PROMPT in json.dumps(seen[-1]), "the leak prompt reached the model"

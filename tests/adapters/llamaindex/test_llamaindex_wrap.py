@@ -62,7 +62,9 @@ async def test_echoed_value_is_scrubbed_in_every_field(
     out = await tool.acall(text=placeholder) if use_async else tool.call(text=placeholder)
     assert not out.is_error, out.content
     assert "{{secret:" not in out.content, "the placeholder was not resolved"
-    assert out.raw_input == {"args": (), "kwargs": {"text": session.scrub(placeholder)}}
+    assert out.raw_input == {"args": (), "kwargs": {"text": placeholder}}, (
+        "raw_input keeps what the model wrote"
+    )
     assert isinstance(out.raw_output, str) and out.raw_output == out.content
     assert_no_canary([out.content, out.raw_output, out.raw_input, repr(out), recorder.haystack()], canaries)
     # the outer call is observed (with placeholders), the inner one is not
