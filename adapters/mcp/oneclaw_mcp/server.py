@@ -163,8 +163,9 @@ def build_server(
         except ToolError as err:
             return _result(session.scrub(err.text), is_error=True)
         except Exception as exc:  # an unexpected crash: its message may carry a value
-            _log.error("tool %s failed with %s", session.scrub(tool_name), type(exc).__name__)
-            return _result(session.scrub(f"Error: tool {tool_name} failed."), is_error=True)
+            shown = session.scrub(tool_name[:100])
+            _log.error("tool %s failed with %s", shown, type(exc).__name__)
+            return _result(f"Error: tool {shown} failed.", is_error=True)
         return _result(session.scrub(text))
 
     return server

@@ -123,3 +123,16 @@ async def test_http_command_serves_with_the_env_token(mcp_world: World, tmp_path
         proc.wait(timeout=30)
         errlog.close()
     assert token not in (tmp_path / "stderr.txt").read_text()
+
+
+def test_readme_python_snippet_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's Python block builds a working app (stdio is behind ``__main__``)."""
+    readme = (Path(__file__).resolve().parents[3] / "adapters" / "mcp" / "README.md").read_text()
+    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.setenv(TOKEN_ENV, "readme-token")
+    monkeypatch.setenv("ONECLAW_LOCAL_VAULT", str(tmp_path / "vault.db"))
+    monkeypatch.delenv("ONECLAW_AGENT_API_KEY", raising=False)
+    namespace: dict[str, object] = {"__name__": "readme"}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert callable(namespace["app"])
+    assert [t.name for t in namespace["extra"]] == ["search"]  # type: ignore[attr-defined]
