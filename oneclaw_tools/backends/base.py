@@ -1,4 +1,4 @@
-"""The contract every vault backend keeps (1Claw REST semantics, §2–6 of the reference).
+"""The contract every vault backend keeps (1Claw REST semantics, §2-6 of the reference).
 
 A backend is application code: it hands out :class:`~oneclaw_tools.models.Secret` objects
 whose values are :class:`~oneclaw_tools.models.SecretValue`. The session is the layer that
@@ -115,7 +115,7 @@ class VaultBackend(abc.ABC):
         *,
         principal_type: str,
         principal_id: str,
-        secret_path_pattern: str = "**",
+        secret_path_pattern: str = "**",  # noqa: S107 - a glob, not a password
         permissions: list[str] | tuple[str, ...] = ("read",),
         expires_at: datetime | str | None = None,
     ) -> PolicyInfo: ...
@@ -245,7 +245,7 @@ class AsyncVaultBackend(abc.ABC):
         *,
         principal_type: str,
         principal_id: str,
-        secret_path_pattern: str = "**",
+        secret_path_pattern: str = "**",  # noqa: S107 - a glob, not a password
         permissions: list[str] | tuple[str, ...] = ("read",),
         expires_at: datetime | str | None = None,
     ) -> PolicyInfo: ...
