@@ -160,3 +160,26 @@ def test_demo_passes_its_own_check() -> None:
     assert run_demo(echo=lines.append) == 0
     assert lines[-1].startswith("no leak:")
     assert any("share_secret" in line for line in lines)
+
+
+def test_public_api_is_pinned() -> None:
+    """``oneclaw_mcp.__all__`` is API: change it on purpose, here and in the README."""
+    import oneclaw_mcp
+
+    assert sorted(oneclaw_mcp.__all__) == [
+        "BearerAuth",
+        "SERVER_NAME",
+        "SessionFactory",
+        "WrappedTool",
+        "__version__",
+        "atool_surface",
+        "build_http_app",
+        "build_server",
+        "run_stdio",
+        "serve_http",
+        "spec_to_tool",
+        "tool_surface",
+        "wrap_function",
+    ]
+    assert all(hasattr(oneclaw_mcp, name) for name in oneclaw_mcp.__all__)
+    assert oneclaw_mcp.__version__ == __import__("oneclaw_tools").__version__
