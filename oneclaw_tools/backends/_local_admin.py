@@ -1,0 +1,148 @@
+"""Audit, the operator-only export and key rotation of the embedded vault.
+
+Kept apart from the secret operations because they act on the whole file: the audit log
+(every row value-free), ``export_latest_unsafe`` for the operator's ``scrub`` command, and
+``rotate_key``, whose crash-safe order of steps is described on the method.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from .. import crypto
+from ..errors import InvalidArgument, PermissionDenied
+from ..models import AuditEvent, SecretValue
+from ._local_core import LocalCore, Note, check_id
+from ._local_store import parse_ts
+
+__all__ = ["AdminMixin"]
+
+
+class AdminMixin(LocalCore):
+    # -- audit --------------------------------------------------------------------------
+    def record_audit(self, event: AuditEvent) -> None:
+        """Store a session-level event as given (it must carry no value)."""
+        if not isinstance(event, AuditEvent):
+            raise InvalidArgument("event", "must be an AuditEvent")
+        with self._store.write() as conn:
+            self._store.audit(
+                conn, event.principal, event.action, event.outcome, vault_id=event.vault_id, path=event.path,
+                version=event.version, detail=event.detail, tool=event.tool, ts=event.ts,
+            )  # fmt: skip
+
+    def audit_events(self, limit: int = 100) -> list[AuditEvent]:
+        """The newest ``limit`` events, oldest first; a non-owner sees only its own."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidArgument("limit", "must be a whole number of at least 1")
+        sql = "SELECT * FROM audit"
+        args: tuple[Any, ...] = ()
+        if not self._principal.is_owner:
+            sql += " WHERE principal = ?"
+            args = (str(self._principal),)
+        with self._store.lock:
+            rows = self._store.conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        return [
+            AuditEvent(
+                ts=parse_ts(r["ts"]) or self._now(),
+                principal=r["principal"],
+                action=r["action"],
+                outcome=r["outcome"],
+                vault_id=r["vault_id"],
+                path=r["path"],
+                version=r["version"],
+                tool=r["tool"],
+                detail=r["detail"],
+                id=r["id"],
+            )
+            for r in reversed(rows)
+        ]
+
+    # -- operator-only ------------------------------------------------------------------
+    def export_latest_unsafe(self, vault_id: str | None = None) -> Iterator[tuple[str, SecretValue]]:
+        """Every live path's latest readable value, WITHOUT counting an access (owner only).
+
+        For the operator's ``scrub`` command, which must know every value to find it in
+        logs. The export itself is audited; expired and used-up secrets are included.
+        """
+        with self._checking("export_latest_unsafe"):
+            if vault_id is not None:
+                vault_id = check_id(vault_id, "vault_id")
+
+        def work(conn: sqlite3.Connection, note: Note) -> list[sqlite3.Row]:
+            self._require_owner("export values")
+            sql = (
+                "SELECT v.* FROM secrets s JOIN versions v "
+                "ON v.vault_id = s.vault_id AND v.path = s.path AND v.version = s.current "
+                "WHERE s.deleted_at IS NULL"
+            )
+            if vault_id is not None:
+                self._vault_row(conn, vault_id)
+                rows = conn.execute(sql + " AND s.vault_id = ? ORDER BY s.path", (vault_id,)).fetchall()
+            else:
+                rows = conn.execute(sql + " ORDER BY s.vault_id, s.path").fetchall()
+            note.detail = f"{len(rows)} values exported"
+            return rows
+
+        rows = self._run("export_latest_unsafe", work, vault_id=vault_id)
+
+        def values() -> Iterator[tuple[str, SecretValue]]:
+            for row in rows:
+                with self._store.lock:
+                    value = self._store.open(row)
+                yield row["path"], SecretValue(value)
+
+        return values()
+
+    def rotate_key(self) -> dict[str, Any]:
+        """Re-wrap every data key under a new key-encryption key (owner only).
+
+        With a key file: (1) the new key is appended to the key file, (2) every data key is
+        re-wrapped in one transaction, (3) the old keys are dropped from the file. A crash
+        after (1) or (2) leaves both keys in the file, so the vault stays readable; running
+        ``rotate_key`` again finishes the job. With ``ONECLAW_LOCAL_VAULT_KEY`` (or an
+        explicit key) the newest given key becomes the only wrapping key; put the new key
+        last in the variable, rotate, then remove the old one.
+        """
+        store = self._store
+        if not self._principal.is_owner:
+            denied = PermissionDenied("only the vault owner may rotate the vault key.")
+            with store.lock:
+                self._audit_failure("rotate_key", denied, vault_id=None, path=None)
+            raise denied
+        with store.lock:
+            _ = store.conn
+            assert store.ring is not None
+            if store.ring.source == "file":
+                store.reload_ring()
+                assert store.ring is not None
+                crypto.write_key_file(store.key_file, [*store.ring.keys(), crypto.generate_key()])
+                store.reload_ring()
+            count = self._run("rotate_key", self._rewrap_all)
+            ring = store.ring
+            assert ring is not None
+            if ring.source == "file":
+                crypto.write_key_file(store.key_file, [ring.keys()[-1]])
+                store.reload_ring()
+            return {"key_id": ring.newest_id, "rewrapped": count, "key_source": ring.source}
+
+    def _rewrap_all(self, conn: sqlite3.Connection, note: Note) -> int:
+        store = self._store
+        ring = store.ring
+        assert ring is not None
+        newest = ring.newest_id
+        store.ensure_wrapping_key(conn)
+        count = 0
+        rows = conn.execute("SELECT * FROM versions WHERE kek_id != ?", (newest,)).fetchall()
+        for row in rows:
+            sealed = crypto.Sealed(row["kek_id"], bytes(row["wrapped_dek"]), bytes(row["ciphertext"]))
+            fresh = crypto.rewrap(ring, sealed, store.aad(row), newest)
+            conn.execute(
+                "UPDATE versions SET kek_id = ?, wrapped_dek = ? WHERE id = ?",
+                (newest, fresh.wrapped_dek, row["id"]),
+            )
+            count += 1
+        conn.execute("DELETE FROM keks WHERE id != ?", (newest,))
+        note.detail = f"{count} data keys re-wrapped under {newest}"
+        return count
