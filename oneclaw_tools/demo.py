@@ -7,7 +7,7 @@ agent loop: a scripted model by default, or a real OpenAI-compatible model when
 It prints what the model saw, turn by turn, and ends by searching all of it for every seeded
 value in every common encoding.
 
-With ``--framework langchain|llamaindex|crewai`` the same scenario runs through that
+With ``--framework langchain|llamaindex|crewai|mcp`` the same scenario runs through that
 framework's adapter (``<adapter>.demo.run_demo``).
 """
 
@@ -40,6 +40,7 @@ FRAMEWORK_DEMOS = {
     "langchain": ("langchain_oneclaw.demo", "langchain-oneclaw"),
     "llamaindex": ("llama_index.tools.oneclaw.demo", "llama-index-tools-oneclaw"),
     "crewai": ("crewai_oneclaw.demo", "crewai-oneclaw"),
+    "mcp": ("oneclaw_mcp.demo", "oneclaw-mcp"),
 }
 
 Echo = Callable[[str], None]

@@ -29,7 +29,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from pydantic import ValidationError
@@ -154,14 +154,14 @@ class Session:
 
     # -- construction --------------------------------------------------------------------
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> Session:
+    def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> Self:
         """Remote 1Claw when ``ONECLAW_AGENT_API_KEY`` is set, else the embedded vault."""
         from .config import open_backend
 
         return cls(open_backend(env), **kwargs)
 
     @classmethod
-    def local(cls, path: str | Path, **kwargs: Any) -> Session:
+    def local(cls, path: str | Path, **kwargs: Any) -> Self:
         """A session on the embedded vault at ``path`` (created on first use)."""
         from .backends.local import LocalVault
 
@@ -170,7 +170,7 @@ class Session:
     def __repr__(self) -> str:
         return f"Session(backend={self.backend.kind!r}, tools={len(self.specs)}, handles={len(self.handles)})"
 
-    def __enter__(self) -> Session:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

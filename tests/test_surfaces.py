@@ -17,8 +17,12 @@ schema (anything else is drift and fails):
 * ``strict_mode`` (CrewAI): CrewAI always sends ``"strict": true`` tools, so (a) ``required``
   lists every property of every object, and (b) a free-form map (an object without
   ``properties``, e.g. ``http_request.headers``, ``put_secret.metadata``) becomes a closed empty
-  object: strict mode cannot express maps. (b) loses information: a strict-mode model cannot
-  pass those maps through CrewAI's function-calling path (reported; it needs a core schema change).
+  object: strict mode cannot express maps. That is why ``http_request.headers`` and ``query``
+  also accept a list of ``{name, value}`` pairs, which strict mode keeps; ``put_secret.metadata``
+  stays a map, so a strict-mode model cannot set metadata through CrewAI's function calling.
+* ``inline_refs`` (LangChain, CrewAI): their converters replace each ``$ref`` to ``#/$defs/X``
+  with the definition itself and drop ``$defs`` (e.g. ``http_request``'s ``NameValue`` pairs).
+  The same schema, written out.
 * MCP: none. ``list_tools`` carries ``spec.json_schema()`` unchanged.
 
 When this fails: the message names the surface, the tool and the first differing JSON path. If
@@ -46,9 +50,9 @@ Normalizer = Callable[[Schema], Schema]
 #: surface -> (module exposing ``tool_surface``, normalizations)
 SURFACES: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "core": (None, ()),
-    "langchain": ("langchain_oneclaw", ("titles", "open_top_level")),
+    "langchain": ("langchain_oneclaw", ("inline_refs", "titles", "open_top_level")),
     "llamaindex": ("llama_index.tools.oneclaw", ("titles", "open_top_level")),
-    "crewai": ("crewai_oneclaw", ("titles", "strict_mode")),
+    "crewai": ("crewai_oneclaw", ("inline_refs", "titles", "strict_mode")),
     "mcp": ("oneclaw_mcp", ()),
 }
 
@@ -103,7 +107,27 @@ def strict_mode(schema: Schema) -> Schema:
     return result
 
 
+def inline_refs(schema: Schema) -> Schema:
+    defs = schema.get("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                merged = {**copy.deepcopy(defs[ref.removeprefix("#/$defs/")]), **node}
+                del merged["$ref"]
+                return resolve(merged)
+            return {k: resolve(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    result: Schema = resolve(schema)
+    return result
+
+
 NORMALIZERS: dict[str, Normalizer] = {
+    "inline_refs": inline_refs,
     "titles": titles,
     "open_top_level": open_top_level,
     "strict_mode": strict_mode,

@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--framework",
-        choices=("core", "langchain", "llamaindex", "crewai"),
+        choices=("core", "langchain", "llamaindex", "crewai", "mcp"),
         default="core",
         help="run the agent through this framework's adapter (default: the core loop)",
     )

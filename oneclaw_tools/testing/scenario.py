@@ -209,7 +209,7 @@ def local_api(token: str = "") -> Iterator[LocalApi]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     port = server.server_address[1]
     api.url, api.host = f"http://127.0.0.1:{port}", f"127.0.0.1:{port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield api

@@ -32,18 +32,33 @@ _PLACEHOLDER = re.compile(HANDLE_PATTERN)
 _LOOPBACK_NAMES = {"localhost"}
 
 
+class NameValue(Args):
+    """One header or query parameter (the list form suits strict tool-calling modes)."""
+
+    name: str = Field(description="Header or parameter name.")
+    value: str = Field(description="Its value; may contain {{secret:HANDLE}}.")
+
+
+def _pairs(items: dict[str, str] | list[NameValue]) -> list[tuple[str, str]]:
+    if isinstance(items, dict):
+        return list(items.items())
+    return [(item.name, item.value) for item in items]
+
+
 class HttpRequestArgs(Args):
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = Field(
         "GET", description="HTTP method."
     )
     url: str = Field(description="Full https URL. Never put a placeholder in the URL.")
-    headers: dict[str, str] = Field(
+    headers: dict[str, str] | list[NameValue] = Field(
         default_factory=dict,
-        description="Request headers; values may contain placeholders, e.g. "
-        "{'Authorization': 'Bearer {{secret:HANDLE}}'}.",
+        description="Request headers, as an object {'Authorization': 'Bearer {{secret:HANDLE}}'} or as a "
+        "list of {name, value} pairs; values may contain placeholders.",
     )
-    query: dict[str, str] = Field(
-        default_factory=dict, description="Query parameters; values may contain placeholders."
+    query: dict[str, str] | list[NameValue] = Field(
+        default_factory=dict,
+        description="Query parameters, as an object or a list of {name, value} pairs; values may contain "
+        "placeholders.",
     )
     json_body: Any = Field(None, description="A JSON body; strings in it may contain placeholders.")
     body: str | None = Field(
@@ -110,8 +125,8 @@ def http_request(s: Session, a: HttpRequestArgs) -> dict[str, Any]:
     url, dest = destination_of(a.url, allow_http_loopback=s.policy.allow_http_loopback)
     used: list[str] = []
     try:
-        headers = _resolve(s, a.headers, dest, used)
-        query = _resolve(s, a.query, dest, used)
+        headers = [(k, _resolve(s, v, dest, used)) for k, v in _pairs(a.headers)]
+        query = [(k, _resolve(s, v, dest, used)) for k, v in _pairs(a.query)]
         json_body = _resolve(s, a.json_body, dest, used)
         body = _resolve(s, a.body, dest, used)
     except PermissionDenied as exc:
@@ -122,7 +137,8 @@ def http_request(s: Session, a: HttpRequestArgs) -> dict[str, Any]:
     content: bytes | None = None
     if json_body is not None:
         content = json.dumps(json_body).encode()
-        headers = {"content-type": "application/json", **headers}
+        if not any(k.lower() == "content-type" for k, _ in headers):
+            headers.append(("content-type", "application/json"))
     elif body is not None:
         content = body.encode()
     try:

@@ -109,6 +109,12 @@ def test_handle_works_for_its_bound_host(vault_path, api) -> None:  # type: igno
     assert "[secret:h_" in out["body"]
     body = s.call("http_request", {"method": "POST", "url": f"http://{host}/x", "json_body": {"k": ph}})
     assert body["status"] == 200 and rec.hits[1]["body"] == json.dumps({"k": TOKEN})
+    # the list form of headers, for strict tool-calling modes that cannot express free-form objects
+    pairs = s.call(
+        "http_request",
+        {"url": f"http://{host}/y", "headers": [{"name": "Authorization", "value": f"Bearer {ph}"}]},
+    )
+    assert pairs["status"] == 200 and rec.hits[2]["auth"] == f"Bearer {TOKEN}"
 
 
 @pytest.mark.parametrize(
