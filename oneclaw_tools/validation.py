@@ -157,7 +157,9 @@ def parse_datetime(value: object, argument: str = "expires_at") -> datetime | No
         try:
             dt = datetime.fromisoformat(text)
         except ValueError:
-            raise InvalidArgument(argument, "must be an RFC 3339 date-time such as 2030-01-31T12:00:00Z") from None
+            raise InvalidArgument(
+                argument, "must be an RFC 3339 date-time such as 2030-01-31T12:00:00Z"
+            ) from None
     else:
         raise InvalidArgument(argument, "must be an RFC 3339 date-time string")
     if dt.tzinfo is None:
