@@ -93,8 +93,23 @@ def test_public_names() -> None:
         assert getattr(langchain_oneclaw, name) is not None
 
 
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            merged = {**defs[ref.removeprefix("#/$defs/")], **schema}
+            del merged["$ref"]
+            return _inline(merged, defs)
+        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(v, defs) for v in schema]
+    return schema
+
+
 def _langchain_view(schema: Any) -> Any:
-    """LangChain drops pydantic's titles and the top-level ``additionalProperties``."""
+    """LangChain inlines ``$defs`` and drops pydantic's titles and the top-level ``additionalProperties``."""
+    if isinstance(schema, dict) and "$defs" in schema:
+        schema = _inline(schema, schema["$defs"])
     if isinstance(schema, dict):
         return {k: _langchain_view(v) for k, v in schema.items() if k != "title"}
     if isinstance(schema, list):
