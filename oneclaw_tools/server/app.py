@@ -10,6 +10,10 @@ Secret paths come from a wildcard route: literal ``/``, per-segment escapes and 
 reach the same secret; the version routes take the last segment as the version. Any error
 is a ProblemDetails body; an unexpected crash is a generic 500 whose log line names only
 the route and the exception type.
+
+The env-vars API (``env_vars.py``) stores variables as secrets under ``__env/``; plain
+secret lists leave that prefix out unless the ``prefix`` asks for it, so clients that list a
+vault see only their secrets. The secret routes still reach those paths, under the same policies.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from ..errors import InvalidArgument, NotAuthenticated, NotFound, OneClawError
 from ..models import PolicyInfo, Principal, Secret, SecretMeta, ShareInfo, VaultInfo
 from ._io import MAX_BODY_BYTES, json_body, problem, problem_for_error, want_int, want_str
 from .agents import AgentRecord, AgentStore
+from .env_vars import EnvVarsApi, is_reserved
 from .tokens import TokenIssuer
 
 __all__ = ["create_app"]
@@ -222,6 +227,8 @@ class _Api:
         vault_id = request.path_params["vault_id"]
         prefix = request.query_params.get("prefix", "")
         metas = await self._run(request, lambda b: b.list_secrets(vault_id, prefix))
+        if not prefix.startswith("__env"):  # the env-vars store shows only when asked for by prefix
+            metas = [m for m in metas if not is_reserved(m.path)]
         for m in metas:
             self._remember(m)
         return JSONResponse({"secrets": [meta_json(m) for m in metas]})
@@ -469,6 +476,7 @@ def create_app(
         ("/v1/share/{share_ref}", api.share, ["GET", "DELETE"]),
         ("/v1/shares/{share_id}/{answer}", api.answer_share, ["POST"]),
         ("/v1/shares/{direction}", api.share_list, ["GET"]),
+        *EnvVarsApi(api).routes(v),
     ]
     routes = [Route(path, _guarded(fn.__name__, fn), methods=methods) for path, fn, methods in table]
     return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
