@@ -10,10 +10,11 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 __all__ = [
     "SECRET_TYPES",
+    "SecretType",
     "AuditEvent",
     "PolicyInfo",
     "Principal",
@@ -25,7 +26,7 @@ __all__ = [
 ]
 
 #: The union of the secret types 1Claw's spec, docs and MCP server accept.
-SECRET_TYPES: tuple[str, ...] = (
+SecretType = Literal[
     "generic",
     "password",
     "api_key",
@@ -36,7 +37,8 @@ SECRET_TYPES: tuple[str, ...] = (
     "ssh_key",
     "env_bundle",
     "env",
-)
+]
+SECRET_TYPES: tuple[str, ...] = get_args(SecretType)
 
 PrincipalType = Literal["user", "agent"]
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from ..errors import InvalidArgument, PermissionDenied
-from ..models import SecretValue
+from ..models import SecretType, SecretValue
 from ..validation import (
     ROTATE_CHARSETS,
     parse_datetime,
@@ -50,18 +50,7 @@ class GetSecretArgs(Args):
 class PutSecretArgs(Args):
     path: str = _PATH
     value: str = Field(description="The secret value to store. It is never echoed back.")
-    type: Literal[
-        "generic",
-        "password",
-        "api_key",
-        "private_key",
-        "certificate",
-        "file",
-        "note",
-        "ssh_key",
-        "env_bundle",
-        "env",
-    ] = Field("generic", description="Kind of secret.")
+    type: SecretType = Field("generic", description="Kind of secret.")
     expires_at: str | None = Field(None, description="RFC 3339 expiry, e.g. '2030-01-31T00:00:00Z'.")
     max_access_count: int = Field(0, description="Reads allowed before the secret is gone; 0 = unlimited.")
     metadata: dict[str, Any] | None = Field(
