@@ -14,12 +14,12 @@ from typing import Any, Literal, get_args
 
 __all__ = [
     "SECRET_TYPES",
-    "SecretType",
     "AuditEvent",
     "PolicyInfo",
     "Principal",
     "Secret",
     "SecretMeta",
+    "SecretType",
     "SecretValue",
     "ShareInfo",
     "VaultInfo",
