@@ -29,7 +29,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import patterns as _patterns
 from .engines import Tier, make_tier, resolve_engine
-from .variants import IGNORABLE, KIND_B64, MIN_LEN, expand, normalize, present
+from .haystack import Haystack, Locator, one_byte
+from .prefilter import aho_candidates, hyperscan_prefilter
+from .variants import KIND_B64, MIN_LEN, expand, normalize
 
 if TYPE_CHECKING:
     from .stream import StreamScrubber
@@ -38,8 +40,10 @@ __all__ = ["Guard"]
 
 _log = logging.getLogger("oneclaw_tools.guard")
 
-_IGN_RUN = re.compile("[" + re.escape(IGNORABLE) + "]+")
-_B64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_"
+# membership for a character of the str view or a byte of the byte view
+_B64_CHARS = frozenset(_B64) | frozenset(_B64.encode())
+_PAD = frozenset(("=", ord("=")))
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/@+-]")
 
 #: aho: the recent tier is rebuilt whole while it holds at most this many needles
@@ -88,30 +92,16 @@ def _merge(spans: list[_Span]) -> list[_Span]:
     return out
 
 
-class _Locator:
-    """Maps increasing view offsets back to offsets in the original text."""
-
-    __slots__ = ("_chars", "_k", "_o", "_text")
-
-    def __init__(self, text: str, chars: tuple[str, ...]) -> None:
-        self._text = text
-        self._chars = chars
-        self._o = 0  # position in text
-        self._k = 0  # view characters in text[:_o]
-
-    def __call__(self, v: int) -> int:
-        text = self._text
-        while True:
-            need = v - self._k
-            if need <= 0:
-                m = _IGN_RUN.match(text, self._o)
-                if m is not None:
-                    self._o = m.end()
-                return self._o
-            lo = self._o
-            hi = min(lo + need, len(text))
-            self._o = hi
-            self._k += hi - lo - sum(text.count(ch, lo, hi) for ch in self._chars)
+def _apply_bytes(raw: bytes, spans: Iterable[_Span]) -> bytes:
+    """:func:`_apply` on the one-byte form (masks are ASCII)."""
+    pieces: list[bytes] = []
+    pos = 0
+    for s, e, _, mask in spans:
+        pieces.append(raw[pos:s])
+        pieces.append(mask.encode("ascii"))
+        pos = e
+    pieces.append(raw[pos:])
+    return b"".join(pieces)
 
 
 def _apply(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
@@ -251,7 +241,7 @@ class Guard:
         with self._build_lock:
             st = self._state
             recent_needles = st.count - st.main_upto
-            if st.count == 0:
+            if st.count == 0 or (full and not st.recent and st.main_upto == st.count):
                 return
             if full or recent_needles > max(_MAIN_MIN, st.main_upto // 8):
                 lo, hi, main = 0, st.count, True
@@ -273,29 +263,28 @@ class Guard:
         self._compact_step(full=True)
 
     # -- scanning ---------------------------------------------------------------------------
-    def _value_spans(self, text: str, before: str = "", after: str = "") -> list[_Span]:
+    def _value_spans(self, hay: Haystack, before: str = "", after: str = "") -> list[_Span]:
         st = self._state
+        text = hay.text
         spans: list[_Span] = []
         if st.count and text:
-            spans = self._needle_spans(st, text)
+            spans = self._needle_spans(st, hay)
         if st.short and text:
             spans.extend(self._short_spans(st, text, before, after))
             spans = _merge(spans)
         return spans
 
-    def _needle_spans(self, st: _State, text: str) -> list[_Span]:
-        chars = present(text)
-        view = normalize(text, chars)
-        view_len = len(view)
-        view_bytes = view.encode("ascii") if self.engine == "hyperscan" and view.isascii() else None
+    def _needle_spans(self, st: _State, hay: Haystack) -> list[_Span]:
         found: list[tuple[int, int, int]] = []
         if st.main is not None:
-            st.main.scan(view, view_bytes, found)
+            st.main.scan(hay, found)
         for tier, _, _ in st.recent:
-            tier.scan(view, view_bytes, found)
+            tier.scan(hay, found)
         if not found:
             return []
         kinds, owners = self._kinds, self._owners
+        view: str | bytes = hay.view() if self.engine == "aho" else hay.view_bytes()
+        view_len = len(view)
         spans: list[_Span] = []
         for s, e, nid in found:
             if kinds[nid] == KIND_B64:
@@ -304,13 +293,13 @@ class Guard:
                 if e < view_len and view[e] in _B64_CHARS:
                     e += 1
                 for _ in range(2):
-                    if e < view_len and view[e] == "=":
+                    if e < view_len and view[e] in _PAD:
                         e += 1
             spans.append((s, e, nid, owners[nid]))
         spans = _merge(spans)
-        if view_len == len(text):
+        if not hay.chars:
             return spans
-        locate = _Locator(text, chars)
+        locate = Locator(hay)
         mapped: list[_Span] = []
         for s, e, order, mask in spans:
             start = locate(s)
@@ -332,13 +321,31 @@ class Guard:
         return out
 
     def _scrub(self, text: str, before: str = "", after: str = "") -> str:
-        spans = self._value_spans(text, before, after)
-        out = _apply(text, ((s, e, m) for s, e, _, m in spans)) if spans else text
+        hay = Haystack(text)
+        spans = self._value_spans(hay, before, after)
+        if not spans:
+            out, raw = text, (hay.raw() if self.patterns else None)
+        else:
+            out = _apply(text, ((s, e, m) for s, e, _, m in spans))
+            raw = _apply_bytes(hay.raw(), spans) if self.patterns else None
         if self.patterns:
-            findings = _patterns.detect(out, before=before)
+            findings = self._detect(out, before, raw)
             if findings:
                 out = _apply(out, ((f.start, f.end, _patterns.pattern_mask(f.rule)) for f in findings))
         return out
+
+    def _detect(self, text: str, before: str = "", raw: bytes | None = None) -> list[_patterns.Finding]:
+        if not text:
+            return []
+        if raw is None:
+            raw = one_byte(text)
+        if self.engine == "hyperscan":
+            candidates = hyperscan_prefilter().candidates(raw)
+        else:
+            candidates = aho_candidates(text, raw)
+        if not candidates:
+            return []
+        return _patterns.detect_at(text, candidates, before)
 
     # -- public scrubbing API ---------------------------------------------------------------
     def scrub(self, text: str) -> str:
@@ -387,9 +394,9 @@ class Guard:
     def contains_secret(self, obj: Any) -> bool:
         """Does any registered value occur in ``obj`` (str, bytes, dict, list, tuple), in any encoding?"""
         if isinstance(obj, str):
-            return bool(self._value_spans(obj))
+            return bool(self._value_spans(Haystack(obj)))
         if isinstance(obj, (bytes, bytearray)):
-            return bool(self._value_spans(bytes(obj).decode("utf-8", "surrogateescape")))
+            return bool(self._value_spans(Haystack(bytes(obj).decode("utf-8", "surrogateescape"))))
         if isinstance(obj, Mapping):
             return any(self.contains_secret(k) or self.contains_secret(v) for k, v in obj.items())
         if isinstance(obj, (list, tuple)):
@@ -398,7 +405,7 @@ class Guard:
 
     def detect(self, text: str) -> list[_patterns.Finding]:
         """Credentials of well-known formats in ``text`` (pattern detectors only), by position."""
-        return _patterns.detect(text)
+        return self._detect(text)
 
     def stream(self) -> StreamScrubber:
         """A :class:`~oneclaw_tools.guard.stream.StreamScrubber` bound to this guard."""

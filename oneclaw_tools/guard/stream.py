@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import patterns as _patterns
+from .haystack import Haystack
 from .variants import normalize
 
 if TYPE_CHECKING:
@@ -53,9 +53,9 @@ class StreamScrubber:
         cut = len(buf) - h
         if cut <= 0:
             return 0
-        intervals = [(s, e) for s, e, _, _ in guard._value_spans(buf, self._before)]
+        intervals = [(s, e) for s, e, _, _ in guard._value_spans(Haystack(buf), self._before)]
         if guard.patterns:
-            intervals.extend((f.start, f.end) for f in _patterns.detect(buf, before=self._before))
+            intervals.extend((f.start, f.end) for f in guard._detect(buf, self._before))
         for s, e in sorted(intervals, reverse=True):
             if s < cut < e and len(buf) - s <= MAX_HOLD:
                 cut = s

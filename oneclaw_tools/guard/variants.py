@@ -34,6 +34,7 @@ __all__ = [
     "KIND_PLAIN",
     "MIN_LEN",
     "expand",
+    "has_wide",
     "normalize",
     "present",
 ]
@@ -50,18 +51,25 @@ KIND_PLAIN = 0
 KIND_B64 = 1
 
 _ASCII_IGNORABLE = "\x00\n\r"
-_WIDE = re.compile("[" + IGNORABLE[3:] + "]")
 _SHELL_UNSAFE = re.compile(r"([^\w@%+=:,./-])", re.ASCII)
 _DQ_UNSAFE = re.compile(r'([\\"$`])')
 _HEX_ESCAPE = re.compile(r"%[0-9A-F]{2}")
 
 
 def present(text: str) -> tuple[str, ...]:
-    """The :data:`IGNORABLE` characters that occur in ``text``."""
-    found = tuple(ch for ch in _ASCII_IGNORABLE if ch in text)
-    if not text.isascii() and _WIDE.search(text) is not None:
-        found += tuple(ch for ch in IGNORABLE[3:] if ch in text)
-    return found
+    """The :data:`IGNORABLE` characters that occur in ``text``.
+
+    One ``in`` test per character: CPython answers a one-character ``in`` with a vectorized
+    ``memchr``-style search, tens of GB/s, where a character-class regex crawls at a few hundred MB/s.
+    """
+    if text.isascii():
+        return tuple(ch for ch in _ASCII_IGNORABLE if ch in text)
+    return tuple(ch for ch in IGNORABLE if ch in text)
+
+
+def has_wide(chars: tuple[str, ...]) -> bool:
+    """Does ``chars`` (from :func:`present`) hold an ignorable character outside ASCII?"""
+    return bool(chars) and chars[-1] not in _ASCII_IGNORABLE
 
 
 def normalize(text: str, chars: tuple[str, ...] | None = None) -> str:

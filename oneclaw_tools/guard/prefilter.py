@@ -1,0 +1,126 @@
+"""Candidate starts for the pattern rules, so their regexes run only where they can match.
+
+Both prefilters read the text in one-byte form (:func:`~.haystack.one_byte`: a non-ASCII
+character reads as ``?``, never as a letter), so offsets are character offsets and the keyword
+search is ASCII-case-insensitive by ``bytes.lower()``. Both report, for each regex of
+:data:`~.patterns.PATTERNS`, a superset of the positions where it can match (see
+:func:`~.patterns.detect_at`).
+
+* :func:`aho_candidates` (default engine): one pyahocorasick pass over the lowercased bytes for
+  every rule literal; a literal found at ``p`` is a candidate start ``p - offset``.
+* :class:`HyperscanPrefilter` (``fast`` extra): one Vectorscan database of the bounded
+  :attr:`~.patterns.Pattern.prefilter` regexes. Their matches are rare (an assignment operator
+  after ``token``, not every ``token``), so little Python runs per megabyte; for a match ending
+  at ``e`` the candidates are the rule's literals found in the ``span`` characters before ``e``.
+
+Each compiled prefilter is built once per process, on first use, and shared by all guards
+(read-only after construction; Hyperscan scratch space is per thread).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .haystack import one_byte
+from .patterns import PATTERNS
+
+__all__ = ["HyperscanPrefilter", "aho_candidates", "hyperscan_prefilter"]
+
+_lock = threading.Lock()
+_automaton: Any = None
+_hyperscan: HyperscanPrefilter | None = None
+
+
+def _aho() -> Any:
+    global _automaton
+    if _automaton is not None:
+        return _automaton
+    with _lock:
+        if _automaton is None:
+            import ahocorasick  # type: ignore[import-not-found]
+
+            entries: dict[str, list[tuple[int, int]]] = {}
+            for index, pattern in enumerate(PATTERNS):
+                for literal, offset in pattern.literals:
+                    entries.setdefault(literal, []).append((index, len(literal) - 1 + offset))
+            automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
+            for literal, where in entries.items():
+                automaton.add_word(literal, tuple(where))
+            automaton.make_automaton()
+            _automaton = automaton
+        return _automaton
+
+
+def aho_candidates(text: str, raw: bytes | None = None) -> dict[int, list[int]]:
+    """Candidate starts per pattern index; ``raw`` is ``one_byte(text)`` when already at hand."""
+    low = (one_byte(text) if raw is None else raw).lower().decode("ascii")
+    found: dict[int, list[int]] = {}
+    for end, where in _aho().iter(low):
+        for index, back in where:
+            start = end - back
+            if start >= 0:
+                found.setdefault(index, []).append(start)
+    return found
+
+
+class HyperscanPrefilter:
+    """One Vectorscan block-mode database of every pattern's prefilter regex."""
+
+    __slots__ = ("_db", "_local")
+
+    def __init__(self) -> None:
+        import hyperscan
+
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        db.compile(
+            expressions=[p.prefilter.encode("ascii") for p in PATTERNS],
+            ids=list(range(len(PATTERNS))),
+            elements=len(PATTERNS),
+            flags=[hyperscan.HS_FLAG_CASELESS if p.caseless else 0 for p in PATTERNS],
+        )
+        self._db = db
+        self._local = threading.local()
+
+    def _scratch(self) -> Any:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            import hyperscan
+
+            scratch = hyperscan.Scratch(self._db)
+            self._local.scratch = scratch
+        return scratch
+
+    def candidates(self, raw: bytes) -> dict[int, list[int]]:
+        """Candidate starts per pattern index in the one-byte text ``raw``."""
+        hits: list[tuple[int, int]] = []
+
+        def on_match(index: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+            hits.append((index, to))
+
+        self._db.scan(raw, match_event_handler=on_match, scratch=self._scratch())
+        found: dict[int, list[int]] = {}
+        for index, to in hits:
+            pattern = PATTERNS[index]
+            lo = max(0, to - pattern.span)
+            window = raw[lo:to].lower()
+            starts = found.setdefault(index, [])
+            for literal, offset in pattern.literals:
+                key = literal.encode("ascii")
+                i = window.find(key)
+                while i >= 0:
+                    if lo + i >= offset:
+                        starts.append(lo + i - offset)
+                    i = window.find(key, i + 1)
+        return found
+
+
+def hyperscan_prefilter() -> HyperscanPrefilter:
+    """The process-wide :class:`HyperscanPrefilter` (compiled on first use)."""
+    global _hyperscan
+    if _hyperscan is not None:
+        return _hyperscan
+    with _lock:
+        if _hyperscan is None:
+            _hyperscan = HyperscanPrefilter()
+        return _hyperscan
