@@ -299,12 +299,7 @@ class Guard:
         spans = _merge(spans)
         if not hay.chars:
             return spans
-        locate = Locator(hay)
-        mapped: list[_Span] = []
-        for s, e, order, mask in spans:
-            start = locate(s)
-            mapped.append((start, locate(e - 1) + 1, order, mask))
-        return mapped
+        return Locator(hay).spans(spans)
 
     def _short_spans(self, st: _State, text: str, before: str, after: str) -> list[_Span]:
         out: list[_Span] = []

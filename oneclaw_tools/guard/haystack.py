@@ -23,7 +23,6 @@ __all__ = ["Haystack", "Locator", "one_byte"]
 _ASCII_IGN = tuple(ch for ch in IGNORABLE if ch.isascii())
 _WIDE_IGN = tuple(ch for ch in IGNORABLE if not ch.isascii())
 _ASCII_IGN_BYTES = tuple((ch, ch.encode("ascii")) for ch in _ASCII_IGN)
-_DROP_EACH = tuple(ch.encode("ascii") for ch in _ASCII_IGN)
 #: above this many wide ignorable characters, the byte view is built from the str view
 _FEW_WIDE = 4096
 
@@ -101,49 +100,61 @@ class Haystack:
         at = self.wide_at(_FEW_WIDE)
         if at is None:
             return one_byte(self.view())
+        drop = [ch.encode("ascii") for ch in self.chars if ch.isascii()] or [b"\0"]
         marked = bytearray(self.raw())
-        for i in at:  # blank each wide ignorable to NUL, dropped below with the ASCII ones
-            marked[i] = 0
-        for b in _DROP_EACH:
-            if b == b"\0" or b.decode("ascii") in self.chars:
-                marked = marked.replace(b, b"")
+        mark = drop[0][0]
+        for i in at:  # turn each wide ignorable into an ASCII one, dropped with them below
+            marked[i] = mark
+        for b in drop:
+            marked = marked.replace(b, b"")
         return bytes(marked)
 
 
 class Locator:
-    """Maps increasing view offsets back to offsets in the text (a span start, then its last character).
+    """Maps view offsets back to offsets in the text.
 
     Ignorable characters are counted in the one-byte form (``bytes.count``) and, for the wide
-    ones, by bisecting their positions; a view offset maps past any ignorable run it sits on.
+    ones, by bisecting their positions, in one left-to-right sweep that stops at the last offset
+    asked for; a view offset maps past any ignorable run it sits on.
     """
 
-    __slots__ = ("_counts", "_k", "_n", "_o", "_raw", "_skip", "_text", "_wide")
+    __slots__ = ("_hay",)
 
     def __init__(self, hay: Haystack) -> None:
-        self._text = hay.text
-        self._n = len(hay.text)
-        self._raw = hay.raw()
-        self._counts = tuple(ch.encode("ascii") for ch in hay.chars if ch.isascii())
-        self._wide = hay.wide_at() if hay.wide else None
-        self._skip = frozenset(hay.chars)
-        self._o = 0  # position in text
-        self._k = 0  # view characters in text[:_o]
+        self._hay = hay
 
-    def __call__(self, v: int) -> int:
-        o, k, n, raw, wide = self._o, self._k, self._n, self._raw, self._wide
-        need = v - k
-        while need > 0 and o < n:
-            hi = min(o + need, n)
-            dropped = 0
-            for b in self._counts:
-                dropped += raw.count(b, o, hi)
-            if wide:
-                dropped += bisect_left(wide, hi) - bisect_left(wide, o)
-            k += hi - o - dropped
-            o = hi
-            need = v - k
-        text, skip = self._text, self._skip
-        while o < n and text[o] in skip:
-            o += 1
-        self._o, self._k = o, k
-        return o
+    def spans(self, spans: list[tuple[int, int, int, str]]) -> list[tuple[int, int, int, str]]:
+        """``spans`` (view offsets, sorted by start, not overlapping) in text offsets."""
+        hay = self._hay
+        text, raw = hay.text, hay.raw()
+        n = len(text)
+        counts = [ch.encode("ascii") for ch in hay.chars if ch.isascii()]
+        single = counts[0] if len(counts) == 1 else None
+        wide = hay.wide_at() if hay.wide else None
+        skip = frozenset(hay.chars)
+        o = k = 0  # position in text; view characters in text[:o]
+        out: list[tuple[int, int, int, str]] = []
+        for s, e, order, mask in spans:
+            mapped = []
+            for v in (s, e - 1):
+                need = v - k
+                while need > 0 and o < n:
+                    hi = o + need
+                    if hi > n:
+                        hi = n
+                    if single is not None:
+                        dropped = raw.count(single, o, hi)
+                    else:
+                        dropped = 0
+                        for b in counts:
+                            dropped += raw.count(b, o, hi)
+                    if wide:
+                        dropped += bisect_left(wide, hi) - bisect_left(wide, o)
+                    k += hi - o - dropped
+                    o = hi
+                    need = v - k
+                while o < n and text[o] in skip:
+                    o += 1
+                mapped.append(o)
+            out.append((mapped[0], mapped[1] + 1, order, mask))
+        return out

@@ -22,12 +22,14 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from .engines import anchors
 from .haystack import one_byte
 from .patterns import PATTERNS
 
 __all__ = ["HyperscanPrefilter", "aho_candidates", "hyperscan_prefilter"]
 
 _lock = threading.Lock()
+_KEY_ANCHOR = 6
 _automaton: Any = None
 _hyperscan: HyperscanPrefilter | None = None
 
@@ -40,13 +42,19 @@ def _aho() -> Any:
         if _automaton is None:
             import ahocorasick  # type: ignore[import-not-found]
 
-            entries: dict[str, list[tuple[int, int]]] = {}
+            where: dict[str, list[tuple[int, int]]] = {}
             for index, pattern in enumerate(PATTERNS):
                 for literal, offset in pattern.literals:
-                    entries.setdefault(literal, []).append((index, len(literal) - 1 + offset))
+                    where.setdefault(literal, []).append((index, offset))
+            literals = list(where)
+            # index a short slice of each literal that starts with a rare character (see .engines)
+            groups: dict[str, list[tuple[str, int, tuple[tuple[int, int], ...]]]] = {}
+            for literal, off in zip(literals, anchors(literals, _KEY_ANCHOR, 3), strict=True):
+                anchor = literal[off : off + _KEY_ANCHOR]
+                groups.setdefault(anchor, []).append((literal, len(anchor) - 1 + off, tuple(where[literal])))
             automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
-            for literal, where in entries.items():
-                automaton.add_word(literal, tuple(where))
+            for anchor, entries in groups.items():
+                automaton.add_word(anchor, tuple(entries))
             automaton.make_automaton()
             _automaton = automaton
         return _automaton
@@ -56,11 +64,13 @@ def aho_candidates(text: str, raw: bytes | None = None) -> dict[int, list[int]]:
     """Candidate starts per pattern index; ``raw`` is ``one_byte(text)`` when already at hand."""
     low = (one_byte(text) if raw is None else raw).lower().decode("ascii")
     found: dict[int, list[int]] = {}
-    for end, where in _aho().iter(low):
-        for index, back in where:
-            start = end - back
-            if start >= 0:
-                found.setdefault(index, []).append(start)
+    for end, entries in _aho().iter(low):
+        for literal, back, where in entries:
+            at = end - back
+            if at >= 0 and low.startswith(literal, at):
+                for index, offset in where:
+                    if at >= offset:
+                        found.setdefault(index, []).append(at - offset)
     return found
 
 
