@@ -291,3 +291,28 @@ def test_unknown_engine_and_bad_input(engine: str) -> None:
     assert "bytes-value" not in str(info.value)
     with pytest.raises(TypeError):
         g.scrub(b"x")  # type: ignore[arg-type]
+
+
+def test_non_ascii_needles_are_verified(engine: str) -> None:
+    """The byte view reads every non-ASCII character as ``?``: a needle holding one (or a real
+    ``?``) is checked against the text, so look-alikes with another character stay untouched."""
+    g = Guard(engine, patterns=False)
+    g.register("pässwört-geheim-12", "h_u")
+    g.register("what?is-this-value", "h_q")
+    text = (
+        "a pässwört-geheim-12 b p?sswört-geheim-12 c pÄsswört-geheim-12 "
+        "d whatéis-this-value e what?is-this-value"
+    )
+    assert g.scrub(text) == (
+        "a [secret:h_u] b p?sswört-geheim-12 c pÄsswört-geheim-12 d whatéis-this-value e [secret:h_q]"
+    )
+
+
+def test_many_invisible_characters(engine: str) -> None:
+    """More zero-width characters than the byte view blanks one by one: the str view is used."""
+    g = Guard(engine, patterns=False)
+    g.register("Zero-Width-Secret-42", "h_z")
+    salted = "\u200b".join("Zero-Width-Secret-42")
+    filler = "x\u200b" * 5000
+    assert g.scrub(filler + salted + "\r\n" + filler) == filler + "[secret:h_z]\r\n" + filler
+    assert g.scrub("\x00\n" + salted + "\x00") == "\x00\n[secret:h_z]\x00"

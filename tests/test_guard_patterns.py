@@ -7,10 +7,16 @@ its ``check`` in ``oneclaw_tools/guard/patterns.py`` rather than the test.
 from __future__ import annotations
 
 import json
+import os
+import re
+import string
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oneclaw_tools.guard import RULES, Finding, Guard
+from oneclaw_tools.guard.patterns import Pattern, Rule, detect, detect_all
 
 SAMPLES = {
     "private-key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----",
@@ -75,3 +81,105 @@ def test_rule_detects_and_masks(rule: str) -> None:
 def test_lookalikes_are_not_flagged(text: str) -> None:
     assert Guard("aho").detect(text) == []
     assert Guard("aho").scrub(text) is text
+
+
+# Fragments that make the rules fire, nearly fire, or fire in odd casings and spacings. The
+# prefiltered detection (candidates from Aho-Corasick or Hyperscan, then the regex only there)
+# must equal a plain ``finditer`` of every rule over the whole text.
+_FRAGMENTS = [
+    "password",
+    "PassWord",
+    "passwd",
+    "PASSPHRASE",
+    "pwd",
+    "secret",
+    "SeCrEt",
+    "api_key",
+    "ApiKey",
+    "api-key",
+    "token",
+    "access_key",
+    "private_key",
+    "Credential",
+    "bearer",
+    "Bearer",
+    "BASIC",
+    "basic",
+    "://",
+    "user",
+    "@host",
+    ":8080",
+    "AKIA",
+    "ghp_",
+    "github_pat_",
+    "glpat-",
+    "xoxb-",
+    "xapp-1-",
+    "hooks.slack.com/services/",
+    "sk_live_",
+    "rk_test_",
+    "sk-ant-api03-",
+    "sk-proj-",
+    "sk-",
+    "T3BlbkFJ",
+    "AIza",
+    "eyJ",
+    ".eyJ",
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "-----END RSA PRIVATE KEY-----",
+    "=",
+    ":",
+    ":=",
+    "=>",
+    " ",
+    "\t",
+    "\n",
+    "\r\n",
+    "\u00a0",
+    "\u2003",
+    "\x1c",
+    "\x85",
+    '"',
+    "'",
+    '\\"',
+    "\\",
+    "[secret:h_1]",
+    "{{secret:h_abcdefghij}}",
+    "[SECRET:x]",
+    "?",
+    "#",
+    "/",
+    "é",
+    "٣",
+    "\u212a",
+    "\u017f",
+    "İ",
+    "h_abcdefgh12",
+    "\u200b",
+    "\x00",
+]
+_pattern_texts = st.lists(
+    st.one_of(
+        st.sampled_from(_FRAGMENTS),
+        st.text(st.sampled_from(string.ascii_letters + string.digits + "-_./+="), min_size=1, max_size=48),
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=int(os.environ.get("GUARD_EXAMPLES", "60")) * 3, deadline=None)
+@given(text=_pattern_texts, before=st.sampled_from(["", "a", " ", "_"]))
+def test_prefiltered_detection_equals_finditer(text: str, before: str) -> None:
+    """If this fails, a rule's ``literals`` or ``prefilter`` (patterns.py) misses a place where
+    its regex matches: the prefilter must match wherever the regex does, in the one-byte form of
+    the text (non-ASCII reads as ``?``), within ``span`` characters of the match start."""
+    want = detect_all(text, before=before)
+    assert detect(text, before=before) == want
+    for engine in ("aho", "hyperscan"):
+        assert Guard(engine)._detect(text, before) == want
+
+
+def test_detect_all_is_the_reference_for_custom_rules() -> None:
+    custom = (Rule("demo", (Pattern(re.compile(r"demo-[0-9]{4}"), (), "", 0),)),)
+    found = detect("x demo-1234 y", rules=custom)
+    assert [(f.rule, f.start, f.end) for f in found] == [("demo", 2, 11)]
