@@ -106,7 +106,7 @@ def test_scrub_bytes_binary_with_secret(guard: Guard) -> None:
 
 
 def test_scrub_obj_keys_values_and_containers(guard: Guard) -> None:
-    obj = {V: [W, (1, V.encode())], "json": json.dumps({"t": V}), "keep": {"a": 1}}
+    obj: dict[str, Any] = {V: [W, (1, V.encode())], "json": json.dumps({"t": V}), "keep": {"a": 1}}
     out = guard.scrub_obj(obj)
     assert out == {
         "[secret:h_v]": ["[secret:h_w]", (1, b"[secret:h_v]")],

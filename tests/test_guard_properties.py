@@ -30,7 +30,7 @@ value_chars = st.characters(
     codec="utf-8", categories=("L", "N", "P", "S", "Zs"), exclude_characters="\u00ad\u180e\u2060\ufeff"
 )
 values = st.text(value_chars, min_size=MIN_LEN, max_size=40).filter(lambda v: len(v.strip()) >= MIN_LEN)
-texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200)
+texts = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=200)
 
 
 def encode(value: str, how: int, prefix: bytes, split: int) -> str:
