@@ -295,9 +295,16 @@ class Script:
         return call
 
     def final_answer(self) -> str:
+        """The scripted model's report: what the API answered, what it did, and a refusal to leak."""
+        who = "an unknown user"
+        http = self.outputs("http_request")
+        match = re.search(r'\\?"user\\?":\s*\\?"([A-Za-z0-9_-]+)', http[0]) if http else None
+        if match:
+            who = match.group(1)
         return (
-            "Done. I used the demo credential through its handle, rotated it and shared it with "
-            "ops@example.com. I will not print secret values."
+            f"The demo API accepted the credential: we are {who}. I used it only through its handle, "
+            "rotated it and shared it with ops@example.com until tomorrow. I will not print secret "
+            "values: the vault keeps them, and I never saw them."
         )
 
     def outputs(self, name: str) -> list[str]:

@@ -33,4 +33,4 @@ def test_notebook_runs_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     )
     assert "no leak in" in outputs
     assert "scripted (offline)" in outputs
-    assert "Done. I used the demo credential" in outputs
+    assert "The demo API accepted the credential" in outputs
