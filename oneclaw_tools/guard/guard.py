@@ -2,14 +2,20 @@
 
 How a text is scrubbed:
 
-1. The text is normalized into a *view* without line breaks, NUL and zero-width characters
-   (see :mod:`.variants`), and every tier of the engine reports every needle occurrence in it.
+1. The text is wrapped in a :class:`~.haystack.Haystack`, which builds, only when needed, the
+   normalized *view* without line breaks, NUL and zero-width characters (see :mod:`.variants`),
+   as a ``str`` for pyahocorasick or as one byte per character for Hyperscan; every tier of the
+   engine reports every needle occurrence in that view.
 2. Base64 cores are widened by their partial edge characters; the union of all overlapping
    matches is taken, each merged span labelled with its longest member (no fragment of a
-   longer value survives next to a shorter one); spans are mapped back to the original text.
+   longer value survives next to a shorter one); spans are mapped back to the original text in
+   one sweep, only when the view differs from it.
 3. Values too short to mask safely are matched raw, only where no letter, digit or ``_`` touches
    them, and the operator is warned once per value (never with the value).
-4. Pattern detectors run on the already-masked text, so a known value keeps its precise mask.
+4. Pattern detectors run on the already-masked text, so a known value keeps its precise mask;
+   the engine's prefilter (:mod:`.prefilter`) says where each rule's regex can match, and the
+   regex runs only there.
+5. Nothing matched: the input object itself is returned.
 
 Tiers: a large *main* tier plus small *recent* tiers. Registering a value builds a tier for its
 needles only (a millisecond or two); a background worker merges recent tiers, and rebuilds the
@@ -46,8 +52,8 @@ _B64_CHARS = frozenset(_B64) | frozenset(_B64.encode())
 _PAD = frozenset(("=", ord("=")))
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/@+-]")
 
-#: aho: the recent tier is rebuilt whole while it holds at most this many needles
-_AHO_SYNC = 1024
+#: aho: the recent tier is rebuilt whole (about 2 ms) while it holds at most this many needles
+_AHO_SYNC = 256
 #: the worker merges recent tiers once there are more than this many
 _MAX_RECENT_TIERS = 4
 #: the main tier is rebuilt when the recent tiers hold more than max(this, main / 8) needles
