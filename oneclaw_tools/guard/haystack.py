@@ -22,7 +22,10 @@ __all__ = ["Haystack", "Locator", "one_byte"]
 
 _ASCII_IGN = tuple(ch for ch in IGNORABLE if ch.isascii())
 _WIDE_IGN = tuple(ch for ch in IGNORABLE if not ch.isascii())
+_WIDE_SET = frozenset(_WIDE_IGN)
 _ASCII_IGN_BYTES = tuple((ch, ch.encode("ascii")) for ch in _ASCII_IGN)
+#: a mostly-ASCII text has at most this many '?' in its one-byte form (see Haystack._find_wide)
+_FEW_MARKS = 64
 #: above this many wide ignorable characters, the byte view is built from the str view
 _FEW_WIDE = 4096
 
@@ -54,8 +57,24 @@ class Haystack:
             self.wide: tuple[str, ...] = ()
         else:
             raw = self._raw = one_byte(text)
-            self.wide = tuple(ch for ch in _WIDE_IGN if ch in text)
+            self.wide = self._find_wide(text, raw)
             self.chars = tuple(ch for ch, b in _ASCII_IGN_BYTES if b in raw) + self.wide
+
+    def _find_wide(self, text: str, raw: bytes) -> tuple[str, ...]:
+        # Mostly-ASCII text: visit the few '?' of the one-byte form (each non-ASCII character is
+        # one) and record the wide ignorables among them, positions included. Otherwise one
+        # ``in`` per wide ignorable (each a full pass over the str).
+        found: list[int] = []
+        i = raw.find(b"?")
+        for _ in range(_FEW_MARKS):
+            if i < 0:
+                self._wide_at = found
+                present = {text[j] for j in found}
+                return tuple(ch for ch in _WIDE_IGN if ch in present)
+            if text[i] in _WIDE_SET:
+                found.append(i)
+            i = raw.find(b"?", i + 1)
+        return tuple(ch for ch in _WIDE_IGN if ch in text)
 
     def view(self) -> str:
         if self._view is None:
