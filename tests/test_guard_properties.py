@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from oneclaw_tools.guard import Guard
-from oneclaw_tools.guard.variants import MIN_LEN, expand, normalize
+from oneclaw_tools.guard.haystack import Haystack, Locator
+from oneclaw_tools.guard.variants import IGNORABLE, MIN_LEN, expand, normalize
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("GUARD_EXAMPLES", "60")),
@@ -152,3 +153,32 @@ def test_stream_equals_scrub_and_hides_value(
     joined = "".join(out)
     assert joined == g.scrub(text)
     assert value not in normalize(joined)
+
+
+@SETTINGS
+@given(
+    pieces=st.lists(
+        st.one_of(
+            st.text(st.sampled_from("ab?é日"), min_size=1, max_size=30),
+            st.sampled_from(list(IGNORABLE)),
+            st.just("\r\n"),
+        ),
+        max_size=60,
+    ),
+    cuts=st.lists(st.integers(0, 10_000), max_size=12),
+)
+def test_locator_maps_view_offsets_back(pieces: list[str], cuts: list[int]) -> None:
+    """The view-to-text mapping (haystack.Locator) against a brute-force position table: a span
+    of view characters maps to the text from its first character to its last one."""
+    text = "".join(pieces)
+    where = [i for i, ch in enumerate(text) if ch not in IGNORABLE]
+    assume(len(where) >= 2)
+    points = sorted({c % len(where) for c in cuts})
+    spans = [(a, b + 1, 0, "m") for a, b in zip(points[::2], points[1::2], strict=False)]
+    want = [(where[s], where[e - 1] + 1, 0, "m") for s, e, _, _ in spans]
+    hay = Haystack(text)
+    hay.view_bytes()  # the byte engine's path
+    assert Locator(hay).spans(spans) == want
+    hay = Haystack(text)
+    hay.view()  # the str engine's path
+    assert Locator(hay).spans(spans) == want
