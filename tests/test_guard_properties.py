@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from oneclaw_tools.guard import Guard
 from oneclaw_tools.guard.haystack import Haystack, Locator
+from oneclaw_tools.guard.patterns import detect_all, pattern_mask
 from oneclaw_tools.guard.variants import IGNORABLE, MIN_LEN, expand, normalize
 
 SETTINGS = settings(
@@ -182,3 +183,48 @@ def test_locator_maps_view_offsets_back(pieces: list[str], cuts: list[int]) -> N
     hay = Haystack(text)
     hay.view()  # the str engine's path
     assert Locator(hay).spans(spans) == want
+
+
+_LABELS = ["h_1", "password", "secret:x", "AKIAQWERTYUIOPASDFGH", "https://u:p@h", "token", "db/api_key"]
+_NEAR = [
+    "password=",
+    "api_key: ",
+    "Bearer ",
+    "://user:",
+    "@host",
+    "secret",
+    "\n",
+    " ",
+    '"',
+    "[",
+    "]",
+    "AKIA",
+    "é",
+]
+
+
+@SETTINGS
+@given(
+    vals=st.lists(values, min_size=1, max_size=3, unique=True),
+    labels=st.lists(st.sampled_from(_LABELS), min_size=3, max_size=3),
+    pieces=st.lists(st.tuples(st.sampled_from(_NEAR), st.integers(0, 2), st.integers(0, 8)), max_size=8),
+)
+def test_patterns_run_on_the_masked_text(
+    vals: list[str], labels: list[str], pieces: list[tuple[str, int, int]]
+) -> None:
+    """Pattern candidates are found in the text and moved past the masks (guard._shift); the
+    result must equal running every rule over the value-masked text. If this fails, a prefilter
+    can match a '[' or ']' (patterns.py) or a mask holds a rule literal _mask_candidates missed."""
+    text = "".join(near + encode(vals[i % len(vals)], how, b"x", 3) for near, i, how in pieces)
+    for engine in ("aho", "hyperscan"):
+        full = Guard(engine)
+        plain = Guard(engine, patterns=False)
+        for v, label in zip(vals, labels, strict=False):
+            full.register(v, label)
+            plain.register(v, label)
+        masked = plain.scrub(text)
+        findings = detect_all(masked)
+        want = masked
+        for f in reversed(findings):
+            want = want[: f.start] + pattern_mask(f.rule) + want[f.end :]
+        assert full.scrub(text) == want

@@ -25,10 +25,12 @@ state snapshot, so registration and scrubbing are safe from any thread.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import secrets as _secrets
 import threading
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -98,16 +100,43 @@ def _merge(spans: list[_Span]) -> list[_Span]:
     return out
 
 
-def _apply_bytes(raw: bytes, spans: Iterable[_Span]) -> bytes:
-    """:func:`_apply` on the one-byte form (masks are ASCII)."""
-    pieces: list[bytes] = []
-    pos = 0
+@functools.lru_cache(maxsize=4096)
+def _mask_candidates(mask: str) -> tuple[tuple[int, int], ...]:
+    """``(pattern index, offset)`` of every rule literal inside ``mask`` (e.g. ``secret:``)."""
+    return tuple((index, at) for index, starts in aho_candidates(mask).items() for at in starts)
+
+
+def _shift(candidates: dict[int, list[int]], spans: list[_Span]) -> dict[int, list[int]]:
+    """Pattern candidates found in a text, moved to the text with ``spans`` masked.
+
+    Exact because no prefilter match can hold ``[`` or ``]`` (see :mod:`.patterns`): a prefilter
+    match in the masked text either lies where the text is unchanged, so the text had it too, or
+    lies inside a mask's brackets, so it starts at a rule literal inside the mask. Candidates
+    inside a masked span are dropped; every literal inside a mask is added.
+    """
+    starts = [s for s, _, _, _ in spans]
+    shift_after: list[int] = []
+    mask_at: list[int] = []
+    shift = 0
     for s, e, _, mask in spans:
-        pieces.append(raw[pos:s])
-        pieces.append(mask.encode("ascii"))
-        pos = e
-    pieces.append(raw[pos:])
-    return b"".join(pieces)
+        mask_at.append(s + shift)
+        shift += len(mask) - (e - s)
+        shift_after.append(shift)
+    moved: dict[int, list[int]] = {}
+    for index, found in candidates.items():
+        kept = []
+        for c in found:
+            i = bisect_right(starts, c) - 1
+            if i < 0:
+                kept.append(c)
+            elif c >= spans[i][1]:
+                kept.append(c + shift_after[i])
+        if kept:
+            moved[index] = kept
+    for (_, _, _, mask), at in zip(spans, mask_at, strict=True):
+        for index, offset in _mask_candidates(mask):
+            moved.setdefault(index, []).append(at + offset)
+    return moved
 
 
 def _apply(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
@@ -324,26 +353,27 @@ class Guard:
     def _scrub(self, text: str, before: str = "", after: str = "") -> str:
         hay = Haystack(text)
         spans = self._value_spans(hay, before, after)
-        if not spans:
-            out, raw = text, (hay.raw() if self.patterns else None)
-        else:
-            out = _apply(text, ((s, e, m) for s, e, _, m in spans))
-            raw = _apply_bytes(hay.raw(), spans) if self.patterns else None
-        if self.patterns:
-            findings = self._detect(out, before, raw)
-            if findings:
-                out = _apply(out, ((f.start, f.end, _patterns.pattern_mask(f.rule)) for f in findings))
+        out = _apply(text, ((s, e, m) for s, e, _, m in spans)) if spans else text
+        if self.patterns and text:
+            # candidates come from the text (its one-byte form is at hand), moved past the masks
+            candidates = self._candidates(hay.raw())
+            if spans:
+                candidates = _shift(candidates, spans)
+            if candidates:
+                findings = _patterns.detect_at(out, candidates, before)
+                if findings:
+                    out = _apply(out, ((f.start, f.end, _patterns.pattern_mask(f.rule)) for f in findings))
         return out
 
-    def _detect(self, text: str, before: str = "", raw: bytes | None = None) -> list[_patterns.Finding]:
+    def _candidates(self, raw: bytes) -> dict[int, list[int]]:
+        if self.engine == "hyperscan":
+            return hyperscan_prefilter().candidates(raw)
+        return aho_candidates("", raw)
+
+    def _detect(self, text: str, before: str = "") -> list[_patterns.Finding]:
         if not text:
             return []
-        if raw is None:
-            raw = one_byte(text)
-        if self.engine == "hyperscan":
-            candidates = hyperscan_prefilter().candidates(raw)
-        else:
-            candidates = aho_candidates(text, raw)
+        candidates = self._candidates(one_byte(text))
         if not candidates:
             return []
         return _patterns.detect_at(text, candidates, before)

@@ -61,7 +61,8 @@ def _aho() -> Any:
 
 
 def aho_candidates(text: str, raw: bytes | None = None) -> dict[int, list[int]]:
-    """Candidate starts per pattern index; ``raw`` is ``one_byte(text)`` when already at hand."""
+    """Candidate starts per pattern index; ``raw``, if given, is ``one_byte(text)`` (and ``text``
+    is not read)."""
     low = (one_byte(text) if raw is None else raw).lower().decode("ascii")
     found: dict[int, list[int]] = {}
     for end, entries in _aho().iter(low):
