@@ -352,11 +352,11 @@ class Guard:
 
     def _scrub(self, text: str, before: str = "", after: str = "") -> str:
         hay = Haystack(text)
+        # pattern candidates come from the text (its one-byte form is at hand), moved past the masks
+        candidates = self._candidates(hay.raw()) if self.patterns and text else {}
         spans = self._value_spans(hay, before, after)
         out = _apply(text, ((s, e, m) for s, e, _, m in spans)) if spans else text
         if self.patterns and text:
-            # candidates come from the text (its one-byte form is at hand), moved past the masks
-            candidates = self._candidates(hay.raw())
             if spans:
                 candidates = _shift(candidates, spans)
             if candidates:
