@@ -257,7 +257,9 @@ class Guard:
 
     def _needs_work(self, st: _State) -> bool:
         recent_needles = st.count - st.main_upto
-        return recent_needles > max(_MAIN_MIN, st.main_upto // 8) or len(st.recent) > _MAX_RECENT_TIERS
+        # Hyperscan compiles without the GIL: merge its recent tiers as soon as there are two
+        limit = 1 if self.engine == "hyperscan" else _MAX_RECENT_TIERS
+        return recent_needles > max(_MAIN_MIN, st.main_upto // 8) or len(st.recent) > limit
 
     def _work(self) -> None:
         try:
