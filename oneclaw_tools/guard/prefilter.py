@@ -78,7 +78,7 @@ def aho_candidates(text: str, raw: bytes | None = None) -> dict[int, list[int]]:
 class HyperscanPrefilter:
     """One Vectorscan block-mode database of every pattern's prefilter regex."""
 
-    __slots__ = ("_db", "_local")
+    __slots__ = ("_db", "_keys", "_local")
 
     def __init__(self) -> None:
         import hyperscan
@@ -92,6 +92,10 @@ class HyperscanPrefilter:
         )
         self._db = db
         self._local = threading.local()
+        self._keys = [
+            (p.span, tuple((literal.encode("ascii"), offset) for literal, offset in p.literals))
+            for p in PATTERNS
+        ]
 
     def _scratch(self) -> Any:
         scratch = getattr(self._local, "scratch", None)
@@ -111,13 +115,13 @@ class HyperscanPrefilter:
 
         self._db.scan(raw, match_event_handler=on_match, scratch=self._scratch())
         found: dict[int, list[int]] = {}
+        keys = self._keys
         for index, to in hits:
-            pattern = PATTERNS[index]
-            lo = max(0, to - pattern.span)
+            span, literals = keys[index]
+            lo = max(0, to - span)
             window = raw[lo:to].lower()
             starts = found.setdefault(index, [])
-            for literal, offset in pattern.literals:
-                key = literal.encode("ascii")
+            for key, offset in literals:
                 i = window.find(key)
                 while i >= 0:
                     if lo + i >= offset:
