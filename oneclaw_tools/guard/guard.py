@@ -414,15 +414,23 @@ class Guard:
             items = [(self._scrub_obj(k), self._scrub_obj(v)) for k, v in obj.items()]
             if all(nk is k and nv is v for (nk, nv), (k, v) in zip(items, obj.items(), strict=True)):
                 return obj
-            return type(obj)(items) if isinstance(obj, dict) else dict(items)
+            return self._rebuild(obj, items) if isinstance(obj, dict) else dict(items)
         if isinstance(obj, (list, tuple)):
             new = [self._scrub_obj(v) for v in obj]
             if all(n is v for n, v in zip(new, obj, strict=True)):
                 return obj
             if isinstance(obj, tuple) and hasattr(obj, "_fields"):
                 return type(obj)(*new)
-            return type(obj)(new)
+            return self._rebuild(obj, new)
         return obj
+
+    @staticmethod
+    def _rebuild(obj: Any, items: Any) -> Any:
+        """The same container type when it can be built from its items, else the plain one."""
+        try:
+            return type(obj)(items)
+        except Exception:  # a subclass with another constructor (e.g. dirtyjson's AttributedDict)
+            return (dict if isinstance(obj, dict) else tuple if isinstance(obj, tuple) else list)(items)
 
     def contains_secret(self, obj: Any) -> bool:
         """Does any registered value occur in ``obj`` (str, bytes, dict, list, tuple), in any encoding?"""

@@ -313,3 +313,21 @@ def test_capture_quarantines_detected_credentials_and_gives_a_handle(make_sessio
     plain = make_session()
     out2 = plain.run_wrapped("shell", lambda cmd: f"GITHUB_TOKEN={leaked}", {"cmd": "x"})
     assert leaked not in out2 and "[secret:pattern:" in out2
+
+
+def test_containers_whose_constructor_differs_are_scrubbed_as_plain_ones(session: Session) -> None:
+    session.register_value(VALUE)
+
+    class Attributed(dict[str, object]):
+        def __init__(self, pairs: object, extra: object) -> None:  # not dict's signature
+            super().__init__(pairs)  # type: ignore[call-overload]
+
+    class Stack(list[object]):
+        def __init__(self, a: object, b: object) -> None:
+            super().__init__()
+
+    out = session.scrub(Attributed([("k", VALUE)], None))
+    assert out == {"k": session.scrub(VALUE)} and VALUE not in repr(out)
+    seq = Stack(1, 2)
+    seq.append(VALUE)
+    assert session.scrub(seq) == [session.scrub(VALUE)]
