@@ -13,11 +13,12 @@ import os
 import re
 import urllib.parse
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from oneclaw_tools.guard import Guard
-from oneclaw_tools.guard.haystack import Haystack, Locator
+from oneclaw_tools.guard import Guard, haystack
+from oneclaw_tools.guard.haystack import Haystack, Locator, one_byte
 from oneclaw_tools.guard.patterns import detect_all, pattern_mask
 from oneclaw_tools.guard.variants import IGNORABLE, MIN_LEN, expand, normalize
 
@@ -182,6 +183,31 @@ def test_locator_maps_view_offsets_back(pieces: list[str], cuts: list[int]) -> N
     assert Locator(hay).spans(spans) == want
     hay = Haystack(text)
     hay.view()  # the str engine's path
+    assert Locator(hay).spans(spans) == want
+
+
+@SETTINGS
+@given(
+    text=st.text(st.sampled_from(["a", "?", "\n", "\x00", "é", "日", "\U0001f642", *IGNORABLE]), max_size=40)
+)
+def test_one_byte_is_the_ascii_replace_encoding(text: str) -> None:
+    """haystack.one_byte's zero-width fast path (swap for '?', encode ASCII) must give exactly
+    ``encode("ascii", "replace")``; if not, the swap or its ASCII check is wrong."""
+    assert one_byte(text) == text.encode("ascii", "replace")
+    assert one_byte(text * 50) == (text * 50).encode("ascii", "replace")
+
+
+def test_locator_past_many_wide_ignorables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With more wide ignorables than haystack._FEW_WIDE, marked() gives up and the Locator counts
+    in raw() and bisects the wide positions: same mapping as the brute-force table."""
+    monkeypatch.setattr(haystack, "_FEW_WIDE", 8)
+    text = "".join(f"ab\u200b{i % 10}\n\ufeffé" for i in range(40))
+    where = [i for i, ch in enumerate(text) if ch not in IGNORABLE]
+    spans = [(a, a + 7, 0, "m") for a in range(0, len(where) - 7, 11)]
+    want = [(where[s], where[e - 1] + 1, 0, "m") for s, e, _, _ in spans]
+    hay = Haystack(text)
+    assert hay.marked() is None
+    assert hay.view_bytes() == one_byte(normalize(text))
     assert Locator(hay).spans(spans) == want
 
 

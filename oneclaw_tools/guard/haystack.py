@@ -6,15 +6,19 @@
   other character as ``?``. Byte offsets are therefore character offsets, so byte engines need no
   UTF-8 offset mapping; a needle with a non-ASCII character (or a ``?``) is encoded the same way
   and verified against the ``str`` when it hits. For an ASCII ``str`` this is a copy; for a wider
-  one it runs at about 1 GB/s, the largest fixed cost of a byte engine on such text.
-* :meth:`Haystack.view_bytes` is the view in that byte form, built from :meth:`raw` with
-  ``bytes.replace`` (``memchr`` and ``memcpy``, several times faster than ``bytes.translate``
-  or ``str.replace``), so the ``str`` view is never built for a byte engine.
+  one it runs at about 1 GB/s (3 GB/s when the only non-ASCII characters are zero-width ones,
+  see :func:`one_byte`), the largest fixed cost of a byte engine on such text.
+* :meth:`Haystack.marked` is :meth:`raw` with each wide ignorable turned into an ASCII one, and
+  :meth:`Haystack.view_bytes` is the view in the one-byte form, ``marked`` without the
+  :attr:`~Haystack.drop` bytes, removed with ``bytes.replace`` (``memchr`` and ``memcpy``, several
+  times faster than ``bytes.translate`` or ``str.replace``), so the ``str`` view is never built
+  for a byte engine.
 * :class:`Locator` maps spans found in the view back to the text.
 """
 
 from __future__ import annotations
 
+import sys
 from bisect import bisect_left
 
 from .variants import IGNORABLE, normalize
@@ -24,6 +28,8 @@ __all__ = ["Haystack", "Locator", "one_byte"]
 _ASCII_IGN = tuple(ch for ch in IGNORABLE if ch.isascii())
 _WIDE_IGN = tuple(ch for ch in IGNORABLE if not ch.isascii())
 _WIDE_SET = frozenset(_WIDE_IGN)
+#: the wide ignorables, likeliest first: swapped for ``?`` one by one (see one_byte)
+_WIDE_SWAP = tuple(sorted(_WIDE_IGN, key="\u200b\ufeff\u200c\u200d\u2060\u00ad\u180e".find))
 _ASCII_IGN_BYTES = tuple((ch, ch.encode("ascii")) for ch in _ASCII_IGN)
 #: a mostly-ASCII text has at most this many '?' in its one-byte form (see Haystack._find_wide)
 _FEW_MARKS = 64
@@ -32,7 +38,22 @@ _FEW_WIDE = 4096
 
 
 def one_byte(text: str) -> bytes:
-    """``text`` with one byte per character: ASCII unchanged, anything else ``?``."""
+    """``text`` with one byte per character: ASCII unchanged, anything else ``?``.
+
+    ``encode("ascii", "replace")`` reads a wide ``str`` one character at a time (about 1.2 GB/s).
+    When the only non-ASCII characters are wide ignorables (zero-width characters salted into
+    ASCII text), swapping them for ``?`` with ``str.replace`` (a vectorized search, then a copy
+    that CPython narrows to ASCII once the widest character is gone) and encoding the ASCII
+    result (a ``memcpy``) is three times faster and gives the same bytes. A four-byte ``str``
+    (``sys.getsizeof`` tells its width in O(1)) holds a character outside the BMP, which no swap
+    removes, so it goes straight to the encoder.
+    """
+    if not text.isascii() and sys.getsizeof(text) <= 3 * len(text) + 80:
+        swapped = text
+        for ch in _WIDE_SWAP:
+            swapped = swapped.replace(ch, "?")
+            if swapped.isascii():
+                return swapped.encode("ascii")
     return text.encode("ascii", "replace")
 
 
@@ -45,13 +66,14 @@ class Haystack:
     zero), in bytes it is a ``memchr``.
     """
 
-    __slots__ = ("_raw", "_view", "_view_bytes", "_wide_at", "chars", "text", "wide")
+    __slots__ = ("_marked", "_raw", "_view", "_view_bytes", "_wide_at", "chars", "drop", "text", "wide")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._view: str | None = None
         self._view_bytes: bytes | None = None
         self._wide_at: list[int] | None = None
+        self._marked: bytes | None = None
         if text.isascii():
             self._raw: bytes | None = None
             self.chars = tuple(ch for ch in _ASCII_IGN if ch in text)
@@ -60,6 +82,11 @@ class Haystack:
             raw = self._raw = one_byte(text)
             self.wide = self._find_wide(text, raw)
             self.chars = tuple(ch for ch, b in _ASCII_IGN_BYTES if b in raw) + self.wide
+        #: the bytes dropped from marked() to give view_bytes(): each ASCII ignorable present
+        #: (the first also stands for every wide one), or NUL when only wide ones are present
+        self.drop = tuple(ch.encode("ascii") for ch in self.chars if ch.isascii()) or (
+            (b"\0",) if self.chars else ()
+        )
 
     def _find_wide(self, text: str, raw: bytes) -> tuple[str, ...]:
         # Mostly-ASCII text: visit the few '?' of the one-byte form (each non-ASCII character is
@@ -89,16 +116,31 @@ class Haystack:
 
     def view_bytes(self) -> bytes:
         if self._view_bytes is None:
-            if not self.chars:
-                self._view_bytes = self.raw()
-            elif not self.wide:
-                data = self.raw()
-                for ch in self.chars:  # bytes.replace copies between memchr hits: faster than translate
-                    data = data.replace(ch.encode("ascii"), b"")
-                self._view_bytes = data
+            data = self.marked()
+            if data is None:  # too many wide ignorables to mark one by one
+                self._view_bytes = one_byte(self.view())
             else:
-                self._view_bytes = self._view_bytes_wide()
+                for b in self.drop:  # bytes.replace copies between memchr hits: faster than translate
+                    data = data.replace(b, b"")
+                self._view_bytes = data
         return self._view_bytes
+
+    def marked(self) -> bytes | None:
+        """:meth:`raw` with every wide ignorable turned into ``drop[0]``, so that dropping the
+        :attr:`drop` bytes gives :meth:`view_bytes`; ``None`` past ``_FEW_WIDE`` wide ignorables."""
+        if self._marked is None:
+            if not self.wide:
+                self._marked = self.raw()
+            else:
+                at = self.wide_at(_FEW_WIDE)
+                if at is None:
+                    return None
+                marked = bytearray(self.raw())
+                mark = self.drop[0][0]
+                for i in at:
+                    marked[i] = mark
+                self._marked = bytes(marked)
+        return self._marked
 
     def wide_at(self, limit: int | None = None) -> list[int] | None:
         """Sorted positions of the wide ignorable characters (``None`` past ``limit`` of them)."""
@@ -116,26 +158,16 @@ class Haystack:
             self._wide_at = found
         return self._wide_at
 
-    def _view_bytes_wide(self) -> bytes:
-        at = self.wide_at(_FEW_WIDE)
-        if at is None:
-            return one_byte(self.view())
-        drop = [ch.encode("ascii") for ch in self.chars if ch.isascii()] or [b"\0"]
-        marked = bytearray(self.raw())
-        mark = drop[0][0]
-        for i in at:  # turn each wide ignorable into an ASCII one, dropped with them below
-            marked[i] = mark
-        for b in drop:
-            marked = marked.replace(b, b"")
-        return bytes(marked)
-
 
 class Locator:
     """Maps view offsets back to offsets in the text.
 
-    Ignorable characters are counted in the one-byte form (``bytes.count``) and, for the wide
-    ones, by bisecting their positions, in one left-to-right sweep that stops at the last offset
-    asked for; a view offset maps past any ignorable run it sits on.
+    One left-to-right sweep that stops at the last offset asked for. The view characters in a
+    stretch of text are counted as the length of that stretch of :meth:`Haystack.marked` with
+    the :attr:`~Haystack.drop` bytes removed (``bytes.replace`` skips between ``memchr`` hits,
+    faster than ``bytes.count``, which tests every byte); past ``_FEW_WIDE`` wide ignorables, the
+    ASCII ones are counted in :meth:`Haystack.raw` and the wide ones by bisecting their
+    positions. A view offset maps past any ignorable run it sits on.
     """
 
     __slots__ = ("_hay",)
@@ -146,11 +178,14 @@ class Locator:
     def spans(self, spans: list[tuple[int, int, int, str]]) -> list[tuple[int, int, int, str]]:
         """``spans`` (view offsets, sorted by start, not overlapping) in text offsets."""
         hay = self._hay
-        text, raw = hay.text, hay.raw()
+        text = hay.text
         n = len(text)
+        marked = hay.marked()
+        drop = hay.drop
+        single = drop[0] if len(drop) == 1 else None
+        raw = hay.raw() if marked is None else marked
         counts = [ch.encode("ascii") for ch in hay.chars if ch.isascii()]
-        single = counts[0] if len(counts) == 1 else None
-        wide = hay.wide_at() if hay.wide else None
+        wide = hay.wide_at() if marked is None and hay.wide else None
         skip = frozenset(hay.chars)
         o = k = 0  # position in text; view characters in text[:o]
         out: list[tuple[int, int, int, str]] = []
@@ -162,15 +197,21 @@ class Locator:
                     hi = o + need
                     if hi > n:
                         hi = n
-                    if single is not None:
-                        dropped = raw.count(single, o, hi)
+                    if marked is not None:
+                        if single is not None:
+                            k += len(marked[o:hi].replace(single, b""))
+                        else:
+                            part = marked[o:hi]
+                            for b in drop:
+                                part = part.replace(b, b"")
+                            k += len(part)
                     else:
                         dropped = 0
                         for b in counts:
                             dropped += raw.count(b, o, hi)
-                    if wide:
-                        dropped += bisect_left(wide, hi) - bisect_left(wide, o)
-                    k += hi - o - dropped
+                        if wide:
+                            dropped += bisect_left(wide, hi) - bisect_left(wide, o)
+                        k += hi - o - dropped
                     o = hi
                     need = v - k
                 while o < n and text[o] in skip:
