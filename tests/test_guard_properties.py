@@ -211,6 +211,26 @@ def test_locator_past_many_wide_ignorables(monkeypatch: pytest.MonkeyPatch) -> N
     assert Locator(hay).spans(spans) == want
 
 
+@SETTINGS
+@given(
+    text=st.text(st.sampled_from(["a", "?", "\n", "é", "日", *IGNORABLE]), max_size=60),
+    cuts=st.lists(st.integers(0, 10_000), max_size=12),
+)
+def test_masked_equals_plain_replacement(text: str, cuts: list[int]) -> None:
+    """Haystack.masked (pieces cut from the ASCII twin where no wide ignorable lies) must equal
+    replacing the spans in the text itself; if not, the twin or the bisect over wide positions is
+    wrong."""
+    points = sorted({c % (len(text) + 1) for c in cuts})
+    spans = [(a, b, 0, "[m]") for a, b in zip(points[::2], points[1::2], strict=False)]
+    want, pos = [], 0
+    for s, e, _, mask in spans:
+        want += [text[pos:s], mask]
+        pos = e
+    want.append(text[pos:])
+    assert Haystack(text).masked(spans) == "".join(want)
+    assert Haystack(text * 3).masked([]) == text * 3
+
+
 _LABELS = ["h_1", "password", "secret:x", "AKIAQWERTYUIOPASDFGH", "https://u:p@h", "token", "db/api_key"]
 _NEAR = [
     "password=",

@@ -357,7 +357,7 @@ class Guard:
         # pattern candidates come from the text (its one-byte form is at hand), moved past the masks
         candidates = self._candidates(hay.raw()) if self.patterns and text else {}
         spans = self._value_spans(hay, before, after)
-        out = _apply(text, ((s, e, m) for s, e, _, m in spans)) if spans else text
+        out = hay.masked(spans) if spans else text
         if self.patterns and text:
             if spans:
                 candidates = _shift(candidates, spans)
