@@ -18,6 +18,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -84,6 +85,20 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _set_wal(conn: sqlite3.Connection, deadline_s: float = 30.0) -> None:
+    """Switch to WAL. When several processes open a fresh file at once, SQLite can answer
+    "database is locked" here without calling the busy handler, so retry until a deadline."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 class Store:
     """The shared state behind a vault and all its principal views."""
 
@@ -140,7 +155,7 @@ class Store:
         conn.row_factory = sqlite3.Row
         try:
             conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA journal_mode = WAL")
+            _set_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA secure_delete = ON")
             conn.execute("PRAGMA wal_autocheckpoint = 4000")  # fewer checkpoint fsyncs than the default 1000
