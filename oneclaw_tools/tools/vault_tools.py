@@ -13,6 +13,7 @@ from pydantic import Field
 
 from ..errors import InvalidArgument, PermissionDenied
 from ..models import SecretType, SecretValue
+from ..run import parse_env_bundle
 from ..validation import (
     ROTATE_CHARSETS,
     parse_datetime,
@@ -223,18 +224,6 @@ def rotate_and_store(s: Session, a: RotateArgs) -> dict[str, Any]:
     return data
 
 
-def _parse_env_bundle(text: str) -> list[tuple[str, str]]:
-    """1Claw's rules: split lines, trim, skip blanks and '#', split on the first '='."""
-    pairs: list[tuple[str, str]] = []
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        pairs.append((key.strip(), value))
-    return pairs
-
-
 def get_env_bundle(s: Session, a: PathArgs) -> dict[str, Any]:
     path = s.check_path(a.path)
     secret = s.backend.get_secret(s.vault_for(a.vault_id), path)
@@ -242,7 +231,7 @@ def get_env_bundle(s: Session, a: PathArgs) -> dict[str, Any]:
         raise InvalidArgument("path", "must name a secret of type env_bundle")
     s.register_value(secret.value.reveal_unsafe())
     variables = []
-    for key, value in _parse_env_bundle(secret.value.reveal_unsafe()):
+    for key, value in parse_env_bundle(secret.value.reveal_unsafe()).items():
         handle = s.issue_handle(secret, key=key, value=SecretValue(value))
         variables.append({"key": key, "handle": handle.id, "preview": s.preview(handle.value)})
     return {
