@@ -177,6 +177,7 @@ class Session:
         self.close()
 
     def close(self) -> None:
+        _LIVE.discard(self)  # a closed session's guard no longer scrubs the process's logs
         if self._http is not None:
             self._http.close()
             self._http = None

@@ -21,7 +21,6 @@ Semantics every backend shares (and :mod:`oneclaw_tools.testing` checks):
 from __future__ import annotations
 
 import abc
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -290,6 +289,3 @@ class AsyncVaultBackend(abc.ABC):
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
-
-
-AsyncCall = Callable[..., Awaitable[T]]

@@ -47,6 +47,17 @@ _RARITY = {ch: i for i, ch in enumerate(_COMMON)}
 _AVOID = frozenset(_COMMON[:16])
 
 
+def thread_scratch(local: threading.local, db: Any) -> Any:
+    """This thread's hyperscan scratch for ``db`` (a scratch must not be shared between threads)."""
+    scratch = getattr(local, "scratch", None)
+    if scratch is None:
+        import hyperscan
+
+        scratch = hyperscan.Scratch(db)
+        local.scratch = scratch
+    return scratch
+
+
 class Tier(Protocol):
     """A compiled matcher over a fixed set of needles."""
 
@@ -179,13 +190,7 @@ class HyperscanTier:
         self._local = threading.local()
 
     def _scratch(self) -> Any:
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            import hyperscan
-
-            scratch = hyperscan.Scratch(self._db)
-            self._local.scratch = scratch
-        return scratch
+        return thread_scratch(self._local, self._db)
 
     def scan(self, hay: Haystack, out: list[tuple[int, int, int]]) -> None:
         hits: list[tuple[int, int]] = []

@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .engines import anchors
+from .engines import anchors, thread_scratch
 from .haystack import one_byte
 from .patterns import PATTERNS
 
@@ -98,13 +98,7 @@ class HyperscanPrefilter:
         ]
 
     def _scratch(self) -> Any:
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            import hyperscan
-
-            scratch = hyperscan.Scratch(self._db)
-            self._local.scratch = scratch
-        return scratch
+        return thread_scratch(self._local, self._db)
 
     def candidates(self, raw: bytes) -> dict[int, list[int]]:
         """Candidate starts per pattern index in the one-byte text ``raw``."""
