@@ -316,3 +316,39 @@ def test_many_invisible_characters(engine: str) -> None:
     filler = "x\u200b" * 5000
     assert g.scrub(filler + salted + "\r\n" + filler) == filler + "[secret:h_z]\r\n" + filler
     assert g.scrub("\x00\n" + salted + "\x00") == "\x00\n[secret:h_z]\x00"
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_long_text_maps_every_split_value_back_exactly(engine: str, wide: bool) -> None:
+    """Text of many view blocks (see ``haystack._BLOCK``) with a line break every few words:
+    values broken by line breaks, CR and zero-width characters, some straddling a block edge,
+    are each replaced exactly, and everything else comes back untouched."""
+    import random
+
+    from oneclaw_tools.guard.haystack import _BLOCK
+
+    rng = random.Random(7)
+    values = [f"Blk{i:02d}-" + "".join(rng.choice("QWXZqwxz2345") for _ in range(20)) for i in range(24)]
+    g = Guard(engine, patterns=False)
+    for i, v in enumerate(values):
+        g.register(v, f"h_{i}")
+    filler_words = "alpha beta gamma delta\n" if not wide else "alpha béta gamma\u200b delta\n"
+    pieces: list[str] = []
+    expected: list[str] = []
+    length = 0
+    for i, v in enumerate(values):
+        # put every other value so that it straddles the next block edge
+        target = (length // _BLOCK + 1) * _BLOCK - (len(v) // 2) if i % 2 else length + rng.randint(500, 9000)
+        filler = (filler_words * (max(0, target - length) // len(filler_words) + 1))[
+            : max(1, target - length)
+        ]
+        cut = rng.randint(1, len(v) - 1)
+        broken = v[:cut] + rng.choice(["\n", "\r\n", "\n\u200b", "\u200b"]) + v[cut:]
+        pieces += [filler, broken]
+        expected += [filler, f"[secret:h_{i}]"]
+        length += len(filler) + len(broken)
+    pieces.append("\nthe end")
+    expected.append("\nthe end")
+    text = "".join(pieces)
+    assert len(text) > 10 * _BLOCK
+    assert g.scrub(text) == "".join(expected)
