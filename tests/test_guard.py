@@ -173,10 +173,14 @@ def test_multiline_value_rewrapped_and_per_line(engine: str) -> None:
     rewrapped += "\r\n-----END CERTIFICATE-----"
     assert g.scrub("cert:\n" + rewrapped + "\nok") == "cert:\n[secret:h_pem]\nok"
     indented = "\n".join("    " + line for line in pem.splitlines())
-    out = g.scrub(indented)
-    for line in pem.splitlines()[1:-1]:
-        if len(line) >= 16:
-            assert line not in out
+    assert g.scrub("key: |\n" + indented + "\nnext: 1") == "key: |\n    [secret:h_pem]\nnext: 1"
+    # indented and re-wrapped at another width, tabs and CRLF: no line kept its shape but the first
+    yaml = "key: |\r\n" + "\r\n".join("\t  " + line for line in rewrapped.splitlines()) + "\r\nnext: 1"
+    assert g.scrub(yaml) == "key: |\r\n\t  [secret:h_pem]\r\nnext: 1"
+    # cut short: the lines that are there are still masked one by one
+    cut = "\n".join("  " + line for line in pem.splitlines()[:3])
+    out = g.scrub(cut)
+    assert all(line not in out for line in pem.splitlines()[1:3]) and out.count("[secret:h_pem]") == 3
     assert json.dumps(pem)[1:-1] not in g.scrub(json.dumps({"pem": pem}))
 
 
@@ -352,3 +356,16 @@ def test_long_text_maps_every_split_value_back_exactly(engine: str, wide: bool) 
     text = "".join(pieces)
     assert len(text) > 10 * _BLOCK
     assert g.scrub(text) == "".join(expected)
+
+
+def test_multiline_value_indented_many_times_in_a_long_text(engine: str) -> None:
+    """Each indented copy of a multi-line value, far apart or back to back, is masked whole."""
+    body = base64.b64encode(bytes(range(150))).decode()
+    pem = "-----BEGIN TEST KEY-----\n" + "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    g = Guard(engine, patterns=False)
+    mask = g.register(pem, "h_k")
+    copy = "\n".join("      " + line for line in pem.splitlines())
+    far = "filler line of ordinary words\n" * 400
+    text = far + copy + "\n" + copy + "\n" + far + copy + "\n" + far
+    want = far + "      " + mask + "\n      " + mask + "\n" + far + "      " + mask + "\n" + far
+    assert g.scrub(text) == want

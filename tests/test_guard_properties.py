@@ -178,12 +178,18 @@ def test_locator_maps_view_offsets_back(pieces: list[str], cuts: list[int]) -> N
     points = sorted({c % len(where) for c in cuts})
     spans = [(a, b + 1, 0, "m") for a, b in zip(points[::2], points[1::2], strict=False)]
     want = [(where[s], where[e - 1] + 1, 0, "m") for s, e, _, _ in spans]
-    hay = Haystack(text)
-    hay.view_bytes()  # the byte engine's path
-    assert Locator(hay).spans(spans) == want
-    hay = Haystack(text)
-    hay.view()  # the str engine's path
-    assert Locator(hay).spans(spans) == want
+    block = haystack._BLOCK
+    try:
+        for haystack._BLOCK in (block, 5):  # tiny blocks: the block jumps on a short text
+            hay = Haystack(text)
+            hay.view_bytes()  # the byte engine's path
+            assert Locator(hay).spans(spans) == want
+            hay = Haystack(text)
+            hay.view()  # the str engine's path
+            assert Locator(hay).spans(spans) == want
+            assert hay.view_bytes() == one_byte(hay.view())
+    finally:
+        haystack._BLOCK = block
 
 
 @SETTINGS
@@ -274,3 +280,35 @@ def test_patterns_run_on_the_masked_text(
         for f in reversed(findings):
             want = want[: f.start] + pattern_mask(f.rule) + want[f.end :]
         assert full.scrub(text) == want
+
+
+@SETTINGS
+@given(
+    header=st.text(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ-"), min_size=16, max_size=30),
+    body=st.text(
+        st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="),
+        min_size=20,
+        max_size=300,
+    ),
+    width=st.integers(1, 80),
+    rewrap=st.integers(4, 90),
+    indent=st.text(st.sampled_from(" \t"), max_size=8),
+    newline=st.sampled_from(["\n", "\r\n"]),
+)
+def test_multiline_value_indented_and_rewrapped(
+    header: str, body: str, width: int, rewrap: int, indent: str, newline: str
+) -> None:
+    """A multi-line value (a header line, then a body wrapped at ``width``) re-wrapped at another
+    width and indented, as in a YAML block: masked whole, indentation before it kept."""
+    value = header + "\n" + "\n".join(body[i : i + width] for i in range(0, len(body), width))
+    lines = [header] + [body[i : i + rewrap] for i in range(0, len(body), rewrap)]
+    shown = newline.join(indent + line for line in lines)
+    text = "items:" + newline + "  key: |" + newline + shown + newline + "  other: 1"
+    outs = []
+    for engine in ("aho", "hyperscan"):
+        g = Guard(engine, patterns=False)
+        mask = g.register(value, "h_m")
+        out = g.scrub(text)
+        assert out == "items:" + newline + "  key: |" + newline + indent + mask + newline + "  other: 1"
+        outs.append(out)
+    assert outs[0] == outs[1]

@@ -9,7 +9,8 @@ How a text is scrubbed:
 2. Base64 cores are widened by their partial edge characters; the union of all overlapping
    matches is taken, each merged span labelled with its longest member (no fragment of a
    longer value survives next to a shorter one); spans are mapped back to the original text in
-   one sweep, only when the view differs from it.
+   one sweep, only when the view differs from it. A hit on one line of a multi-line value
+   widens to the whole value when it is there re-indented (:func:`_widen_multiline`).
 3. Values too short to mask safely are matched raw, only where no letter, digit or ``_`` touches
    them, and the operator is warned once per value (never with the value).
 4. Pattern detectors run on the already-masked text, so a known value keeps its precise mask;
@@ -32,14 +33,14 @@ import secrets as _secrets
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import patterns as _patterns
 from .engines import Tier, make_tier, resolve_engine
 from .haystack import Haystack, Locator, one_byte
 from .prefilter import aho_candidates, hyperscan_prefilter
-from .variants import KIND_B64, MIN_LEN, expand, normalize
+from .variants import IGNORABLE, KIND_B64, MIN_LEN, expand, normalize
 
 if TYPE_CHECKING:
     from .stream import StreamScrubber
@@ -53,6 +54,10 @@ _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_"
 _B64_CHARS = frozenset(_B64) | frozenset(_B64.encode())
 _PAD = frozenset(("=", ord("=")))
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/@+-]")
+#: a character kept by the whitespace-blind search for multi-line values (see _widen_multiline)
+_SOLID = re.compile("[^\\s" + re.escape(IGNORABLE) + "]")
+#: that search looks this far (times the value's length, plus 256) around a hit on one line
+_MULTILINE_REACH = 3
 
 #: aho: the recent tier is rebuilt whole (about 2 ms) while it holds at most this many needles
 _AHO_SYNC = 256
@@ -74,6 +79,9 @@ class _State:
     short: tuple[tuple[str, str], ...] = ()
     max_needle: int = 0
     max_short: int = 0
+    #: mask -> (the value without whitespace or ignorables, its view length), for each value
+    #: holding a line break
+    multiline: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def _is_word(ch: str) -> bool:
@@ -98,6 +106,46 @@ def _merge(spans: list[_Span]) -> list[_Span]:
             out.append((s, e, order, mask))
             best = e - s
     return out
+
+
+def _widen_multiline(multiline: Mapping[str, tuple[str, int]], text: str, spans: list[_Span]) -> list[_Span]:
+    """Spans widened to whole multi-line values that were indented or re-wrapped in ``text``.
+
+    The view drops line breaks but keeps spaces and tabs, so a multi-line value re-indented (a
+    PEM key in a YAML block) is not one needle in it; each of its lines is (see
+    :mod:`.variants`). A hit on a part of such a value starts a search, around the hits, for the
+    value with all whitespace and ignorable characters removed, in the text with the same removed;
+    each occurrence found is masked whole, indentation included.
+    """
+    partial: dict[str, list[_Span]] = {}
+    for span in spans:
+        known = multiline.get(span[3])
+        if known is not None and span[1] - span[0] < known[1]:  # a whole-value hit is complete
+            partial.setdefault(span[3], []).append(span)
+    if not partial:
+        return spans
+    extra: list[_Span] = []
+    for mask, hits in partial.items():
+        solid = multiline[mask][0]
+        reach = _MULTILINE_REACH * len(solid) + 256
+        done = 0  # the hits ending before this offset were searched around
+        for s, e, order, _ in hits:
+            if e <= done:
+                continue
+            # one window per cluster of hits less than ``reach`` apart
+            lo, hi = max(0, s - reach), e + reach
+            for s2, e2, _, _ in hits:
+                if s2 <= hi and e2 > e:
+                    hi = e2 + reach
+            window = text[lo:hi]
+            at = [m.start() for m in _SOLID.finditer(window)]
+            squeezed = "".join(window[i] for i in at)
+            i = squeezed.find(solid)
+            while i >= 0:
+                extra.append((lo + at[i], lo + at[i + len(solid) - 1] + 1, order, mask))
+                i = squeezed.find(solid, i + len(solid))
+            done = hi
+    return _merge(spans + extra) if extra else spans
 
 
 @functools.lru_cache(maxsize=4096)
@@ -196,11 +244,14 @@ class Guard:
         with self._lock:
             lo = len(self._needles)
             short: list[tuple[str, str]] = []
+            multiline: dict[str, tuple[str, int]] = {}
             for item in items:
                 value, label = (item, None) if isinstance(item, str) else item
-                masks.append(self._add_locked(value, label, short))
+                masks.append(self._add_locked(value, label, short, multiline))
             hi = len(self._needles)
             st = self._state
+            if multiline:
+                st = replace(st, multiline={**st.multiline, **multiline})
             if short:
                 all_short = st.short + tuple(short)
                 st = replace(st, short=all_short, max_short=max(len(v) for v, _ in all_short))
@@ -213,7 +264,13 @@ class Guard:
                 self._worker.start()
         return masks
 
-    def _add_locked(self, value: str, label: str | None, short: list[tuple[str, str]]) -> str:
+    def _add_locked(
+        self,
+        value: str,
+        label: str | None,
+        short: list[tuple[str, str]],
+        multiline: dict[str, tuple[str, int]],
+    ) -> str:
         if not isinstance(value, str):
             raise TypeError("Guard.register takes a str value")
         mask = self._masks.get(value)
@@ -232,6 +289,8 @@ class Guard:
                 mask,
             )
             return mask
+        if "\n" in value or "\r" in value:
+            multiline[mask] = ("".join(_SOLID.findall(value)), len(normalize(value)))
         for needle, kind in expand(value):
             if needle not in self._needle_ids:
                 self._needle_ids[needle] = len(self._needles)
@@ -306,6 +365,8 @@ class Guard:
         spans: list[_Span] = []
         if st.count and text:
             spans = self._needle_spans(st, hay)
+            if st.multiline and spans:
+                spans = _widen_multiline(st.multiline, text, spans)
         if st.short and text:
             spans.extend(self._short_spans(st, text, before, after))
             spans = _merge(spans)

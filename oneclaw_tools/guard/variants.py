@@ -11,7 +11,8 @@ Matching happens on a *normalized view* of the text: every character in :data:`I
 needles and the text. A value split over lines, re-wrapped (PEM, MIME base64) or salted with NUL
 or zero-width characters is therefore still one contiguous needle in the view. Spaces and tabs
 are kept (removing them would cost a slow pass over every text); each line of a multi-line value
-is also a needle of its own, so an indented re-wrap still masks every line that kept its shape.
+is also a needle of its own, and a hit on one makes the guard look around it for the whole value
+with all whitespace ignored, so an indented (and re-wrapped) copy is masked whole.
 
 Base64 alignment cores keep only the characters that depend on the value alone; the scanner
 widens such a match by the partial characters at either edge (:data:`KIND_B64`), so no bit of
