@@ -7,6 +7,7 @@ regenerating a key, share by email when a human needs a credential.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
@@ -25,6 +26,9 @@ from .base import Args, ToolSpec
 
 if TYPE_CHECKING:
     from ..session import Session
+
+#: what separates the parts of a share link (scheme, host, path segments, query, fragment)
+_LINK_PARTS = re.compile(r"[/#?&=:.]+")
 
 __all__ = ["VAULT_TOOLS"]
 
@@ -295,7 +299,12 @@ def share_secret(s: Session, a: ShareSecretArgs) -> dict[str, Any]:
     )
     data = share.to_dict()
     if share.share_url is not None:
-        s.register_value(share.share_url.reveal_unsafe())
+        link = share.share_url.reveal_unsafe()
+        s.register_value(link)
+        # the link's long parts (a share id that opens it, a token) are credentials on their own
+        for part in _LINK_PARTS.split(link):
+            if len(part) >= 16:
+                s.register_value(part)
         data["share_link"] = "held by the session; a share link is a credential and is never shown"
     return data
 

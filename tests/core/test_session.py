@@ -331,3 +331,28 @@ def test_containers_whose_constructor_differs_are_scrubbed_as_plain_ones(session
     seq = Stack(1, 2)
     seq.append(VALUE)
     assert session.scrub(seq) == [session.scrub(VALUE)]
+
+
+def test_a_share_link_and_its_parts_are_masked(session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A share link is a credential, and so is each long part of it: with 1Claw the share id
+    alone opens an ``anyone_with_link`` share; with the local vault the token does."""
+    made = []
+    create = session.backend.create_share
+
+    def keep(*args, **kwargs):  # type: ignore[no-untyped-def]
+        share = create(*args, **kwargs)
+        made.append(share)
+        return share
+
+    monkeypatch.setattr(session.backend, "create_share", keep)
+    put(session)
+    expiry = "2099-01-01T00:00:00Z"
+    out = session.call(
+        "share_secret", {"path": "prod/api_key", "recipient_type": "anyone_with_link", "expires_at": expiry}
+    )
+    link = made[0].share_url.reveal_unsafe()
+    share_id, token = link.removeprefix("oneclaw://share/").split("#")
+    assert share_id not in repr(out) and token not in repr(out) and link not in repr(out)
+    echoed = f"GET /v1/share/{share_id} X-Share-Token: {token} url={link}"
+    scrubbed = session.guard.scrub(echoed)
+    assert share_id not in scrubbed and token not in scrubbed and "[secret:" in scrubbed
