@@ -369,3 +369,56 @@ def test_multiline_value_indented_many_times_in_a_long_text(engine: str) -> None
     text = far + copy + "\n" + copy + "\n" + far + copy + "\n" + far
     want = far + "      " + mask + "\n      " + mask + "\n" + far + "      " + mask + "\n" + far
     assert g.scrub(text) == want
+
+
+def test_values_stay_caught_while_tiers_fold_and_the_main_tier_is_rebuilt(engine: str) -> None:
+    """Enough values, added one by one, for the background workers to fold recent tiers and
+    rebuild the main tier; a second thread checks, all along, that every value added so far is
+    masked, and the tiers never pile up."""
+    import hashlib
+    import random
+    import time
+
+    from oneclaw_tools.guard import guard as guard_module
+
+    g = Guard(engine, patterns=False)
+    values = [f"grow-{i:05d}-" + hashlib.sha256(str(i).encode()).hexdigest()[:26] for i in range(1600)]
+    masks: list[str] = []
+    done = threading.Event()
+    problems: list[str] = []
+    mains = set()
+    most_tiers = 0
+
+    def check() -> None:
+        nonlocal most_tiers
+        rng = random.Random(1)
+        while not done.is_set():
+            upto = len(masks)
+            if not upto:
+                continue
+            picked = [rng.randrange(upto) for _ in range(20)]
+            out = g.scrub(" ".join(values[i] for i in picked))
+            if out != " ".join(masks[i] for i in picked):
+                problems.append(f"values {picked} not all masked")
+            st = g._state
+            mains.add(id(st.main))
+            most_tiers = max(most_tiers, len(st.recent))
+
+    checker = threading.Thread(target=check)
+    checker.start()
+    try:
+        for i, v in enumerate(values):
+            masks.append(g.register(v, f"h_{i}"))
+        deadline = time.monotonic() + 60
+        while (g._merger is not None or g._rebuilder is not None) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        done.set()
+        checker.join()
+    assert not problems, problems[:3]
+    st = g._state
+    assert st.count > 2 * guard_module._MAIN_MIN  # the main tier was built, then rebuilt behind
+    assert st.main_upto > guard_module._MAIN_MIN and len(mains - {id(None)}) >= 2
+    # values come ~1,000 a second here, faster than the merger folds: registrations fold too
+    assert most_tiers <= 2 * guard_module._SYNC_FOLD and len(st.recent) <= 3
+    assert g.scrub(" ".join(values)) == " ".join(masks)

@@ -14,7 +14,7 @@ Interface (stable; the session and every adapter use it):
 * ``Guard.stream() -> StreamScrubber``: ``feed(chunk) -> str`` and ``flush() -> str``.
 * ``Guard.logging_filter()``: a :class:`logging.Filter` scrubbing records.
 
-Engines: ``aho`` (pyahocorasick, a base dependency) and ``hyperscan`` (the ``fast`` extra);
+Engines: ``aho`` (ahocorasick-rs, a base dependency) and ``hyperscan`` (the ``fast`` extra);
 ``auto`` picks hyperscan when installed. Importing this package imports neither.
 """
 

@@ -1,20 +1,18 @@
 """Multi-literal matchers: one compiled *tier* holds a fixed set of needles.
 
-Both engines report every occurrence of every needle (overlapping ones included) as
-``(start, end, needle_id)`` in character offsets of the normalized view, so the guard's span
-union gives identical output whichever engine ran.
+Both engines scan the same bytes, the normalized view as one byte per character
+(:meth:`~.haystack.Haystack.view_bytes`), and report every occurrence of every needle
+(overlapping ones included) as ``(start, end, needle_id)`` in its offsets, so the guard's span
+union gives identical output whichever engine ran. A needle holding a non-ASCII character (or a
+``?``, which stands for any non-ASCII character in those bytes) is verified against the ``str``
+view when it hits (:func:`encode_needles`).
 
-* :class:`AhoTier` (default, ``pyahocorasick``): the automaton indexes one short *anchor* per
-  needle, a slice of it, and each anchor hit is verified with ``str.startswith``. pyahocorasick
-  finds a node's child by a linear search, so its speed is set by how many children the root has
-  (about 0.3 ns per root child per character of text): anchors are chosen by :func:`anchors` to
-  start with as few distinct characters as possible, preferring characters rare in ordinary text.
-  With 70,000 needles that is about 30 root children instead of 80, and about twice the speed.
-* :class:`HyperscanTier` (extra ``fast``): a Vectorscan literal database in block mode over the
-  view as one byte per character (:mod:`.haystack`); needles holding a non-ASCII character or
-  ``?`` are verified against the ``str`` view. Each thread gets its own scratch space.
+* :class:`AhoTier` (default, ``ahocorasick-rs``): an Aho-Corasick automaton (the Rust
+  ``aho-corasick`` crate; small wheels for Linux, macOS and Windows) in overlapping mode.
+* :class:`HyperscanTier` (extra ``fast``): a Vectorscan literal database in block mode; each
+  thread gets its own scratch space.
 
-``hyperscan`` is imported only when a hyperscan tier is built.
+Each engine's module is imported only when a tier of it is built.
 """
 
 from __future__ import annotations
@@ -30,21 +28,38 @@ __all__ = [
     "AhoTier",
     "HyperscanTier",
     "Tier",
-    "anchors",
+    "encode_needles",
     "hyperscan_available",
     "make_tier",
     "resolve_engine",
 ]
 
 ENGINES = ("auto", "aho", "hyperscan")
-#: anchor length: at most _ANCHOR characters, at least _ANCHOR_MIN (the needle's own length if shorter)
-_ANCHOR = 8
-_ANCHOR_MIN = 6
-#: characters of ordinary text (prose, logs, JSON), most frequent first: poor anchor starts
-_COMMON = ' etaoinsrhldcumfpgwybv,."\n\t:_-/=0123456789kxjqz{}[]()'
-_RARITY = {ch: i for i, ch in enumerate(_COMMON)}
-#: the most frequent ones are used as an anchor start only when a needle has nothing else
-_AVOID = frozenset(_COMMON[:16])
+#: the aho engine builds a DFA for a tier of at most this many needles (see AhoTier)
+_DFA_MAX = 128
+
+#: what one encoded needle stands for: ``(needle_id, length, the needle to verify or None)``
+_Entry = tuple[int, int, str | None]
+
+
+def encode_needles(needles: Sequence[tuple[int, str]]) -> tuple[list[bytes], list[tuple[_Entry, ...]]]:
+    """The distinct one-byte forms of ``needles``, and for each the needles it stands for.
+
+    Two needles share a form only when they differ in non-ASCII characters (or ``?``): those
+    carry the ``str`` needle, checked against the view on a hit; the others need no check.
+    """
+    groups: dict[bytes, list[_Entry]] = {}
+    for nid, needle in needles:
+        raw = one_byte(needle)
+        groups.setdefault(raw, []).append((nid, len(needle), needle if b"?" in raw else None))
+    return list(groups), [tuple(entries) for entries in groups.values()]
+
+
+def _emit(hay: Haystack, entries: tuple[_Entry, ...], end: int, out: list[tuple[int, int, int]]) -> None:
+    for nid, length, check in entries:
+        start = end - length
+        if check is None or hay.view().startswith(check, start):
+            out.append((start, end, nid))
 
 
 def thread_scratch(local: threading.local, db: Any) -> Any:
@@ -84,105 +99,39 @@ def resolve_engine(engine: str) -> str:
     return engine
 
 
-def _rarity(ch: str) -> int:
-    return _RARITY.get(ch, len(_COMMON))
-
-
-def anchors(words: Sequence[str], longest: int = _ANCHOR, shortest: int = _ANCHOR_MIN) -> list[int]:
-    """An anchor offset per word: ``word[o:o + longest]`` (at least ``shortest`` long) is indexed.
-
-    A greedy set cover picks few first characters that, between them, start an anchor in every
-    word, skipping the commonest text characters while any other choice exists; each word then
-    takes the offset whose first character was picked earliest, then whose second is rarest.
-    """
-    starts = [frozenset(w[: max(1, len(w) - shortest + 1)]) for w in words]
-    picked: dict[str, int] = {}
-    for avoid in (_AVOID, frozenset[str]()):
-        counts: dict[str, int] = {}
-        holders: dict[str, list[int]] = {}
-        todo = [i for i, s in enumerate(starts) if picked.keys().isdisjoint(s)]
-        for i in todo:
-            for ch in starts[i]:
-                if ch not in avoid:
-                    counts[ch] = counts.get(ch, 0) + 1
-                    holders.setdefault(ch, []).append(i)
-        covered: set[int] = set()
-        while counts:
-            ch = max(counts, key=lambda c: (counts[c], _rarity(c)))
-            if counts[ch] <= 0:
-                break
-            picked[ch] = len(picked)
-            for i in holders[ch]:
-                if i not in covered:
-                    covered.add(i)
-                    for other in starts[i]:
-                        if other in counts:
-                            counts[other] -= 1
-            del counts[ch]
-    offsets: list[int] = []
-    last = len(picked)
-    for w, first in zip(words, starts, strict=True):
-        ch = min(first, key=lambda c: picked.get(c, last))
-        end = max(1, len(w) - shortest + 1)
-        best, best_key = 0, 1
-        o = w.find(ch, 0, end)
-        while o >= 0:
-            key = -_rarity(w[o + 1]) if o + 1 < len(w) else 0
-            if key < best_key:
-                best, best_key = o, key
-            o = w.find(ch, o + 1, end)
-        offsets.append(best)
-    return offsets
-
-
 class AhoTier:
-    """pyahocorasick automaton over needle anchors, verified with ``startswith``."""
+    """An ``ahocorasick-rs`` automaton over the needles' one-byte forms, overlapping matches."""
 
-    __slots__ = ("_automaton",)
+    __slots__ = ("_automaton", "_entries")
 
     def __init__(self, needles: Sequence[tuple[int, str]]) -> None:
-        import ahocorasick  # type: ignore[import-not-found]
+        import ahocorasick_rs
 
-        words = [needle for _, needle in needles]
-        groups: dict[str, list[tuple[str, int, int]]] = {}
-        for (nid, needle), off in zip(needles, anchors(words), strict=True):
-            anchor = needle[off : off + _ANCHOR]
-            groups.setdefault(anchor, []).append((needle, nid, len(anchor) - 1 + off))
-        automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
-        # a node's children are searched in insertion order: put the commoner text characters first
-        for anchor in sorted(groups, key=lambda a: _rarity(a[0])):
-            automaton.add_word(anchor, tuple(groups[anchor]))
-        automaton.make_automaton()
-        self._automaton = automaton
+        patterns, self._entries = encode_needles(needles)
+        # a DFA scans a small set three times faster, but builds slowly past a few hundred needles
+        dfa = ahocorasick_rs.Implementation.DFA if len(patterns) <= _DFA_MAX else None
+        self._automaton = ahocorasick_rs.BytesAhoCorasick(patterns, implementation=dfa)
 
     def scan(self, hay: Haystack, out: list[tuple[int, int, int]]) -> None:
-        view = hay.view()
-        for end, entries in self._automaton.iter(view):
-            for needle, nid, back in entries:
-                start = end - back
-                if start >= 0 and view.startswith(needle, start):
-                    out.append((start, start + len(needle), nid))
+        entries = self._entries
+        for index, _, end in self._automaton.find_matches_as_indexes(hay.view_bytes(), overlapping=True):
+            _emit(hay, entries[index], end, out)
 
 
 class HyperscanTier:
-    """Vectorscan literal database over one byte per character; one scratch per thread."""
+    """A Vectorscan literal database over the needles' one-byte forms; one scratch per thread."""
 
-    __slots__ = ("_db", "_lens", "_local", "_verify")
+    __slots__ = ("_db", "_entries", "_local")
 
     def __init__(self, needles: Sequence[tuple[int, str]]) -> None:
         import hyperscan
 
-        encoded = [one_byte(needle) for _, needle in needles]
-        self._lens = {nid: len(needle) for nid, needle in needles}
-        # '?' stands for any non-ASCII character in the scanned bytes: such hits are checked
-        self._verify = {
-            nid: needle for (nid, needle), raw in zip(needles, encoded, strict=True) if b"?" in raw
-        }
+        patterns, self._entries = encode_needles(needles)
         db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         db.compile(
-            expressions=encoded,
-            ids=[nid for nid, _ in needles],
-            elements=len(encoded),
+            expressions=patterns,
+            ids=list(range(len(patterns))),
+            elements=len(patterns),
             flags=0,
             literal=True,
         )
@@ -195,18 +144,13 @@ class HyperscanTier:
     def scan(self, hay: Haystack, out: list[tuple[int, int, int]]) -> None:
         hits: list[tuple[int, int]] = []
 
-        def on_match(nid: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
-            hits.append((to, nid))
+        def on_match(index: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+            hits.append((index, to))
 
         self._db.scan(hay.view_bytes(), match_event_handler=on_match, scratch=self._scratch())
-        if not hits:
-            return
-        lens, verify = self._lens, self._verify
-        for to, nid in hits:
-            start = to - lens[nid]
-            needle = verify.get(nid)
-            if needle is None or hay.view().startswith(needle, start):
-                out.append((start, to, nid))
+        entries = self._entries
+        for index, to in hits:
+            _emit(hay, entries[index], to, out)
 
 
 def make_tier(engine: str, needles: Sequence[tuple[int, str]]) -> Tier:

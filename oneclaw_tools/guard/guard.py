@@ -4,8 +4,7 @@ How a text is scrubbed:
 
 1. The text is wrapped in a :class:`~.haystack.Haystack`, which builds, only when needed, the
    normalized *view* without line breaks, NUL and zero-width characters (see :mod:`.variants`),
-   as a ``str`` for pyahocorasick or as one byte per character for Hyperscan; every tier of the
-   engine reports every needle occurrence in that view.
+   as one byte per character; every tier of the engine reports every needle occurrence in it.
 2. Base64 cores are widened by their partial edge characters; the union of all overlapping
    matches is taken, each merged span labelled with its longest member (no fragment of a
    longer value survives next to a shorter one); spans are mapped back to the original text in
@@ -19,9 +18,9 @@ How a text is scrubbed:
 5. Nothing matched: the input object itself is returned.
 
 Tiers: a large *main* tier plus small *recent* tiers. Registering a value builds a tier for its
-needles only (a millisecond or two); a background worker merges recent tiers, and rebuilds the
-main tier only when the recent ones hold more than an eighth of it. Scans read one immutable
-state snapshot, so registration and scrubbing are safe from any thread.
+needles only (about a millisecond); one background worker folds the recent tiers into one, another
+rebuilds the main tier when the recent ones hold more than an eighth of it. Scans read one
+immutable state snapshot, so registration and scrubbing are safe from any thread.
 """
 
 from __future__ import annotations
@@ -50,21 +49,23 @@ __all__ = ["Guard"]
 _log = logging.getLogger("oneclaw_tools.guard")
 
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_"
-# membership for a character of the str view or a byte of the byte view
-_B64_CHARS = frozenset(_B64) | frozenset(_B64.encode())
-_PAD = frozenset(("=", ord("=")))
+# membership for a byte of the byte view
+_B64_CHARS = frozenset(_B64.encode())
+_PAD = frozenset((ord("="),))
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/@+-]")
 #: a character kept by the whitespace-blind search for multi-line values (see _widen_multiline)
 _SOLID = re.compile("[^\\s" + re.escape(IGNORABLE) + "]")
 #: that search looks this far (times the value's length, plus 256) around a hit on one line
 _MULTILINE_REACH = 3
 
-#: aho: the recent tier is rebuilt whole (about 2 ms) while it holds at most this many needles
-_AHO_SYNC = 256
-#: the worker merges recent tiers once there are more than this many
-_MAX_RECENT_TIERS = 4
 #: the main tier is rebuilt when the recent tiers hold more than max(this, main / 8) needles
 _MAIN_MIN = 4096
+#: past this many recent tiers, the merger folds the newest surplus into one
+_MAX_RECENT = 6
+#: from this many recent tiers on, a registration folds the newest small ones (together at most
+#: _SYNC_FOLD_NEEDLES needles, a build of a few milliseconds) into its own tier
+_SYNC_FOLD = 16
+_SYNC_FOLD_NEEDLES = 256
 
 T = TypeVar("T")
 _Span = tuple[int, int, int, str]  # start, end, order (lower wins ties), mask
@@ -201,7 +202,7 @@ def _apply(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
 class Guard:
     """Scrubs every value registered with it, in every common encoding, plus known formats.
 
-    ``engine`` is ``"aho"`` (pyahocorasick, always installed), ``"hyperscan"`` (the ``fast``
+    ``engine`` is ``"aho"`` (ahocorasick-rs, always installed), ``"hyperscan"`` (the ``fast``
     extra) or ``"auto"`` (hyperscan when available). Both give identical output.
     ``patterns`` turns the credential-format detectors on (masks ``[secret:pattern:<rule>]``).
     """
@@ -210,14 +211,15 @@ class Guard:
         self.engine = resolve_engine(engine)
         self.patterns = patterns
         self._lock = threading.Lock()
-        self._build_lock = threading.Lock()
+        self._main_lock = threading.Lock()
         self._masks: dict[str, str] = {}
         self._needle_ids: dict[str, int] = {}
         self._needles: list[str] = []
         self._kinds = bytearray()
         self._owners: list[str] = []
         self._state = _State()
-        self._worker: threading.Thread | None = None
+        self._merger: threading.Thread | None = None
+        self._rebuilder: threading.Thread | None = None
 
     # -- registry ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -258,10 +260,8 @@ class Guard:
             if hi > lo:
                 st = self._with_needles(st, lo, hi)
             self._state = st
-            start_worker = hi > lo and self._needs_work(st) and self._worker is None
-            if start_worker:
-                self._worker = threading.Thread(target=self._work, name="oneclaw-guard-merge", daemon=True)
-                self._worker.start()
+            if hi > lo:
+                self._kick_locked()
         return masks
 
     def _add_locked(
@@ -305,58 +305,117 @@ class Guard:
 
     def _with_needles(self, st: _State, lo: int, hi: int) -> _State:
         longest = max(len(self._needles[i]) for i in range(lo, hi))
-        if st.main is None and hi - st.main_upto > _MAIN_MIN:
+        if st.main is None and hi - st.main_upto > _MAIN_MIN:  # a bulk load: straight to main
             return replace(st, main=self._tier(0, hi), main_upto=hi, recent=(), count=hi, max_needle=longest)
-        recent: tuple[tuple[Tier, int, int], ...]
-        if self.engine == "aho" and hi - st.main_upto <= _AHO_SYNC:
-            recent = ((self._tier(st.main_upto, hi), st.main_upto, hi),)
-        else:
-            recent = (*st.recent, (self._tier(lo, hi), lo, hi))
+        recent = st.recent
+        if len(recent) >= _SYNC_FOLD:
+            # values come faster than the merger folds: take the newest small tiers in with these
+            held = hi - lo
+            while recent and held + recent[-1][2] - recent[-1][1] <= _SYNC_FOLD_NEEDLES:
+                held += recent[-1][2] - recent[-1][1]
+                lo = min(lo, recent[-1][1])
+                recent = recent[:-1]
+        recent = (*recent, (self._tier(lo, hi), lo, hi))
         return replace(st, recent=recent, count=hi, max_needle=max(st.max_needle, longest))
 
-    def _needs_work(self, st: _State) -> bool:
-        recent_needles = st.count - st.main_upto
-        # Hyperscan compiles without the GIL: merge its recent tiers as soon as there are two
-        limit = 1 if self.engine == "hyperscan" else _MAX_RECENT_TIERS
-        return recent_needles > max(_MAIN_MIN, st.main_upto // 8) or len(st.recent) > limit
+    # -- background merging -----------------------------------------------------------------
+    # Two workers, so that a long main rebuild never lets recent tiers pile up: the *merger*
+    # folds the newest recent tiers into one (see _to_fold); the *rebuilder* builds a new main
+    # tier once the recent needles exceed max(_MAIN_MIN, main / 8). Each swaps its tier in under
+    # the lock, keeping every needle covered: the main tier covers [0, main_upto), each recent
+    # tier its own [lo, hi), and a recent tier overlapping the main tier only repeats some
+    # matches (the span union is the same).
 
-    def _work(self) -> None:
+    @staticmethod
+    def _to_fold(recent: tuple[tuple[Tier, int, int], ...]) -> tuple[tuple[Tier, int, int], ...]:
+        """The newest recent tiers to fold into one (empty: none).
+
+        The newest tiers that together hold at least a quarter of the needles of the tier
+        before them, so that sizes shrink fourfold from the oldest tier to the newest: a needle
+        is rebuilt only a few times before the next main rebuild, and a scan meets few tiers.
+        Past _MAX_RECENT tiers (values added faster than the merger folds), the newest surplus;
+        otherwise, past two tiers out of that order (after such a burst), all of them.
+        """
+        k = len(recent) - 1
+        held = recent[k][2] - recent[k][1] if recent else 0
+        while k > 0 and held * 4 >= recent[k - 1][2] - recent[k - 1][1]:
+            k -= 1
+            held += recent[k][2] - recent[k][1]
+        if len(recent) - k >= 2:
+            return recent[k:]
+        if len(recent) > _MAX_RECENT:
+            return recent[_MAX_RECENT - 1 :]
+        return recent if len(recent) > 2 else ()
+
+    @staticmethod
+    def _main_due(st: _State) -> bool:
+        return st.count - st.main_upto > max(_MAIN_MIN, st.main_upto // 8)
+
+    def _kick_locked(self) -> None:
+        st = self._state
+        if self._merger is None and self._to_fold(st.recent):
+            self._merger = threading.Thread(target=self._merge_loop, name="oneclaw-guard-merge", daemon=True)
+            self._merger.start()
+        if self._main_due(st) and self._rebuilder is None:
+            self._rebuilder = threading.Thread(
+                target=self._rebuild_loop, name="oneclaw-guard-main", daemon=True
+            )
+            self._rebuilder.start()
+
+    def _merge_loop(self) -> None:
         try:
             while True:
                 with self._lock:
-                    if not self._needs_work(self._state):
-                        self._worker = None
+                    folded = self._to_fold(self._state.recent)
+                    if not folded:
+                        self._merger = None
                         return
-                self._compact_step(full=False)
+                lo, hi = min(r[1] for r in folded), max(r[2] for r in folded)
+                tier = self._tier(lo, hi)
+                with self._lock:
+                    now = self._state
+                    # the folded tiers' place (newer ones may have come after them), unless the
+                    # main tier was rebuilt past them meanwhile
+                    at = next((i for i, r in enumerate(now.recent) if any(r is f for f in folded)), 0)
+                    kept = [r for r in now.recent if all(r is not f for f in folded)]
+                    if hi > now.main_upto:
+                        kept.insert(min(at, len(kept)), (tier, lo, hi))
+                    self._state = replace(now, recent=tuple(kept))
         except Exception:
             _log.exception("the guard's background merge failed; recent tiers stay in use")
             with self._lock:
-                self._worker = None
+                self._merger = None
 
-    def _compact_step(self, full: bool) -> None:
-        with self._build_lock:
-            st = self._state
-            recent_needles = st.count - st.main_upto
-            if st.count == 0 or (full and not st.recent and st.main_upto == st.count):
+    def _rebuild_loop(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    if not self._main_due(self._state):
+                        self._rebuilder = None
+                        return
+                self._build_main()
+        except Exception:
+            _log.exception("the guard's background rebuild failed; recent tiers stay in use")
+            with self._lock:
+                self._rebuilder = None
+
+    def _build_main(self) -> None:
+        with self._main_lock:
+            hi = self._state.count
+            if hi == 0:
                 return
-            if full or recent_needles > max(_MAIN_MIN, st.main_upto // 8):
-                lo, hi, main = 0, st.count, True
-            elif len(st.recent) > 1:
-                lo, hi, main = st.main_upto, st.count, False
-            else:
-                return
-            tier = self._tier(lo, hi)
+            tier = self._tier(0, hi)
             with self._lock:
                 now = self._state
-                later = tuple(r for r in now.recent if r[1] >= hi)
-                if main:
-                    self._state = replace(now, main=tier, main_upto=hi, recent=later)
-                else:
-                    self._state = replace(now, recent=((tier, lo, hi), *later))
+                if hi > now.main_upto:
+                    recent = tuple(r for r in now.recent if r[2] > hi)
+                    self._state = replace(now, main=tier, main_upto=hi, recent=recent)
 
     def compact(self) -> None:
         """Fold every tier into one main tier now (blocking). Useful after a bulk load."""
-        self._compact_step(full=True)
+        st = self._state
+        if st.recent or st.main_upto < st.count:
+            self._build_main()
 
     # -- scanning ---------------------------------------------------------------------------
     def _value_spans(self, hay: Haystack, before: str = "", after: str = "") -> list[_Span]:
@@ -381,7 +440,7 @@ class Guard:
         if not found:
             return []
         kinds, owners = self._kinds, self._owners
-        view: str | bytes = hay.view() if self.engine == "aho" else hay.view_bytes()
+        view = hay.view_bytes()
         view_len = len(view)
         spans: list[_Span] = []
         for s, e, nid in found:

@@ -1,7 +1,9 @@
 """One text being scanned, with the representations the engines need, each built at most once.
 
 * :meth:`Haystack.view` is the normalized view (a ``str`` without the :data:`~.variants.IGNORABLE`
-  characters) that needles are matched in; it is the text itself when nothing is ignorable.
+  characters) that needles are matched in; it is the text itself when nothing is ignorable. The
+  engines scan it in the one-byte form below and read the ``str`` only to verify a needle
+  holding a non-ASCII character.
 * :meth:`Haystack.raw` is the text as bytes with **one byte per character**: ASCII as is, every
   other character as ``?``. Byte offsets are therefore character offsets, so byte engines need no
   UTF-8 offset mapping; a needle with a non-ASCII character (or a ``?``) is encoded the same way
@@ -11,8 +13,8 @@
 * :meth:`Haystack.marked` is :meth:`raw` with each wide ignorable turned into an ASCII one, and
   :meth:`Haystack.view_bytes` is the view in the one-byte form, ``marked`` without the
   :attr:`~Haystack.drop` bytes, removed with ``bytes.replace`` (``memchr`` and ``memcpy``, several
-  times faster than ``bytes.translate`` or ``str.replace``), so the ``str`` view is never built
-  for a byte engine.
+  times faster than ``bytes.translate`` or ``str.replace``), so the ``str`` view is built only
+  for such a verification.
 * :class:`Locator` maps spans found in the view back to the text.
 """
 

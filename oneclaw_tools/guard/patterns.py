@@ -400,7 +400,7 @@ def detect(text: str, rules: Sequence[Rule] = RULES, before: str = "") -> list[F
     """Findings in ``text``, ordered by start; the longest wins an overlap.
 
     ``before`` is the character preceding ``text`` (for boundary checks on a stream chunk).
-    With the built-in rules the candidates come from the default prefilter (pyahocorasick).
+    With the built-in rules the candidates come from the default prefilter (ahocorasick-rs).
     """
     if rules is not RULES:
         return detect_all(text, rules, before)

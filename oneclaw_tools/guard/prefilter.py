@@ -6,8 +6,9 @@ search is ASCII-case-insensitive by ``bytes.lower()``. Both report, for each reg
 :data:`~.patterns.PATTERNS`, a superset of the positions where it can match (see
 :func:`~.patterns.detect_at`).
 
-* :func:`aho_candidates` (default engine): one pyahocorasick pass over the lowercased bytes for
-  every rule literal; a literal found at ``p`` is a candidate start ``p - offset``.
+* :func:`aho_candidates` (default engine): one ``ahocorasick-rs`` pass, overlapping matches,
+  over the lowercased bytes for every rule literal; a literal found at ``p`` is a candidate
+  start ``p - offset``.
 * :class:`HyperscanPrefilter` (``fast`` extra): one Vectorscan database of the bounded
   :attr:`~.patterns.Pattern.prefilter` regexes. Their matches are rare (an assignment operator
   after ``token``, not every ``token``), so little Python runs per megabyte; for a match ending
@@ -22,14 +23,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .engines import anchors, thread_scratch
+from .engines import thread_scratch
 from .haystack import one_byte
 from .patterns import PATTERNS
 
 __all__ = ["HyperscanPrefilter", "aho_candidates", "hyperscan_prefilter"]
 
 _lock = threading.Lock()
-_KEY_ANCHOR = 6
 _automaton: Any = None
 _hyperscan: HyperscanPrefilter | None = None
 
@@ -40,38 +40,27 @@ def _aho() -> Any:
         return _automaton
     with _lock:
         if _automaton is None:
-            import ahocorasick  # type: ignore[import-not-found]
+            import ahocorasick_rs
 
             where: dict[str, list[tuple[int, int]]] = {}
             for index, pattern in enumerate(PATTERNS):
                 for literal, offset in pattern.literals:
                     where.setdefault(literal, []).append((index, offset))
-            literals = list(where)
-            # index a short slice of each literal that starts with a rare character (see .engines)
-            groups: dict[str, list[tuple[str, int, tuple[tuple[int, int], ...]]]] = {}
-            for literal, off in zip(literals, anchors(literals, _KEY_ANCHOR, 3), strict=True):
-                anchor = literal[off : off + _KEY_ANCHOR]
-                groups.setdefault(anchor, []).append((literal, len(anchor) - 1 + off, tuple(where[literal])))
-            automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
-            for anchor, entries in groups.items():
-                automaton.add_word(anchor, tuple(entries))
-            automaton.make_automaton()
-            _automaton = automaton
+            automaton = ahocorasick_rs.BytesAhoCorasick([literal.encode("ascii") for literal in where])
+            _automaton = (automaton, [tuple(places) for places in where.values()])
         return _automaton
 
 
 def aho_candidates(text: str, raw: bytes | None = None) -> dict[int, list[int]]:
     """Candidate starts per pattern index; ``raw``, if given, is ``one_byte(text)`` (and ``text``
     is not read)."""
-    low = (one_byte(text) if raw is None else raw).lower().decode("ascii")
+    automaton, places = _aho()
+    low = (one_byte(text) if raw is None else raw).lower()
     found: dict[int, list[int]] = {}
-    for end, entries in _aho().iter(low):
-        for literal, back, where in entries:
-            at = end - back
-            if at >= 0 and low.startswith(literal, at):
-                for index, offset in where:
-                    if at >= offset:
-                        found.setdefault(index, []).append(at - offset)
+    for literal, at, _ in automaton.find_matches_as_indexes(low, overlapping=True):
+        for index, offset in places[literal]:
+            if at >= offset:
+                found.setdefault(index, []).append(at - offset)
     return found
 
 
