@@ -305,7 +305,7 @@ class Guard:
 
     def _with_needles(self, st: _State, lo: int, hi: int) -> _State:
         longest = max(len(self._needles[i]) for i in range(lo, hi))
-        if st.main is None and hi - st.main_upto > _MAIN_MIN:  # a bulk load: straight to main
+        if st.main is None and hi - lo > _MAIN_MIN:  # a bulk load: straight to main
             return replace(st, main=self._tier(0, hi), main_upto=hi, recent=(), count=hi, max_needle=longest)
         recent = st.recent
         if len(recent) >= _SYNC_FOLD:
