@@ -36,7 +36,7 @@ __all__ = [
 
 ENGINES = ("auto", "aho", "hyperscan")
 #: the aho engine builds a DFA for a tier of at most this many needles (see AhoTier)
-_DFA_MAX = 128
+_DFA_MAX = 1024
 
 #: what one encoded needle stands for: ``(needle_id, length, the needle to verify or None)``
 _Entry = tuple[int, int, str | None]

@@ -60,12 +60,14 @@ _MULTILINE_REACH = 3
 
 #: the main tier is rebuilt when the recent tiers hold more than max(this, main / 8) needles
 _MAIN_MIN = 4096
+#: the merger folds all recent tiers into one while they hold at most this many needles
+_FOLD_ALL = 2048
 #: past this many recent tiers, the merger folds the newest surplus into one
 _MAX_RECENT = 6
 #: from this many recent tiers on, a registration folds the newest small ones (together at most
 #: _SYNC_FOLD_NEEDLES needles, a build of a few milliseconds) into its own tier
 _SYNC_FOLD = 16
-_SYNC_FOLD_NEEDLES = 256
+_SYNC_FOLD_NEEDLES = 128
 
 T = TypeVar("T")
 _Span = tuple[int, int, int, str]  # start, end, order (lower wins ties), mask
@@ -330,12 +332,16 @@ class Guard:
     def _to_fold(recent: tuple[tuple[Tier, int, int], ...]) -> tuple[tuple[Tier, int, int], ...]:
         """The newest recent tiers to fold into one (empty: none).
 
-        The newest tiers that together hold at least a quarter of the needles of the tier
-        before them, so that sizes shrink fourfold from the oldest tier to the newest: a needle
-        is rebuilt only a few times before the next main rebuild, and a scan meets few tiers.
-        Past _MAX_RECENT tiers (values added faster than the merger folds), the newest surplus;
-        otherwise, past two tiers out of that order (after such a burst), all of them.
+        All of them while they hold at most _FOLD_ALL needles (a build of a few milliseconds,
+        and every tier costs a pass over the text). Past that, the newest tiers that together
+        hold at least a quarter of the needles of the tier before them, so that sizes shrink
+        fourfold from the oldest tier to the newest: a needle is rebuilt only a few times before
+        the next main rebuild, and a scan meets few tiers. Past _MAX_RECENT tiers (values added
+        faster than the merger folds), the newest surplus; otherwise, past two tiers out of that
+        order (after such a burst), all of them.
         """
+        if len(recent) >= 2 and sum(r[2] - r[1] for r in recent) <= _FOLD_ALL:
+            return recent
         k = len(recent) - 1
         held = recent[k][2] - recent[k][1] if recent else 0
         while k > 0 and held * 4 >= recent[k - 1][2] - recent[k - 1][1]:
@@ -374,13 +380,13 @@ class Guard:
                 tier = self._tier(lo, hi)
                 with self._lock:
                     now = self._state
-                    # the folded tiers' place (newer ones may have come after them), unless the
-                    # main tier was rebuilt past them meanwhile
-                    at = next((i for i, r in enumerate(now.recent) if any(r is f for f in folded)), 0)
-                    kept = [r for r in now.recent if all(r is not f for f in folded)]
-                    if hi > now.main_upto:
-                        kept.insert(min(at, len(kept)), (tier, lo, hi))
-                    self._state = replace(now, recent=tuple(kept))
+                    # in the folded tiers' place (newer ones may have come after them); not at
+                    # all when none is left (a registration folded them, or a new main covers them)
+                    at = next((i for i, r in enumerate(now.recent) if any(r is f for f in folded)), None)
+                    if at is not None:
+                        kept = [r for r in now.recent if all(r is not f for f in folded)]
+                        kept.insert(at, (tier, lo, hi))
+                        self._state = replace(now, recent=tuple(kept))
         except Exception:
             _log.exception("the guard's background merge failed; recent tiers stay in use")
             with self._lock:
