@@ -420,6 +420,7 @@ def test_values_stay_caught_while_tiers_fold_and_the_main_tier_is_rebuilt(engine
     assert st.count > 2 * guard_module._MAIN_MIN
     assert st.main_upto > guard_module._MAIN_MIN  # the workers built the main tier behind the adds
     assert mains - {id(None)}, "the checker never saw a main tier"
-    # values come ~1,000 a second here, faster than the merger folds: registrations fold too
-    assert most_tiers <= 2 * guard_module._SYNC_FOLD and len(st.recent) <= 3
+    # Values come ~1,000 a second here, far faster than any session adds them and faster than
+    # the merger folds: registrations fold too, so the tiers stay few and fold back afterwards.
+    assert most_tiers <= 64 and len(st.recent) <= 3
     assert g.scrub(" ".join(values)) == " ".join(masks)

@@ -66,8 +66,8 @@ _FOLD_ALL = 2048
 _MAX_RECENT = 6
 #: from this many recent tiers on, a registration folds the newest small ones (together at most
 #: _SYNC_FOLD_NEEDLES needles, a build of a few milliseconds) into its own tier
-_SYNC_FOLD = 16
-_SYNC_FOLD_NEEDLES = 128
+_SYNC_FOLD = 8
+_SYNC_FOLD_NEEDLES = 256
 
 T = TypeVar("T")
 _Span = tuple[int, int, int, str]  # start, end, order (lower wins ties), mask
@@ -311,10 +311,15 @@ class Guard:
             return replace(st, main=self._tier(0, hi), main_upto=hi, recent=(), count=hi, max_needle=longest)
         recent = st.recent
         if len(recent) >= _SYNC_FOLD:
-            # values come faster than the merger folds: take the newest small tiers in with these
+            # Values come faster than the merger folds: take in the newest tiers up to twice
+            # the size gathered so far (a binary counter: the tiers made here double in size, so
+            # there are only a few of them), at most _SYNC_FOLD_NEEDLES needles in all.
             held = hi - lo
-            while recent and held + recent[-1][2] - recent[-1][1] <= _SYNC_FOLD_NEEDLES:
-                held += recent[-1][2] - recent[-1][1]
+            while recent:
+                size = recent[-1][2] - recent[-1][1]
+                if size > 2 * held or held + size > _SYNC_FOLD_NEEDLES:
+                    break
+                held += size
                 lo = min(lo, recent[-1][1])
                 recent = recent[:-1]
         recent = (*recent, (self._tier(lo, hi), lo, hi))
