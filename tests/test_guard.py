@@ -424,3 +424,14 @@ def test_values_stay_caught_while_tiers_fold_and_the_main_tier_is_rebuilt(engine
     # the merger folds: registrations fold too, so the tiers stay few and fold back afterwards.
     assert most_tiers <= 64 and len(st.recent) <= 3
     assert g.scrub(" ".join(values)) == " ".join(masks)
+
+
+def test_the_guard_state_repr_holds_no_value(engine: str) -> None:
+    """An assertion or a debugger that prints the guard's state shows no value."""
+    g = Guard(engine, patterns=False)
+    g.register("tiny-1", "h_s")  # a short value, kept raw
+    g.register("first line of it\nsecond line here", "h_m")  # a multi-line value
+    g.register(V, "h_v")
+    shown = repr(g._state) + repr(g)
+    for part in ("tiny-1", "first", "second", "lineofit", V):
+        assert part not in shown

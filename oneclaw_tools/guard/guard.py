@@ -79,12 +79,13 @@ class _State:
     main_upto: int = 0
     recent: tuple[tuple[Tier, int, int], ...] = ()
     count: int = 0
-    short: tuple[tuple[str, str], ...] = ()
+    #: (value, mask) of the short values; left out of repr, like every field holding a value
+    short: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     max_needle: int = 0
     max_short: int = 0
     #: mask -> (the value without whitespace or ignorables, its view length), for each value
     #: holding a line break
-    multiline: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    multiline: Mapping[str, tuple[str, int]] = field(default_factory=dict, repr=False)
 
 
 def _is_word(ch: str) -> bool:

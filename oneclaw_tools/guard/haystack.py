@@ -251,11 +251,11 @@ class Locator:
 
     One left-to-right sweep that stops at the last offset asked for; on a long text it jumps
     straight to the block holding the next offset (:meth:`Haystack.block_starts`). The view
-    characters in a stretch of text are counted as the length of that stretch of :meth:`Haystack.marked` with
-    the :attr:`~Haystack.drop` bytes removed (``bytes.replace`` skips between ``memchr`` hits,
-    faster than ``bytes.count``, which tests every byte); past ``_FEW_WIDE`` wide ignorables, the
-    ASCII ones are counted in :meth:`Haystack.raw` and the wide ones by bisecting their
-    positions. A view offset maps past any ignorable run it sits on.
+    characters in a stretch of text are counted as the length of that stretch of
+    :meth:`Haystack.marked` with the :attr:`~Haystack.drop` bytes removed (``bytes.replace``
+    skips between ``memchr`` hits, faster than ``bytes.count``, which tests every byte); past
+    ``_FEW_WIDE`` wide ignorables, the ASCII ones are counted in :meth:`Haystack.raw` and the
+    wide ones by bisecting their positions. A view offset maps past any ignorable run it sits on.
     """
 
     __slots__ = ("_hay",)
