@@ -588,27 +588,6 @@ class Guard:
 
     def logging_filter(self) -> logging.Filter:
         """A filter that scrubs each record's message, arguments, traceback and stack text."""
-        return _GuardFilter(self)
+        from ..logscrub import GuardFilter
 
-
-class _GuardFilter(logging.Filter):
-    def __init__(self, guard: Guard) -> None:
-        super().__init__()
-        self._guard = guard
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        guard = self._guard
-        try:
-            message = record.getMessage()
-        except Exception:
-            message = str(record.msg)
-        record.msg = guard.scrub(message)
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = guard.scrub(record.exc_text)
-            record.exc_info = None
-        if record.stack_info:
-            record.stack_info = guard.scrub(record.stack_info)
-        return True
+        return GuardFilter(self)

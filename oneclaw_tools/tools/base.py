@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
-    from ..session import Session
+    from .context import ToolContext
 
 __all__ = ["Args", "ToolSpec"]
 
@@ -24,7 +24,8 @@ class Args(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
-Handler = Callable[["Session", Any], dict[str, Any]]
+#: ``handler(ctx, args)``: the narrow context and the validated arguments; a JSON-able result
+Handler = Callable[["ToolContext", Any], dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)

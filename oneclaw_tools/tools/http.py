@@ -13,22 +13,21 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import re
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from pydantic import Field
 
 from ..errors import InvalidArgument, PermissionDenied, TransportError
-from ..handles import HANDLE_PATTERN
+from ..placeholders import PLACEHOLDER as _PLACEHOLDER
+from ..placeholders import substitute
 from .base import Args, ToolSpec
 
 if TYPE_CHECKING:
-    from ..session import Session
+    from .context import ToolContext
 
 __all__ = ["HTTP_TOOL", "destination_of"]
 
-_PLACEHOLDER = re.compile(HANDLE_PATTERN)
 _LOOPBACK_NAMES = {"localhost"}
 
 
@@ -97,25 +96,16 @@ def destination_of(url: str, *, allow_http_loopback: bool) -> tuple[httpx.URL, t
     return parsed, (host, port, default_port)
 
 
-def _resolve(s: Session, obj: Any, dest: tuple[str, int, int], used: list[str]) -> Any:
-    if isinstance(obj, str):
-        if "{{" not in obj:
-            return obj
+def _resolve(s: ToolContext, obj: Any, dest: tuple[str, int, int], used: list[str]) -> Any:
+    def reveal(handle_id: str) -> str:
+        handle = s.handles.consume(handle_id, tool="http_request", host=dest)
+        used.append(handle.id)
+        return handle.value.reveal_unsafe()
 
-        def sub(m: re.Match[str]) -> str:
-            handle = s.handles.consume(m.group(1), tool="http_request", host=dest)
-            used.append(handle.id)
-            return handle.value.reveal_unsafe()
-
-        return _PLACEHOLDER.sub(sub, obj)
-    if isinstance(obj, dict):
-        return {k: _resolve(s, v, dest, used) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_resolve(s, v, dest, used) for v in obj]
-    return obj
+    return substitute(obj, reveal)
 
 
-def http_request(s: Session, a: HttpRequestArgs) -> dict[str, Any]:
+def http_request(s: ToolContext, a: HttpRequestArgs) -> dict[str, Any]:
     if _PLACEHOLDER.search(a.url):
         raise InvalidArgument(
             "url", "must not contain a secret placeholder; put it in a header, query or body"

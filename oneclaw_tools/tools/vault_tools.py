@@ -25,7 +25,7 @@ from ..validation import (
 from .base import Args, ToolSpec
 
 if TYPE_CHECKING:
-    from ..session import Session
+    from .context import ToolContext
 
 #: what separates the parts of a share link (scheme, host, path segments, query, fragment)
 _LINK_PARTS = re.compile(r"[/#?&=:.]+")
@@ -115,13 +115,13 @@ class ShareSecretArgs(Args):
     vault_id: str | None = _VAULT
 
 
-def _meta_for_model(s: Session, meta: Any) -> dict[str, Any]:
+def _meta_for_model(s: ToolContext, meta: Any) -> dict[str, Any]:
     data = dict(meta.to_dict())
     data["allowed_hosts"] = s.allowed_hosts(meta.path, meta.metadata)
     return data
 
 
-def list_secrets(s: Session, a: ListSecretsArgs) -> dict[str, Any]:
+def list_secrets(s: ToolContext, a: ListSecretsArgs) -> dict[str, Any]:
     prefix = validate_prefix(a.prefix)
     vault_id = s.vault_for(a.vault_id)
     metas = [m for m in s.backend.list_secrets(vault_id, prefix) if s.policy.path_allowed(m.path)]
@@ -141,12 +141,12 @@ def list_secrets(s: Session, a: ListSecretsArgs) -> dict[str, Any]:
     }
 
 
-def describe_secret(s: Session, a: PathArgs) -> dict[str, Any]:
+def describe_secret(s: ToolContext, a: PathArgs) -> dict[str, Any]:
     path = s.check_path(a.path)
     return _meta_for_model(s, s.backend.describe_secret(s.vault_for(a.vault_id), path))
 
 
-def get_secret(s: Session, a: GetSecretArgs) -> dict[str, Any]:
+def get_secret(s: ToolContext, a: GetSecretArgs) -> dict[str, Any]:
     path = s.check_path(a.path)
     if a.version is not None and a.version < 1:
         raise InvalidArgument("version", "must be 1 or more")
@@ -172,7 +172,7 @@ def get_secret(s: Session, a: GetSecretArgs) -> dict[str, Any]:
     }
 
 
-def put_secret(s: Session, a: PutSecretArgs) -> dict[str, Any]:
+def put_secret(s: ToolContext, a: PutSecretArgs) -> dict[str, Any]:
     s.register_value(a.value)
     path = s.check_path(a.path)
     meta = s.backend.put_secret(
@@ -187,7 +187,7 @@ def put_secret(s: Session, a: PutSecretArgs) -> dict[str, Any]:
     return _meta_for_model(s, meta)
 
 
-def delete_secret(s: Session, a: PathArgs) -> dict[str, Any]:
+def delete_secret(s: ToolContext, a: PathArgs) -> dict[str, Any]:
     path = s.check_path(a.path)
     vault_id = s.vault_for(a.vault_id)
     s.backend.delete_secret(vault_id, path)
@@ -199,7 +199,7 @@ def delete_secret(s: Session, a: PathArgs) -> dict[str, Any]:
     }
 
 
-def rotate_and_store(s: Session, a: RotateArgs) -> dict[str, Any]:
+def rotate_and_store(s: ToolContext, a: RotateArgs) -> dict[str, Any]:
     path = s.check_path(a.path)
     vault_id = s.vault_for(a.vault_id)
     if a.value is not None:
@@ -228,7 +228,7 @@ def rotate_and_store(s: Session, a: RotateArgs) -> dict[str, Any]:
     return data
 
 
-def get_env_bundle(s: Session, a: PathArgs) -> dict[str, Any]:
+def get_env_bundle(s: ToolContext, a: PathArgs) -> dict[str, Any]:
     path = s.check_path(a.path)
     secret = s.backend.get_secret(s.vault_for(a.vault_id), path)
     if secret.meta.type not in ("env_bundle", "env"):
@@ -248,19 +248,19 @@ def get_env_bundle(s: Session, a: PathArgs) -> dict[str, Any]:
     }
 
 
-def create_vault(s: Session, a: CreateVaultArgs) -> dict[str, Any]:
+def create_vault(s: ToolContext, a: CreateVaultArgs) -> dict[str, Any]:
     name = a.name.strip()
     if not name or len(name) > 128:
         raise InvalidArgument("name", "must be 1-128 characters")
     return s.backend.create_vault(name, a.description).to_dict()
 
 
-def list_vaults(s: Session, a: NoArgs) -> dict[str, Any]:
+def list_vaults(s: ToolContext, a: NoArgs) -> dict[str, Any]:
     vaults = s.backend.list_vaults()
     return {"count": len(vaults), "vaults": [v.to_dict() for v in vaults]}
 
 
-def grant_access(s: Session, a: GrantAccessArgs) -> dict[str, Any]:
+def grant_access(s: ToolContext, a: GrantAccessArgs) -> dict[str, Any]:
     pattern = validate_pattern(a.secret_path_pattern)
     if s.policy.paths != ("**",) and pattern not in s.policy.paths:
         raise PermissionDenied(
@@ -278,7 +278,7 @@ def grant_access(s: Session, a: GrantAccessArgs) -> dict[str, Any]:
     return policy.to_dict()
 
 
-def share_secret(s: Session, a: ShareSecretArgs) -> dict[str, Any]:
+def share_secret(s: ToolContext, a: ShareSecretArgs) -> dict[str, Any]:
     path = s.check_path(a.path)
     if a.recipient_type == "external_email" and not a.email:
         raise InvalidArgument("email", "is required when recipient_type is 'external_email'")
@@ -309,7 +309,7 @@ def share_secret(s: Session, a: ShareSecretArgs) -> dict[str, Any]:
     return data
 
 
-def list_versions(s: Session, a: PathArgs) -> dict[str, Any]:
+def list_versions(s: ToolContext, a: PathArgs) -> dict[str, Any]:
     path = s.check_path(a.path)
     versions = s.backend.list_versions(s.vault_for(a.vault_id), path)
     return {

@@ -1,0 +1,160 @@
+"""The session's services: the one implementation of :class:`~oneclaw_tools.tools.context.ToolContext`.
+
+A :class:`Services` object joins what the tool handlers need (backend, policy, handles, guard,
+audit, one HTTP client) and nothing of the dispatcher. The session builds one and hands it to
+every handler; application code reaches it through the session.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from .audit import AUDIT_LOGGER, current_tool
+from .backends.base import VaultBackend
+from .capture import capture
+from .errors import InvalidArgument, OneClawError, PermissionDenied
+from .guard import Guard
+from .handles import Handle, HandleStore
+from .models import AuditEvent, Secret, SecretValue
+from .policy import OperatorPolicy
+from .validation import validate_path
+
+__all__ = ["Services"]
+
+logger = logging.getLogger("oneclaw_tools.session")
+
+
+class Services:
+    """Backend, policy, handles, guard and audit of one session (see ``ToolContext``)."""
+
+    def __init__(
+        self,
+        backend: VaultBackend,
+        policy: OperatorPolicy,
+        guard: Guard,
+        *,
+        vault_id: str | None,
+        clock: Callable[[], datetime],
+        http_transport: httpx.BaseTransport | None,
+    ) -> None:
+        self.backend = backend
+        self.policy = policy
+        self.guard = guard
+        self.handles = HandleStore(ttl=policy.handle_ttl, max_uses=policy.handle_max_uses, clock=clock)
+        self._clock = clock
+        self._vault_id = vault_id
+        self._http_transport = http_transport
+        self._http: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Services(backend={self.backend.kind!r}, handles={len(self.handles)})"
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+        self.handles.clear()
+
+    def vault_for(self, vault_id: str | None) -> str:
+        if vault_id is not None:
+            if not isinstance(vault_id, str) or not vault_id or len(vault_id) > 128:
+                raise InvalidArgument("vault_id", "must be a vault id from list_vaults")
+            return vault_id
+        if self._vault_id is None:
+            with self._lock:
+                if self._vault_id is None:
+                    self._vault_id = self.backend.default_vault_id()
+        return self._vault_id
+
+    def check_path(self, path: str, argument: str = "path") -> str:
+        path = validate_path(path, argument)
+        if not self.policy.path_allowed(path):
+            self.audit("policy_refused", outcome="denied", detail=f"path {path}", path=path)
+            raise PermissionDenied(
+                f"the operator's policy does not allow the path '{path}'.",
+                action="Use a path the operator allows; list_secrets shows them.",
+            )
+        return path
+
+    def allowed_hosts(self, path: str, metadata: Mapping[str, Any] | None) -> list[str]:
+        own = (metadata or {}).get("allowed_hosts") or []
+        return list(dict.fromkeys([*own, *self.policy.hosts_for(path)]))
+
+    def allowed_tools(self, path: str, metadata: Mapping[str, Any] | None) -> list[str]:
+        own = (metadata or {}).get("allowed_tools") or []
+        return list(dict.fromkeys([*own, *self.policy.tools_for(path)]))
+
+    def issue_handle(
+        self, secret: Secret, *, key: str | None = None, value: SecretValue | None = None
+    ) -> Handle:
+        meta = secret.meta
+        handle = self.handles.issue(
+            value if value is not None else secret.value,
+            vault_id=meta.vault_id,
+            path=meta.path,
+            version=meta.version,
+            type=meta.type,
+            allowed_hosts=self.allowed_hosts(meta.path, meta.metadata),
+            allowed_tools=self.allowed_tools(meta.path, meta.metadata),
+            key=key,
+            not_after=meta.expires_at,
+        )
+        self.guard.register(handle.value.reveal_unsafe(), handle.id)
+        return handle
+
+    def register_value(self, value: str) -> str:
+        return self.guard.register(value)
+
+    @staticmethod
+    def preview(value: SecretValue) -> str:
+        n = len(value)
+        if n >= 24:
+            return value.reveal_unsafe()[:4] + "…" + f" ({n} chars)"
+        return f"•••• ({n} chars)"
+
+    def http_client(self) -> httpx.Client:
+        with self._lock:
+            if self._http is None:
+                self._http = httpx.Client(
+                    follow_redirects=False,
+                    trust_env=False,
+                    timeout=self.policy.http_timeout,
+                    transport=self._http_transport,
+                )
+            return self._http
+
+    def scrub_output(self, obj: Any) -> Any:
+        if self.policy.capture:
+            obj = capture(self, self.guard, obj)
+        return self.guard.scrub_obj(obj)
+
+    def audit(
+        self,
+        action: str,
+        *,
+        outcome: str = "ok",
+        detail: str | None = None,
+        tool: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        event = AuditEvent(
+            ts=self._clock(),
+            principal=str(self.backend.principal),
+            action=action,
+            outcome=outcome,
+            path=path,
+            tool=tool or current_tool(),
+            detail=None if detail is None else self.guard.scrub(detail),
+        )
+        AUDIT_LOGGER.info("%s %s %s", event.action, event.outcome, event.tool or "-")
+        try:
+            self.backend.record_audit(event)
+        except OneClawError:
+            logger.warning("could not record an audit event (%s)", action)
