@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from oneclaw_tools import __version__
 
 __all__ = [
     "OneClawCrewTools",

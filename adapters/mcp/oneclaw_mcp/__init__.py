@@ -4,7 +4,8 @@ The model gets handles, masked previews and metadata, never a secret value; ever
 error text passes the session's redaction guard. See :mod:`oneclaw_mcp.server` for the contract.
 """
 
-from ._version import __version__
+from oneclaw_tools import __version__
+
 from .server import SERVER_NAME, SessionFactory, WrappedTool, build_server, spec_to_tool, wrap_function
 from .surface import atool_surface, tool_surface
 from .transports import BearerAuth, build_http_app, run_stdio, serve_http

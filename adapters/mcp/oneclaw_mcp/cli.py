@@ -27,9 +27,8 @@ from typing import Any
 
 import anyio
 
-from oneclaw_tools import OperatorPolicy, Session
+from oneclaw_tools import OperatorPolicy, Session, __version__
 
-from ._version import __version__
 from .server import SessionFactory, WrappedTool, wrap_function
 from .transports import DEFAULT_HOST, DEFAULT_PATH, is_loopback, run_stdio, serve_http
 

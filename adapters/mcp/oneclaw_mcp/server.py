@@ -35,9 +35,7 @@ import pydantic
 from mcp import types
 from mcp.server.lowlevel import Server
 
-from oneclaw_tools import TOOL_NAMES, Session, ToolError, ToolSpec
-
-from ._version import __version__
+from oneclaw_tools import TOOL_NAMES, Session, ToolError, ToolSpec, __version__
 
 __all__ = [
     "SERVER_NAME",

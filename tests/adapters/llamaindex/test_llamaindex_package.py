@@ -15,13 +15,16 @@ import llama_index.tools.oneclaw as oneclaw_li
 import pytest
 from llama_index.tools.oneclaw import demo as li_demo
 
+from oneclaw_tools import __version__
+
 ADAPTER = Path(oneclaw_li.__file__).resolve().parents[3]
 OTHER_FRAMEWORKS = ("langchain", "langchain_core", "langgraph", "crewai", "mcp")
 
 
 def test_public_surface() -> None:
-    assert oneclaw_li.__all__ == ["OneClawToolSpec", "tool_surface", "wrap_tool", "wrap_tools"]
-    for name in oneclaw_li.__all__:
+    assert oneclaw_li.__all__ == ["OneClawToolSpec", "__version__", "tool_surface", "wrap_tool", "wrap_tools"]
+    assert oneclaw_li.__version__ == __version__
+    for name in set(oneclaw_li.__all__) - {"__version__"}:
         assert getattr(oneclaw_li, name).__module__.startswith("llama_index.tools.oneclaw")
     assert li_demo.__all__ == ["SYSTEM_PROMPT", "arun_demo", "run_demo", "scenario_tools"]
 
@@ -39,8 +42,11 @@ def test_source_tree_is_a_namespace_layout() -> None:
 
 @pytest.mark.slow
 def test_wheel_ships_only_its_own_package(tmp_path: Path) -> None:
-    source = tmp_path / "src"
+    # the repository's layout in miniature: the adapter and the core's one version source
+    source = tmp_path / "adapters" / "llamaindex"
     shutil.copytree(ADAPTER, source, ignore=shutil.ignore_patterns("*.egg-info", "build", "__pycache__"))
+    (tmp_path / "oneclaw_tools").mkdir()
+    shutil.copy(ADAPTER.parents[1] / "oneclaw_tools" / "_version.py", tmp_path / "oneclaw_tools")
     subprocess.run(
         [
             *(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q"),
@@ -49,13 +55,13 @@ def test_wheel_ships_only_its_own_package(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    (wheel,) = (tmp_path / "dist").glob("llama_index_tools_oneclaw-0.1.0-*.whl")
+    (wheel,) = (tmp_path / "dist").glob(f"llama_index_tools_oneclaw-{__version__}-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     package_files = [n for n in names if ".dist-info/" not in n]
     assert package_files and all(n.startswith("llama_index/tools/oneclaw/") for n in package_files)
     assert "llama_index/tools/oneclaw/py.typed" in names
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
-    assert "Requires-Dist: oneclaw-tools==0.1.0" in metadata
+    assert f"Requires-Dist: oneclaw-tools=={__version__}" in metadata
     assert "Requires-Dist: llama-index-core>=0.14" in metadata
 
 

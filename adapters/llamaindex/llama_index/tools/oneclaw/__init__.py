@@ -9,7 +9,9 @@
 * :func:`tool_surface`: the tools as LlamaIndex presents them to a model.
 """
 
+from oneclaw_tools import __version__
+
 from .base import OneClawToolSpec, tool_surface
 from .wrap import wrap_tool, wrap_tools
 
-__all__ = ["OneClawToolSpec", "tool_surface", "wrap_tool", "wrap_tools"]
+__all__ = ["OneClawToolSpec", "__version__", "tool_surface", "wrap_tool", "wrap_tools"]
