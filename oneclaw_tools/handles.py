@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from .bindings import BindingError, Destination, format_binding, normalize_host, parse_binding
 from .errors import Gone, NotFound, PermissionDenied
 from .models import SecretValue
 from .validation import utcnow
@@ -27,61 +28,35 @@ __all__ = ["HANDLE_PATTERN", "Handle", "HandleStore", "host_allowed", "normalize
 HANDLE_PATTERN = r"\{\{\s*secret:(h_[A-Za-z0-9_\-]{8,64})\s*\}\}"
 
 
-def normalize_host(host: str) -> str:
-    """Lower-case ASCII (IDNA/punycode) form of a host name; raises ValueError if invalid."""
-    host = host.strip().rstrip(".").lower()
-    if not host:
-        raise ValueError("empty host")
-    if host.isascii():
-        return host
-    return host.encode("idna").decode("ascii")
+def host_allowed(rules: Iterable[object], host: str, port: int, default_port: int) -> bool:
+    """Does ``host:port`` match one of ``rules`` (any method, path and place)?
 
-
-def _split_rule(rule: str) -> tuple[str, int | None]:
-    rule = rule.strip().lower()
-    if rule.startswith("[") and "]" in rule:  # [::1]:8080
-        host, _, rest = rule[1:].partition("]")
-        port = int(rest[1:]) if rest.startswith(":") else None
-        return host, port
-    if rule.count(":") == 1:
-        host, _, port_text = rule.partition(":")
-        return host, int(port_text)
-    return rule, None
-
-
-def host_allowed(rules: Iterable[str], host: str, port: int, default_port: int) -> bool:
-    """Does ``host:port`` match one of ``rules``?
-
-    A rule is an exact host (``api.example.com``) or a suffix rule (``*.example.com``, which
-    matches sub-domains only, not the apex), optionally with ``:port``. Without a port a rule
-    allows only the scheme's default port. Hosts compare in their IDNA (punycode) form, so a
-    lookalike Unicode host never matches an ASCII rule.
+    A convenience over :mod:`oneclaw_tools.bindings`, which defines the rule format; an invalid
+    rule matches nothing.
     """
     try:
-        host = normalize_host(host)
-    except (UnicodeError, ValueError):
+        dest = Destination("GET", "https" if default_port == 443 else "http", normalize_host(host), port, "/")
+    except BindingError:
         return False
     for rule in rules:
         try:
-            rule_host, rule_port = _split_rule(rule)
-        except ValueError:
+            binding = parse_binding(rule)
+        except BindingError:
             continue
-        if port != (rule_port if rule_port is not None else default_port):
-            continue
-        if rule_host.startswith("*."):
-            try:
-                suffix = normalize_host(rule_host[2:])
-            except (UnicodeError, ValueError):
-                continue
-            if host.endswith("." + suffix) and len(host) > len(suffix) + 1:
-                return True
-        else:
-            try:
-                if host == normalize_host(rule_host):
-                    return True
-            except (UnicodeError, ValueError):
-                continue
+        if binding.path == "/" and binding.methods is None and binding.allows(dest):
+            return True
     return False
+
+
+def _canonical(rules: Iterable[object]) -> tuple[str, ...]:
+    """Valid rules in their canonical text form; rules stored before validation are dropped."""
+    out: list[str] = []
+    for rule in rules:
+        try:
+            out.append(format_binding(parse_binding(rule)))
+        except BindingError:
+            continue
+    return tuple(dict.fromkeys(out))
 
 
 @dataclass(eq=False)
@@ -100,6 +75,7 @@ class Handle:
     allowed_tools: tuple[str, ...] = ()
     key: str | None = None  # the variable name, for env-bundle entries
     uses: int = 0
+    expired: bool = False
     created_at: datetime = field(default_factory=utcnow)
 
     @property
@@ -150,7 +126,7 @@ class HandleStore:
         path: str,
         version: int | None,
         type: str,
-        allowed_hosts: Iterable[str] = (),
+        allowed_hosts: Iterable[object] = (),
         allowed_tools: Iterable[str] = (),
         key: str | None = None,
         not_after: datetime | None = None,
@@ -168,7 +144,7 @@ class HandleStore:
             type=type,
             expires_at=expires,
             max_uses=self.max_uses,
-            allowed_hosts=tuple(dict.fromkeys(allowed_hosts)),
+            allowed_hosts=_canonical(allowed_hosts),
             allowed_tools=tuple(dict.fromkeys(allowed_tools)),
             key=key,
             created_at=now,
@@ -179,6 +155,10 @@ class HandleStore:
 
     def get(self, handle_id: str) -> Handle:
         """The live handle (no use counted); NotFound if unknown, Gone if expired or used up."""
+        with self._lock:
+            return self._live(handle_id)
+
+    def _live(self, handle_id: str) -> Handle:
         handle = self._handles.get(handle_id)
         if handle is None:
             raise NotFound(
@@ -186,31 +166,56 @@ class HandleStore:
                 action="Call get_secret again to get a fresh handle.",
             )
         if self._clock() >= handle.expires_at:
+            self._drop(handle)
             raise Gone("the handle has expired.", action="Call get_secret again to get a fresh handle.")
         if handle.uses_left == 0:
             raise Gone("the handle is used up.", action="Call get_secret again to get a fresh handle.")
         return handle
 
-    def consume(self, handle_id: str, *, tool: str, host: tuple[str, int, int] | None = None) -> Handle:
-        """Check that ``tool`` (and, for HTTP, ``host``) may use the handle, and count one use.
+    def _drop(self, handle: Handle) -> None:
+        """Forget an expired handle's plaintext at once; its id stays known so it reads as 410."""
+        handle.value = SecretValue("")
+        handle.expired = True
 
-        ``host`` is ``(host, port, default_port)`` of the destination. Returns the handle;
-        the caller reads ``handle.value`` just in time and never keeps it.
-        """
+    def sweep(self) -> int:
+        """Drop the plaintext of every handle that has expired; returns how many were dropped."""
+        now = self._clock()
         with self._lock:
-            handle = self.get(handle_id)
-            if host is not None:
+            stale = [h for h in self._handles.values() if not h.expired and now >= h.expires_at]
+            for handle in stale:
+                self._drop(handle)
+        return len(stale)
+
+    def consume(
+        self,
+        handle_id: str,
+        *,
+        tool: str,
+        destination: Destination | None = None,
+        place: str | None = None,
+    ) -> Handle:
+        """Check that ``tool`` (for HTTP: ``destination`` and ``place``) may use it; count one use.
+
+        ``place`` is where in the request the value goes (``header``, ``query``, ``body``).
+        Returns the handle; the caller reads ``handle.value`` just in time and never keeps it.
+        A use whose request was then never sent is given back with :meth:`release`.
+        """
+        self.sweep()
+        with self._lock:
+            handle = self._live(handle_id)
+            if destination is not None:
                 if not handle.allowed_hosts:
                     raise PermissionDenied(
                         f"handle {handle.id} is not bound to any destination host.",
                         action="Ask the operator to set allowed_hosts on the secret or a host binding.",
                     )
-                if not host_allowed(handle.allowed_hosts, *host):
+                if not any(parse_binding(r).allows(destination, place) for r in handle.allowed_hosts):
+                    where = f" in the {place}" if place else ""
                     raise PermissionDenied(
-                        f"handle {handle.id} may not be sent to this destination; allowed: "
+                        f"handle {handle.id} may not be sent to {destination}{where}; allowed: "
                         + ", ".join(handle.allowed_hosts)
                         + ".",
-                        action="Send it only to an allowed host over https.",
+                        action="Send it only to an allowed destination, over https, where the binding allows.",
                     )
             elif tool not in handle.allowed_tools:
                 raise PermissionDenied(
@@ -219,6 +224,13 @@ class HandleStore:
                 )
             handle.uses += 1
             return handle
+
+    def release(self, handle_id: str) -> None:
+        """Give back one use counted by :meth:`consume` for a request that was never sent."""
+        with self._lock:
+            handle = self._handles.get(handle_id)
+            if handle is not None and handle.uses > 0:
+                handle.uses -= 1
 
     def forget(self, handle_id: str) -> None:
         with self._lock:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
+from .bindings import BindingError, check_metadata_keys, parse_bindings
 from .errors import InvalidArgument
+from .globs import glob_match
 from .models import SECRET_TYPES
 
 __all__ = [
@@ -119,11 +120,20 @@ def validate_metadata(metadata: object, argument: str = "metadata") -> dict[str,
         raise InvalidArgument(argument, f"must be at most {MAX_METADATA_BYTES} bytes as JSON")
     if not all(isinstance(k, str) for k in metadata):
         raise InvalidArgument(argument, "keys must be strings")
+    try:
+        check_metadata_keys(metadata)
+    except BindingError as exc:
+        raise InvalidArgument(argument, str(exc)) from None
     hosts = metadata.get("allowed_hosts")
-    if hosts is not None and (
-        not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts)
-    ):
-        raise InvalidArgument(argument, "'allowed_hosts' must be a list of host names")
+    if hosts is not None:
+        if not isinstance(hosts, list):
+            raise InvalidArgument(
+                argument, "'allowed_hosts' must be a list of bindings such as 'api.example.com'"
+            )
+        try:
+            parse_bindings(hosts)
+        except BindingError as exc:
+            raise InvalidArgument(argument, f"'allowed_hosts': {exc}") from None
     tools = metadata.get("allowed_tools")
     if tools is not None and (
         not isinstance(tools, list) or not all(isinstance(t, str) and t for t in tools)
@@ -193,30 +203,6 @@ def validate_pattern(pattern: object, argument: str = "secret_path_pattern") -> 
                 argument, "segments may contain only A-Z a-z 0-9 _ - and '*', or be exactly '**'"
             )
     return pattern
-
-
-@lru_cache(maxsize=4096)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    parts: list[str] = []
-    segs = pattern.split("/")
-    for i, seg in enumerate(segs):
-        last = i == len(segs) - 1
-        if seg == "**":
-            # zero or more whole segments
-            parts.append(r"(?:[^/]+(?:/[^/]+)*)?" if last else r"(?:[^/]+/)*")
-            continue
-        parts.append("".join("[^/]*" if ch == "*" else re.escape(ch) for ch in seg))
-        if not last:
-            parts.append("/")
-    rx = "".join(parts)
-    # "a/**" must also match "a" itself
-    rx = rx.replace("/(?:[^/]+(?:/[^/]+)*)?", "(?:/[^/]+(?:/[^/]+)*)?")
-    return re.compile(rx)
-
-
-def glob_match(pattern: str, path: str) -> bool:
-    """1Claw's glob: ``*`` matches within one segment, ``**`` zero or more segments."""
-    return _glob_regex(pattern).fullmatch(path) is not None
 
 
 def utcnow() -> datetime:
