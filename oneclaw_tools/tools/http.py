@@ -1,12 +1,18 @@
 """``http_request``: use a secret without seeing it.
 
 ``{{secret:HANDLE}}`` placeholders in header values, query values and the body are resolved
-just before sending, and only when the handle is bound to the destination: the URL's host
-must match the handle's allowed hosts (exact or ``*.`` suffix, IDNA-normalised, default port
-unless the rule names one), over https (plain http only to loopback, and only if the operator
-allows it). URLs with user-info are refused, placeholders in the URL itself are refused, and
-redirects are never followed, so a resolved value never reaches another host. The response
-comes back through the guard, truncated to the operator's limit with a note.
+just before sending, and only when one of the handle's bindings (:mod:`oneclaw_tools.bindings`:
+host, port, path prefix, methods, and where in the request) allows the destination and the
+place, over https (plain http only to loopback, and only if the operator allows it). URLs with
+user-info are refused, placeholders in the URL itself are refused, and redirects are never
+followed, so a resolved value never reaches another host.
+
+Every request, with or without a handle, passes the network boundary
+(:mod:`oneclaw_tools.network`): public addresses only unless the operator opened more, checked
+before sending and again at connection time. A refused destination (403, audited) and a
+request that failed to connect consume no handle use: uses are counted when placeholders are
+resolved and given back when nothing was delivered. The response comes back through the guard,
+truncated to the operator's limit with a note.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 from pydantic import Field
 
+from ..bindings import Destination
 from ..errors import InvalidArgument, PermissionDenied, TransportError
+from ..network import DestinationRefused
 from ..placeholders import PLACEHOLDER as _PLACEHOLDER
 from ..placeholders import substitute
 from .base import Args, ToolSpec
@@ -74,35 +82,41 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def destination_of(url: str, *, allow_http_loopback: bool) -> tuple[httpx.URL, tuple[str, int, int]]:
-    """Parse and check a destination URL; returns it with ``(host, port, default_port)``."""
+def destination_of(
+    url: str, *, allow_http_loopback: bool, method: str = "GET"
+) -> tuple[httpx.URL, Destination]:
+    """Parse and check a destination URL; returns it with its normalised :class:`Destination`."""
     try:
         parsed = httpx.URL(url)
-        host = parsed.raw_host.decode("ascii").lower()
         valid = parsed.scheme in ("https", "http") and bool(parsed.host)
+        dest = Destination.of(method, parsed) if valid else None
     except (httpx.InvalidURL, TypeError, ValueError, UnicodeError):  # IDNA errors are UnicodeErrors
         raise InvalidArgument("url", "must be an absolute http(s) URL with a valid host name") from None
-    if not valid:
+    if not valid or dest is None:
         raise InvalidArgument("url", "must be an absolute http(s) URL")
     if parsed.userinfo:
         raise InvalidArgument("url", "must not contain user-info ('user:pass@'); use headers")
-    default_port = 443 if parsed.scheme == "https" else 80
-    port = parsed.port or default_port
-    if parsed.scheme == "http" and not (allow_http_loopback and is_loopback(host)):
+    if parsed.scheme == "http" and not (allow_http_loopback and is_loopback(dest.host)):
         raise PermissionDenied(
             "secrets are sent only over https (plain http only to loopback when the operator allows it).",
             action="Use an https URL.",
         )
-    return parsed, (host, port, default_port)
+    return parsed, dest
 
 
-def _resolve(s: ToolContext, obj: Any, dest: tuple[str, int, int], used: list[str]) -> Any:
+def _resolve(s: ToolContext, obj: Any, dest: Destination, place: str, used: list[str]) -> Any:
     def reveal(handle_id: str) -> str:
-        handle = s.handles.consume(handle_id, tool="http_request", host=dest)
+        handle = s.handles.consume(handle_id, tool="http_request", destination=dest, place=place)
         used.append(handle.id)
         return handle.value.reveal_unsafe()
 
     return substitute(obj, reveal)
+
+
+def _give_back(s: ToolContext, used: list[str]) -> None:
+    for handle_id in used:
+        s.handles.release(handle_id)
+    used.clear()
 
 
 def http_request(s: ToolContext, a: HttpRequestArgs) -> dict[str, Any]:
@@ -112,17 +126,19 @@ def http_request(s: ToolContext, a: HttpRequestArgs) -> dict[str, Any]:
         )
     if a.json_body is not None and a.body is not None:
         raise InvalidArgument("body", "give either json_body or body, not both")
-    url, dest = destination_of(a.url, allow_http_loopback=s.policy.allow_http_loopback)
+    for name, _ in _pairs(a.headers):
+        if _PLACEHOLDER.search(name):
+            raise InvalidArgument("headers", "a header name must not contain a secret placeholder")
+    url, dest = destination_of(a.url, allow_http_loopback=s.policy.allow_http_loopback, method=a.method)
     used: list[str] = []
     try:
-        headers = [(k, _resolve(s, v, dest, used)) for k, v in _pairs(a.headers)]
-        query = [(k, _resolve(s, v, dest, used)) for k, v in _pairs(a.query)]
-        json_body = _resolve(s, a.json_body, dest, used)
-        body = _resolve(s, a.body, dest, used)
+        headers = [(k, _resolve(s, v, dest, "header", used)) for k, v in _pairs(a.headers)]
+        query = [(k, _resolve(s, v, dest, "query", used)) for k, v in _pairs(a.query)]
+        json_body = _resolve(s, a.json_body, dest, "body", used)
+        body = _resolve(s, a.body, dest, "body", used)
     except PermissionDenied as exc:
-        s.audit(
-            "handle_refused", outcome="denied", detail=f"http_request to {dest[0]}:{dest[1]}: {exc.message}"
-        )
+        _give_back(s, used)
+        s.audit("handle_refused", outcome="denied", detail=f"http_request {dest}: {exc.message}")
         raise
     content: bytes | None = None
     if json_body is not None:
@@ -133,16 +149,22 @@ def http_request(s: ToolContext, a: HttpRequestArgs) -> dict[str, Any]:
         content = body.encode()
     try:
         response = s.http_client().request(a.method, url, headers=headers, params=query, content=content)
+    except DestinationRefused as exc:
+        _give_back(s, used)
+        s.audit("destination_refused", outcome="denied", detail=f"http_request {dest}: {exc.message}")
+        raise DestinationRefused(exc.message, action=exc.action) from None
     except httpx.TimeoutException:
-        raise TransportError(f"the request to {dest[0]} timed out.", action="Retry later.") from None
+        _give_back(s, used)
+        raise TransportError(f"the request to {dest.host} timed out.", action="Retry later.") from None
     except httpx.HTTPError:
+        _give_back(s, used)
         raise TransportError(
-            f"the request to {dest[0]} failed to connect.", action="Check the URL."
+            f"the request to {dest.host} failed to connect.", action="Check the URL."
         ) from None
     finally:
         del headers, query, json_body, body, content
     if used:
-        s.audit("handle_used", detail=f"http_request {a.method} {dest[0]}:{dest[1]} handles={','.join(used)}")
+        s.audit("handle_used", detail=f"http_request {dest} handles={','.join(used)}")
     limit = s.policy.http_max_response_chars
     text = s.scrub_output(response.text)  # before truncating: a cut must never split a value
     result: dict[str, Any] = {
