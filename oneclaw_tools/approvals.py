@@ -1,6 +1,7 @@
 """Approvals: a human decides, through a channel the model cannot write to.
 
-For a tool in ``policy.require_approval``, :func:`require_approval` shows the operator's
+For a call that ``policy.needs_approval`` (a tool in ``require_approval`` whose recipient or
+principal is not on the operator's allowlist), :func:`require_approval` shows the operator's
 approver the exact action (tool and arguments, scrubbed; arguments that may carry a value are
 left out) and proceeds only on a yes. No approver configured, a no, or an approver that fails:
 the call is refused, and each outcome is audited.
@@ -36,7 +37,13 @@ def require_approval(
     request = ApprovalRequest(tool=name, summary=guard.scrub(summary), arguments=guard.scrub_obj(shown))
     if policy.approver is None:
         ctx.audit("approval_missing", outcome="denied", detail=request.summary, tool=name)
-        raise ApprovalRequired(f"{name} needs a human's approval and no approver is configured.")
+        raise ApprovalRequired(
+            f"{name} needs a human's approval and no approver is configured.",
+            action="Tell the user that the operator can allow it by configuring an approver "
+            "(OperatorPolicy(approver=...)), by naming this recipient or principal in "
+            "OperatorPolicy(share_recipients=... / grant_principals=...), or by removing "
+            f"{name} from require_approval. Do not retry until then.",
+        )
     try:
         approved = bool(policy.approver(request))
     except Exception as exc:

@@ -22,6 +22,7 @@ from .errors import InvalidArgument, OneClawError, PermissionDenied
 from .guard import Guard
 from .handles import Handle, HandleStore
 from .models import AuditEvent, Secret, SecretValue
+from .network import NetworkRules, Resolver, build_http_client
 from .policy import OperatorPolicy
 from .validation import validate_path
 
@@ -42,6 +43,7 @@ class Services:
         vault_id: str | None,
         clock: Callable[[], datetime],
         http_transport: httpx.BaseTransport | None,
+        resolver: Resolver | None = None,
     ) -> None:
         self.backend = backend
         self.policy = policy
@@ -50,6 +52,7 @@ class Services:
         self._clock = clock
         self._vault_id = vault_id
         self._http_transport = http_transport
+        self._resolver = resolver
         self._http: httpx.Client | None = None
         self._lock = threading.Lock()
 
@@ -122,11 +125,11 @@ class Services:
     def http_client(self) -> httpx.Client:
         with self._lock:
             if self._http is None:
-                self._http = httpx.Client(
-                    follow_redirects=False,
-                    trust_env=False,
-                    timeout=self.policy.http_timeout,
+                self._http = build_http_client(
+                    rules=NetworkRules.of(self.policy.allow_http_loopback, self.policy.http_allow_networks),
+                    resolver=self._resolver,
                     transport=self._http_transport,
+                    timeout=self.policy.http_timeout,
                 )
             return self._http
 

@@ -42,6 +42,7 @@ from .backends.base import VaultBackend
 from .errors import InvalidArgument, NotFound, OneClawError, ToolCrashed
 from .guard import Guard
 from .handles import HandleStore
+from .network import Resolver
 from .policy import OperatorPolicy
 from .services import Services
 from .tools import ALL_TOOLS, ToolSpec
@@ -80,6 +81,7 @@ class Session:
         vault_id: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         http_transport: httpx.BaseTransport | None = None,
+        resolver: Resolver | None = None,
         scrub_logs: bool = True,
     ) -> None:
         policy = policy or OperatorPolicy()
@@ -90,6 +92,7 @@ class Session:
             vault_id=vault_id,
             clock=clock,
             http_transport=http_transport,
+            resolver=resolver,
         )
         self.specs: tuple[ToolSpec, ...] = tuple(
             spec
@@ -192,7 +195,7 @@ class Session:
             rule = str(first["msg"]).rstrip(".")
             rule = rule[:1].lower() + rule[1:]
             raise InvalidArgument(argument, rule) from None
-        if name in self.policy.require_approval:
+        if self.policy.needs_approval(name, args):
             require_approval(self.services, self.guard, self.policy, name, args)
         with tool_scope(name):
             result = spec.handler(self.services, parsed)

@@ -153,10 +153,13 @@ def seed_canaries(session: Session, *, api_host: str) -> Canaries:
 
 
 def scenario_policy(**overrides: Any) -> OperatorPolicy:
-    """The operator policy of the scenario: loopback http allowed (the local API)."""
+    """The operator policy of the scenario: loopback allowed (the local API), and the share to
+    ``ops@example.com`` allowed without a human (an operator allowlist; other recipients still
+    need approval)."""
     from ..policy import OperatorPolicy
 
-    return OperatorPolicy(allow_http_loopback=True, **overrides)
+    settings: dict[str, Any] = {"allow_http_loopback": True, "share_recipients": ("ops@example.com",)}
+    return OperatorPolicy(**{**settings, **overrides})
 
 
 # -- the local API -----------------------------------------------------------------------
