@@ -7,7 +7,9 @@ and the immutable per-version fields), so a ciphertext copied to another row, a 
 path or expiry was edited, or a wrong KEK all fail authentication. Every such failure is
 one :class:`~oneclaw_tools.errors.IntegrityError` with one message: no garbage, no detail.
 
-KEKs live in a :class:`KeyRing`, oldest to newest (as itsdangerous' ``secret_keys`` and
+The KEK is held by a :class:`~oneclaw_tools.kek.KekProvider`: a PKCS#11 token, an
+OpenBao/Vault transit key, or (the ``file`` provider, here) a :class:`KeyRing`. KEKs live in a
+:class:`KeyRing`, oldest to newest (as itsdangerous' ``secret_keys`` and
 ``MultiFernet``): the newest wraps, any of them unwraps, and each wrapped DEK records the
 id of the KEK that wrapped it. The ring comes from ``ONECLAW_LOCAL_VAULT_KEY`` (urlsafe
 base64 keys, comma separated, oldest first) or from a key file next to the database
@@ -35,6 +37,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from .errors import IntegrityError, InvalidArgument
+from .kek.base import INTEGRITY_MESSAGE, KekProvider
 
 __all__ = [
     "INTEGRITY_MESSAGE",
@@ -43,6 +46,7 @@ __all__ = [
     "Sealed",
     "decode_key",
     "encode_key",
+    "fsync_dir",
     "generate_key",
     "generate_value",
     "hash_passphrase",
@@ -53,15 +57,14 @@ __all__ = [
     "read_key_file",
     "rewrap",
     "seal",
+    "unwrap_dek",
     "verify_passphrase",
     "verify_token",
+    "wrap_dek",
     "write_key_file",
 ]
 
 KEY_ENV = "ONECLAW_LOCAL_VAULT_KEY"
-INTEGRITY_MESSAGE = (
-    "a stored secret failed its integrity check: the vault key is wrong or the vault file was altered."
-)
 _KEY_FILE_FORMAT = "oneclaw-tools-local-kek"
 _NONCE = 12
 _CHARSETS: dict[str, str] = {
@@ -97,10 +100,11 @@ def key_id_for(key: bytes) -> str:
     return "k-" + hashlib.sha256(b"oneclaw-tools kek id\x00" + key).hexdigest()[:16]
 
 
-class KeyRing:
-    """KEKs oldest to newest. ``repr`` shows only key ids."""
+class KeyRing(KekProvider):
+    """The ``file`` KEK provider: keys oldest to newest. ``repr`` shows only key ids."""
 
-    __slots__ = ("_aead", "_keys", "source")
+    __slots__ = ("_aead", "_keys", "_source")
+    kind = "file"
 
     def __init__(self, keys: Iterable[bytes], source: str) -> None:
         ordered: dict[str, bytes] = {}
@@ -113,7 +117,11 @@ class KeyRing:
             raise ValueError("a key ring needs at least one key")
         self._keys = ordered
         self._aead = {kid: AESGCM(key) for kid, key in ordered.items()}
-        self.source = source  # "env" or "file"
+        self._source = source  # "env", "file" or "explicit"
+
+    @property
+    def source(self) -> str:
+        return self._source
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -132,6 +140,19 @@ class KeyRing:
         except KeyError:
             raise IntegrityError(INTEGRITY_MESSAGE) from None
 
+    def wrap(self, kek_id: str, dek: bytes, aad: bytes) -> bytes:
+        nonce = os.urandom(_NONCE)
+        return nonce + self.aead(kek_id).encrypt(nonce, dek, aad)
+
+    def unwrap(self, kek_id: str, wrapped: bytes, aad: bytes) -> bytes:
+        try:
+            return self.aead(kek_id).decrypt(wrapped[:_NONCE], wrapped[_NONCE:], aad)
+        except (InvalidTag, ValueError, TypeError):
+            raise IntegrityError(INTEGRITY_MESSAGE) from None
+
+    def describe(self) -> dict[str, str]:
+        return {"kind": "file"}
+
     def check_blob(self, kek_id: str) -> bytes:
         """A small sealed constant that proves, later, that a key is the one a vault used."""
         nonce = os.urandom(_NONCE)
@@ -145,7 +166,7 @@ class KeyRing:
         return True
 
     def __repr__(self) -> str:
-        return f"KeyRing(ids={list(self._keys)!r}, source={self.source!r})"
+        return f"KeyRing(ids={list(self._keys)!r}, source={self._source!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,38 +185,38 @@ def _wrap_aad(kek_id: str, aad: bytes) -> bytes:
     return b"dek\x00" + kek_id.encode() + b"\x00" + aad
 
 
-def seal(ring: KeyRing, plaintext: bytes, aad: bytes) -> Sealed:
+def seal(ring: KekProvider, plaintext: bytes, aad: bytes) -> Sealed:
     dek = AESGCM.generate_key(bit_length=256)
     nonce = os.urandom(_NONCE)
     ciphertext = nonce + AESGCM(dek).encrypt(nonce, plaintext, b"value\x00" + aad)
     kek_id = ring.newest_id
-    wnonce = os.urandom(_NONCE)
-    wrapped = wnonce + ring.aead(kek_id).encrypt(wnonce, dek, _wrap_aad(kek_id, aad))
-    return Sealed(kek_id, wrapped, ciphertext)
+    return Sealed(kek_id, ring.wrap(kek_id, dek, _wrap_aad(kek_id, aad)), ciphertext)
 
 
-def _unwrap(ring: KeyRing, kek_id: str, wrapped: bytes, aad: bytes) -> bytes:
-    try:
-        return ring.aead(kek_id).decrypt(wrapped[:_NONCE], wrapped[_NONCE:], _wrap_aad(kek_id, aad))
-    except (InvalidTag, ValueError, TypeError):
-        raise IntegrityError(INTEGRITY_MESSAGE) from None
+def unwrap_dek(ring: KekProvider, sealed: Sealed, aad: bytes) -> bytes:
+    """The data key of ``sealed`` (for a re-wrap under another provider), or IntegrityError."""
+    return ring.unwrap(sealed.kek_id, sealed.wrapped_dek, _wrap_aad(sealed.kek_id, aad))
 
 
-def open_sealed(ring: KeyRing, sealed: Sealed, aad: bytes) -> bytes:
+def wrap_dek(ring: KekProvider, dek: bytes, aad: bytes, ciphertext: bytes) -> Sealed:
+    """``dek`` wrapped under ``ring``'s newest KEK, with the value ciphertext unchanged."""
+    kek_id = ring.newest_id
+    return Sealed(kek_id, ring.wrap(kek_id, dek, _wrap_aad(kek_id, aad)), ciphertext)
+
+
+def open_sealed(ring: KekProvider, sealed: Sealed, aad: bytes) -> bytes:
     """The plaintext, or :class:`IntegrityError` (never partial output)."""
-    dek = _unwrap(ring, sealed.kek_id, sealed.wrapped_dek, aad)
+    dek = unwrap_dek(ring, sealed, aad)
     try:
         return AESGCM(dek).decrypt(sealed.ciphertext[:_NONCE], sealed.ciphertext[_NONCE:], b"value\x00" + aad)
     except (InvalidTag, ValueError, TypeError):
         raise IntegrityError(INTEGRITY_MESSAGE) from None
 
 
-def rewrap(ring: KeyRing, sealed: Sealed, aad: bytes, new_kek_id: str) -> Sealed:
+def rewrap(ring: KekProvider, sealed: Sealed, aad: bytes, new_kek_id: str) -> Sealed:
     """The same DEK wrapped under ``new_kek_id``; the value ciphertext is unchanged."""
-    dek = _unwrap(ring, sealed.kek_id, sealed.wrapped_dek, aad)
-    wnonce = os.urandom(_NONCE)
-    wrapped = wnonce + ring.aead(new_kek_id).encrypt(wnonce, dek, _wrap_aad(new_kek_id, aad))
-    return Sealed(new_kek_id, wrapped, sealed.ciphertext)
+    dek = unwrap_dek(ring, sealed, aad)
+    return Sealed(new_kek_id, ring.wrap(new_kek_id, dek, _wrap_aad(new_kek_id, aad)), sealed.ciphertext)
 
 
 # -- key sources ------------------------------------------------------------------------
@@ -246,7 +267,7 @@ def write_key_file(path: Path, keys: list[bytes], *, exclusive: bool = False) ->
                 return False
         else:
             os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
         return True
     finally:
         if fd >= 0:
@@ -255,7 +276,7 @@ def write_key_file(path: Path, keys: list[bytes], *, exclusive: bool = False) ->
             os.unlink(tmp)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     try:
         dfd = os.open(directory, os.O_RDONLY)
     except OSError:  # pragma: no cover - platforms without directory fds

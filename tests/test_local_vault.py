@@ -24,8 +24,14 @@ from oneclaw_tools.testing.backend import AsyncBackendConformanceTests, BackendC
 
 
 class TestLocalVaultConformance(BackendConformanceTests):
+    """Runs once per KEK provider (file, pkcs11, transit): see tests/conftest.py."""
+
+    @pytest.fixture(autouse=True)
+    def _kek(self, kek: Any) -> None:
+        self.kek = kek
+
     def make_backend(self, tmp_path: Path) -> VaultBackend:
-        return LocalVault(tmp_path / "vault.db", env={})
+        return LocalVault(tmp_path / "vault.db", env=self.kek.env, kek=self.kek.kind)
 
 
 class _AsyncLocal(AsyncVaultBackend):
@@ -141,8 +147,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def vault(tmp_path: Path, clock: Clock) -> Any:
-    v = LocalVault(tmp_path / "sub" / "dir" / "vault.db", env={}, clock=clock)
+def vault(tmp_path: Path, clock: Clock, kek: Any) -> Any:
+    """The embedded vault, once per KEK provider (file, pkcs11, transit)."""
+    v = LocalVault(tmp_path / "sub" / "dir" / "vault.db", env=kek.env, clock=clock, kek=kek.kind)
     yield v
     v.close()
 

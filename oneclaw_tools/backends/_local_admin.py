@@ -1,4 +1,4 @@
-"""Audit, the operator-only export and key rotation of the embedded vault.
+"""Audit, the operator-only export, key rotation and KEK migration of the embedded vault.
 
 Kept apart from the secret operations because they act on the whole file: the audit log
 (every row value-free), ``export_latest_unsafe`` for the operator's ``scrub`` command, and
@@ -7,15 +7,19 @@ Kept apart from the secret operations because they act on the whole file: the au
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
 from .. import crypto
 from ..errors import InvalidArgument, PermissionDenied
+from ..kek import KEK_KINDS, KekProvider
+from ..kek.providers import record_for, same_record
+from ..kek.transit import TransitKek
 from ..models import AuditEvent, SecretValue
 from ._local_core import LocalCore, Note, check_id
-from ._local_store import parse_ts
+from ._local_store import fmt_ts, parse_ts
 
 __all__ = ["AdminMixin"]
 
@@ -95,15 +99,18 @@ class AdminMixin(LocalCore):
 
         return values()
 
-    def rotate_key(self) -> dict[str, Any]:
+    def rotate_key(self, to: str | None = None) -> dict[str, Any]:
         """Re-wrap every data key under a new key-encryption key (owner only).
 
-        With a key file: (1) the new key is appended to the key file, (2) every data key is
-        re-wrapped in one transaction, (3) the old keys are dropped from the file. A crash
-        after (1) or (2) leaves both keys in the file, so the vault stays readable; running
-        ``rotate_key`` again finishes the job. With ``ONECLAW_LOCAL_VAULT_KEY`` (or an
-        explicit key) the newest given key becomes the only wrapping key; put the new key
-        last in the variable, rotate, then remove the old one.
+        ``to`` (``file``, ``pkcs11``, ``transit``) migrates to another provider; ``None`` or
+        the vault's own provider rotates within it. With a key file: (1) the new key is
+        appended to the key file, (2) every data key is re-wrapped in one transaction, (3) the
+        old keys are dropped from the file. A crash after (1) or (2) leaves both keys in the
+        file, so the vault stays readable; running ``rotate_key`` again finishes the job. With
+        ``ONECLAW_LOCAL_VAULT_KEY`` (or an explicit key) the newest given key becomes the only
+        wrapping key; put the new key last in the variable, rotate, then remove the old one.
+        A transit key is rotated on the server, then every data key re-wrapped. A migration is
+        described on :meth:`_migrate`.
         """
         store = self._store
         if not self._principal.is_owner:
@@ -111,21 +118,126 @@ class AdminMixin(LocalCore):
             with store.lock:
                 self._audit_failure("rotate_key", denied, vault_id=None, path=None)
             raise denied
+        if to is not None and to not in KEK_KINDS:
+            raise InvalidArgument("to", f"must be one of {', '.join(KEK_KINDS)}")
         with store.lock:
             _ = store.conn
-            assert store.ring is not None
-            if store.ring.source == "file":
-                store.reload_ring()
-                assert store.ring is not None
-                crypto.write_key_file(store.key_file, [*store.ring.keys(), crypto.generate_key()])
-                store.reload_ring()
-            count = self._run("rotate_key", self._rewrap_all)
+            store.reload_ring()
             ring = store.ring
             assert ring is not None
-            if ring.source == "file":
-                crypto.write_key_file(store.key_file, [ring.keys()[-1]])
-                store.reload_ring()
-            return {"key_id": ring.newest_id, "rewrapped": count, "key_source": ring.source}
+            current = ring.describe()
+            target = record_for(to or ring.kind, store.env, current)
+            if not same_record(target, current):
+                return self._migrate(target)
+            cleaned = self._drop_stale_key_file()
+            if ring.kind == "transit":
+                assert isinstance(ring, TransitKek)
+                ring.rotate()
+                count = self._run("rotate_key", self._rewrap_every_row)
+            elif ring.kind == "pkcs11":
+                count = 0  # one key per label: a new key is a migration to a new label
+            else:
+                assert isinstance(ring, crypto.KeyRing)
+                if ring.source == "file":
+                    crypto.write_key_file(store.key_file, [*ring.keys(), crypto.generate_key()])
+                    store.reload_ring()
+                count = self._run("rotate_key", self._rewrap_all)
+                ring = store.ring
+                assert isinstance(ring, crypto.KeyRing)
+                if ring.source == "file":
+                    crypto.write_key_file(store.key_file, [ring.keys()[-1]])
+                    store.reload_ring()
+            result: dict[str, Any] = {
+                "key_id": ring.newest_id, "rewrapped": count, "key_source": ring.source, "kek": ring.describe(),
+            }  # fmt: skip
+            if ring.kind == "pkcs11":
+                result["note"] = (
+                    "a PKCS#11 key is rotated by migrating to a new key: set ONECLAW_PKCS11_KEY_LABEL to a "
+                    "new label and run rotate-key --to pkcs11"
+                )
+            if cleaned:
+                result["removed_key_file"] = str(store.key_file)
+            return result
+
+    def _migrate(self, target_record: dict[str, str]) -> dict[str, Any]:
+        """Move every data key to another KEK provider, crash-safe.
+
+        (1) The target KEK is reached (and made, if it does not exist: a token key, a transit
+        key, a fresh key file). (2) One transaction unwraps every data key with the current
+        provider, wraps it with the target, replaces the ``keks`` rows and records the target
+        in ``vault_meta``: a crash before its commit leaves the vault as it was, a crash after
+        it leaves a vault fully on the target. (3) A key file the vault no longer uses is
+        removed; if a crash prevents that, the next ``rotate_key`` removes it.
+        """
+        store = self._store
+        source = store.ring
+        assert source is not None
+        target = store.provider(target_record, create=True, fresh=target_record["kind"] == "file")
+        try:
+
+            def work(conn: sqlite3.Connection, note: Note) -> int:
+                count = self._rewrap_rows(conn, source, target)
+                newest = target.newest_id
+                conn.execute("DELETE FROM keks")
+                conn.execute(
+                    "INSERT INTO keks (id, check_blob, created_at) VALUES (?, ?, ?)",
+                    (newest, target.check_blob(newest), fmt_ts(store.clock())),
+                )
+                conn.execute(
+                    "INSERT OR REPLACE INTO vault_meta (key, value) VALUES ('kek', ?)",
+                    (json.dumps(target.describe(), sort_keys=True),),
+                )
+                note.detail = f"{count} data keys moved from {source.kind} to {target.kind} ({newest})"
+                return count
+
+            count = self._run("rotate_key", work)
+        except BaseException:
+            target.close()
+            raise
+        store.ring = target
+        source.close()
+        result: dict[str, Any] = {
+            "key_id": target.newest_id, "rewrapped": count, "key_source": target.source,
+            "kek": target.describe(), "from": source.describe(),
+        }  # fmt: skip
+        if self._drop_stale_key_file():
+            result["removed_key_file"] = str(store.key_file)
+        if source.source == "env":
+            result["note"] = (
+                "the vault no longer uses ONECLAW_LOCAL_VAULT_KEY; remove it from the environment"
+            )
+        return result
+
+    def _drop_stale_key_file(self) -> bool:
+        """Remove the key file of a vault whose KEK is elsewhere (it wraps nothing any more)."""
+        store = self._store
+        assert store.ring is not None
+        if store.ring.kind == "file" or not store.key_file.exists():
+            return False
+        store.key_file.unlink()
+        crypto.fsync_dir(store.key_file.parent)
+        return True
+
+    def _rewrap_rows(self, conn: sqlite3.Connection, source: KekProvider, target: KekProvider) -> int:
+        store = self._store
+        count = 0
+        for row in conn.execute("SELECT * FROM versions").fetchall():
+            aad = store.aad(row)
+            sealed = crypto.Sealed(row["kek_id"], bytes(row["wrapped_dek"]), bytes(row["ciphertext"]))
+            fresh = crypto.wrap_dek(target, crypto.unwrap_dek(source, sealed, aad), aad, sealed.ciphertext)
+            conn.execute(
+                "UPDATE versions SET kek_id = ?, wrapped_dek = ? WHERE id = ?",
+                (fresh.kek_id, fresh.wrapped_dek, row["id"]),
+            )
+            count += 1
+        return count
+
+    def _rewrap_every_row(self, conn: sqlite3.Connection, note: Note) -> int:
+        ring = self._store.ring
+        assert ring is not None
+        count = self._rewrap_rows(conn, ring, ring)
+        note.detail = f"{count} data keys re-wrapped under the new version of {ring.newest_id}"
+        return count
 
     def _rewrap_all(self, conn: sqlite3.Connection, note: Note) -> int:
         store = self._store

@@ -6,9 +6,12 @@ power cut, which would need ``synchronous=FULL``). Every write runs in ``BEGIN I
 with a busy timeout, so several processes can write one file and version numbers stay
 contiguous. One connection per vault object, guarded by a re-entrant lock, serves threads.
 
-The key ring is checked against the ``keks`` table when the store opens: a key that never
-wrapped anything in a non-empty vault is refused at once, instead of writing rows no other
-process could read.
+The key-encryption key comes from the provider the vault records in ``vault_meta.kek``
+(:mod:`oneclaw_tools.kek`: a key file, a PKCS#11 token or a transit key; a vault without a
+record is a ``file`` vault). It is checked against the ``keks`` table when the store opens: a
+key that never wrapped anything in a non-empty vault is refused at once, instead of writing
+rows no other process could read. The KEK is made (key file, token key, transit key) only
+while the vault has wrapped nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from typing import Any
 
 from .. import crypto
 from ..audit import current_tool
-from ..errors import IntegrityError
+from ..errors import IntegrityError, InvalidArgument
+from ..kek import KekProvider
+from ..kek.providers import load_record, open_provider, record_for, same_record
 from ..models import Principal
 
 __all__ = ["SCHEMA_VERSION", "Store", "fmt_ts", "parse_ts"]
@@ -99,6 +104,15 @@ def _set_wal(conn: sqlite3.Connection, deadline_s: float = 30.0) -> None:
             time.sleep(0.005)
 
 
+def _mismatch(ring: KekProvider) -> IntegrityError:
+    if ring.kind == "file":
+        return IntegrityError(
+            "the vault key does not match this vault (wrong ONECLAW_LOCAL_VAULT_KEY or key file)."
+        )
+    where = ", ".join(f"{k} '{v}'" for k, v in ring.describe().items() if k != "kind")
+    return IntegrityError(f"the vault key does not match this vault (the {ring.kind} key: {where}).")
+
+
 class Store:
     """The shared state behind a vault and all its principal views."""
 
@@ -109,6 +123,7 @@ class Store:
         env: Mapping[str, str],
         key: bytes | None,
         clock: Callable[[], datetime] | None,
+        kek: str | None = None,
     ) -> None:
         self.path = path
         self.key_file = path.with_name(path.name + ".key")
@@ -116,25 +131,74 @@ class Store:
         self.lock = threading.RLock()
         self._env = env
         self._explicit_key = key
+        self._kek_kind = "file" if key is not None and kek is None else kek
         self._conn: sqlite3.Connection | None = None
         self._closed = False
-        self.ring: crypto.KeyRing | None = None
+        self.ring: KekProvider | None = None
         self.instance_id = ""
 
+    @property
+    def env(self) -> Mapping[str, str]:
+        return self._env
+
     # -- opening ------------------------------------------------------------------------
-    def _load_ring(self, *, create: bool = False) -> crypto.KeyRing:
-        """The KEKs; a key file is created only together with a new database."""
-        if self._explicit_key is not None:
-            return crypto.KeyRing([self._explicit_key], "explicit")
-        return crypto.load_keyring(self.key_file, self._env, create=create)
+    def provider(
+        self, record: Mapping[str, str], *, create: bool = False, fresh: bool = False
+    ) -> KekProvider:
+        """The KEK provider ``record`` names (see :func:`oneclaw_tools.kek.providers.open_provider`)."""
+        return open_provider(
+            record, self._env, self.key_file, create=create, explicit_key=self._explicit_key,
+            fresh_key_file=fresh,
+        )  # fmt: skip
+
+    @staticmethod
+    def kek_record(conn: sqlite3.Connection) -> dict[str, str] | None:
+        row = conn.execute("SELECT value FROM vault_meta WHERE key = 'kek'").fetchone()
+        return load_record(None if row is None else row[0])
+
+    def _settle_record(self, conn: sqlite3.Connection, has_keys: bool) -> dict[str, str]:
+        """The vault's KEK record; a vault without one gets the requested kind (default ``file``)."""
+        record = self.kek_record(conn)
+        if record is None:
+            wanted = self._kek_kind or "file"
+            if has_keys and wanted != "file":  # a vault from before KEK providers: a file vault
+                record = {"kind": "file"}
+            else:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO vault_meta (key, value) VALUES ('kek', ?)",
+                        (json.dumps(record_for(wanted, self._env), sort_keys=True),),
+                    )
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                record = self.kek_record(conn)  # another process may have recorded first
+                assert record is not None
+        if self._kek_kind is not None and self._kek_kind != record["kind"]:
+            raise InvalidArgument(
+                "kek",
+                f"this vault's key-encryption key is '{record['kind']}', not '{self._kek_kind}'; "
+                f"migrate with 'oneclaw-tools rotate-key --to {self._kek_kind}'",
+            )
+        return record
 
     def reload_ring(self) -> bool:
-        """Re-read a key file (another process may have rotated); True if the ring changed."""
-        if self.ring is None or self.ring.source != "file":
+        """Another process may have rotated the key file or migrated the vault to another KEK
+        provider: follow it. True if the KEKs changed."""
+        ring = self.ring
+        if ring is None or self._conn is None:
             return False
-        before = self.ring.ids
-        self.ring = self._load_ring()
-        return self.ring.ids != before
+        record = self.kek_record(self._conn) or {"kind": "file"}
+        if not same_record(record, ring.describe()):
+            self.ring = self.provider(record)
+            ring.close()
+            return True
+        if ring.source != "file":
+            return False
+        self.ring = self.provider(record)
+        return self.ring.ids != ring.ids
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -150,7 +214,6 @@ class Store:
         fresh = not self.path.exists() or self.path.stat().st_size == 0
         if fresh:
             os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
-        ring = self._load_ring(create=fresh)
         conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         try:
@@ -183,7 +246,13 @@ class Store:
             self.instance_id = conn.execute(
                 "SELECT value FROM vault_meta WHERE key = 'instance_id'"
             ).fetchone()[0]
-            self._check_ring(conn, ring)
+            has_keys = conn.execute("SELECT 1 FROM keks LIMIT 1").fetchone() is not None
+            ring = self.provider(self._settle_record(conn, has_keys), create=not has_keys)
+            try:
+                self._check_ring(conn, ring)
+            except BaseException:
+                ring.close()
+                raise
         except BaseException:
             conn.close()
             raise
@@ -191,12 +260,10 @@ class Store:
         self._conn = conn
 
     @staticmethod
-    def _check_ring(conn: sqlite3.Connection, ring: crypto.KeyRing) -> None:
+    def _check_ring(conn: sqlite3.Connection, ring: KekProvider) -> None:
         known = {r[0]: bytes(r[1]) for r in conn.execute("SELECT id, check_blob FROM keks")}
         if known and not set(known) & set(ring.ids):
-            raise IntegrityError(
-                "the vault key does not match this vault (wrong ONECLAW_LOCAL_VAULT_KEY or key file)."
-            )
+            raise _mismatch(ring)
         for kid, blob in known.items():
             if kid in ring.ids and not ring.verify_check(kid, blob):
                 raise IntegrityError(crypto.INTEGRITY_MESSAGE)
@@ -206,6 +273,8 @@ class Store:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if self.ring is not None:
+                self.ring.close()
             self._closed = True
 
     # -- transactions -------------------------------------------------------------------
@@ -288,9 +357,7 @@ class Store:
             return
         known = {row[0] for row in conn.execute("SELECT id FROM keks")}
         if known and not known & set(self.ring.ids):  # a key this vault never used, e.g. a wrong env key
-            raise IntegrityError(
-                "the vault key does not match this vault (wrong ONECLAW_LOCAL_VAULT_KEY or key file)."
-            )
+            raise _mismatch(self.ring)
         conn.execute(
             "INSERT INTO keks (id, check_blob, created_at) VALUES (?, ?, ?)",
             (newest, self.ring.check_blob(newest), fmt_ts(self.clock())),

@@ -27,6 +27,7 @@ from typing import Any
 
 from .. import crypto
 from ..errors import Conflict, Gone, InvalidArgument, NotFound, PermissionDenied
+from ..kek import KEK_KINDS
 from ..models import Principal, Secret, SecretMeta, SecretValue, VaultInfo
 from ..validation import (
     ROTATE_CHARSETS,
@@ -68,10 +69,12 @@ _LIST_SQL = (
 class LocalVault(SharesMixin, AdminMixin, VaultBackend):
     """An encrypted, audited, multi-process-safe vault in one SQLite file.
 
-    ``env`` supplies ``ONECLAW_LOCAL_VAULT_KEY`` (default: ``os.environ``); ``key`` gives the
-    key-encryption key directly (tests, embedding); otherwise the key file ``<path>.key``
-    is used, and created with the database on first use. ``clock`` returns an aware UTC
-    datetime and decides expiry.
+    ``env`` supplies ``ONECLAW_LOCAL_VAULT_KEY`` and the KEK providers' settings (default:
+    ``os.environ``); ``key`` gives the key-encryption key directly (tests, embedding);
+    otherwise the key file ``<path>.key`` is used, and created with the database on first
+    use. ``kek`` (``file``, ``pkcs11``, ``transit``) picks the KEK provider of a new vault and
+    must match the one an existing vault records; ``None`` takes the recorded one (``file``
+    for a new vault). ``clock`` returns an aware UTC datetime and decides expiry.
     """
 
     kind = "local"
@@ -84,11 +87,16 @@ class LocalVault(SharesMixin, AdminMixin, VaultBackend):
         key: bytes | None = None,
         principal: Principal | None = None,
         clock: Callable[[], datetime] | None = None,
+        kek: str | None = None,
     ) -> None:
         if key is not None and (not isinstance(key, bytes) or len(key) != 32):
             raise InvalidArgument("key", "must be 32 bytes")
+        if kek is not None and kek not in KEK_KINDS:
+            raise InvalidArgument("kek", f"must be one of {', '.join(KEK_KINDS)}")
+        if key is not None and kek not in (None, "file"):
+            raise InvalidArgument("key", "an explicit key is a 'file' key-encryption key")
         self._store = Store(
-            Path(path).expanduser(), env=os.environ if env is None else env, key=key, clock=clock
+            Path(path).expanduser(), env=os.environ if env is None else env, key=key, clock=clock, kek=kek
         )
         self._principal = principal or OWNER
         self._is_root = True
@@ -106,6 +114,14 @@ class LocalVault(SharesMixin, AdminMixin, VaultBackend):
     @property
     def key_file(self) -> Path:
         return self._store.key_file
+
+    @property
+    def kek(self) -> dict[str, str]:
+        """The KEK provider this vault uses: its kind and labels (never a secret)."""
+        with self._store.lock:
+            _ = self._store.conn
+            assert self._store.ring is not None
+            return self._store.ring.describe()
 
     def initialize(self) -> None:
         """Create the database, its schema and (without an env key) the key file now."""

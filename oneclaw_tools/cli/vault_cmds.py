@@ -1,4 +1,4 @@
-"""Vault commands of ``oneclaw-tools``: ``init``, ``put``, ``import``, ``audit``, ``rotate-key``.
+"""Vault commands of ``oneclaw-tools``: ``init [--kek]``, ``put``, ``import``, ``audit``, ``rotate-key [--to]``.
 
 The vault is the one :func:`oneclaw_tools.config.open_backend` picks (``ONECLAW_LOCAL_VAULT``
 for the embedded vault). Values come from stdin or a file, never from argv, and no command
@@ -17,6 +17,7 @@ from typing import Any
 
 from ..backends.base import VaultBackend
 from ..errors import InvalidArgument, OneClawError
+from ..kek import KEK_KINDS
 from ..validation import validate_path, validate_secret_type, validate_value
 
 __all__ = ["parse_dotenv", "register"]
@@ -54,15 +55,25 @@ def _print(obj: Any) -> None:
 # -- init ---------------------------------------------------------------------------------
 
 _cmd_init_doc = (
-    "Create the embedded vault at ONECLAW_LOCAL_VAULT (or the user data folder), its key file "
-    "'<path>.key' (mode 0600) unless ONECLAW_LOCAL_VAULT_KEY is set, and the 'default' vault. "
-    "Prints the paths as JSON."
+    "Create the embedded vault at ONECLAW_LOCAL_VAULT (or the user data folder) and its 'default' "
+    "vault, with the key-encryption key chosen by --kek: 'file' (default) makes the key file "
+    "'<path>.key' (mode 0600) unless ONECLAW_LOCAL_VAULT_KEY is set; 'pkcs11' generates a "
+    "non-extractable AES key in the token (ONECLAW_PKCS11_MODULE, ONECLAW_PKCS11_TOKEN_LABEL, "
+    "ONECLAW_PKCS11_PIN, ONECLAW_PKCS11_KEY_LABEL); 'transit' uses an OpenBao/Vault transit key "
+    "(ONECLAW_TRANSIT_KEY, ONECLAW_TRANSIT_MOUNT, BAO_ADDR/VAULT_ADDR, BAO_TOKEN/VAULT_TOKEN). "
+    "With pkcs11 or transit no key file exists. Prints the paths and the provider as JSON."
 )
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    with _backend() as backend:
-        vault = _local(backend, "init")
+    import os
+
+    from ..backends.local import LocalVault
+    from ..config import default_local_vault_path
+
+    if os.environ.get("ONECLAW_AGENT_API_KEY"):
+        raise InvalidArgument("command", "'init' applies to the embedded vault (unset ONECLAW_AGENT_API_KEY)")
+    with LocalVault(default_local_vault_path(os.environ), env=os.environ, kek=args.kek) as vault:
         vault.initialize()
         vault_id = vault.default_vault_id()
         key_file = vault.key_file if vault.key_file.exists() else None
@@ -71,6 +82,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
                 "path": str(vault.path),
                 "key_file": None if key_file is None else str(key_file),
                 "vault_id": vault_id,
+                "kek": vault.kek,
             }
         )
     return 0
@@ -215,14 +227,18 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 def _cmd_rotate_key(args: argparse.Namespace) -> int:
     with _backend() as backend:
-        _print(_local(backend, "rotate-key").rotate_key())
+        _print(_local(backend, "rotate-key").rotate_key(to=args.to))
     return 0
 
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
-        "init", help="create the embedded vault and its key file", description=_cmd_init_doc
+        "init", help="create the embedded vault and its key-encryption key", description=_cmd_init_doc
     )
+    p.add_argument(
+        "--kek", choices=KEK_KINDS, default=None,
+        help="key-encryption key provider of a new vault (default: file; an existing vault keeps its own)",
+    )  # fmt: skip
     p.set_defaults(func=_cmd_init)
 
     p = subparsers.add_parser(
@@ -268,6 +284,13 @@ def register(subparsers: Any) -> None:
         help="re-wrap every data key under a new key-encryption key",
         description="Rotate the embedded vault's key-encryption key: a new key is added to the key file, "
         "every data key is re-wrapped, then the old key is dropped. With ONECLAW_LOCAL_VAULT_KEY, put the "
-        "new key last in the variable (comma separated), run this, then remove the old key.",
+        "new key last in the variable (comma separated), run this, then remove the old key. A transit key "
+        "is rotated on the server and every data key re-wrapped. --to migrates the vault to another "
+        "provider (file, pkcs11, transit; configured by the same variables as 'init --kek') in one "
+        "transaction: an interrupted migration leaves the vault on its old provider, and running the "
+        "command again finishes it. A PKCS#11 key is rotated by migrating to a new ONECLAW_PKCS11_KEY_LABEL.",
+    )
+    p.add_argument(
+        "--to", choices=KEK_KINDS, default=None, help="migrate to this key-encryption key provider"
     )
     p.set_defaults(func=_cmd_rotate_key)

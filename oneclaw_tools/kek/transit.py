@@ -1,0 +1,220 @@
+"""The ``transit`` KEK provider: data keys wrapped by an OpenBao / HashiCorp Vault transit key.
+
+The KEK never leaves the server: each wrap is ``POST /v1/<mount>/encrypt/<key>`` and each
+unwrap ``POST /v1/<mount>/decrypt/<key>``, with the row's associated data sent as transit's
+``associated_data`` (the key is ``aes256-gcm96``, an AEAD type), so a wrapped data key moved
+to another row does not decrypt. The server's own policies, audit log, HSM seal and HA apply
+to every unwrap. ``rotate-key`` on a transit vault rotates the transit key and re-wraps every
+data key under the new key version.
+
+Configuration: ``ONECLAW_TRANSIT_KEY`` (default ``oneclaw-kek``), ``ONECLAW_TRANSIT_MOUNT``
+(default ``transit``), and the server's own variables ``BAO_ADDR``/``VAULT_ADDR``,
+``BAO_TOKEN``/``VAULT_TOKEN``, ``BAO_NAMESPACE``/``VAULT_NAMESPACE``, ``BAO_CACERT``/
+``VAULT_CACERT``. The token is sent only as the ``X-Vault-Token`` header, never shown;
+errors name the call that failed (unreachable, denied, no such key or mount, sealed).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from ..errors import IntegrityError
+from .base import INTEGRITY_MESSAGE, KekProvider, KekUnavailable
+
+__all__ = ["DEFAULT_KEY_NAME", "TransitKek"]
+
+DEFAULT_KEY_NAME = "oneclaw-kek"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+_MOUNT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,127}){0,7}")
+
+
+def _first(env: Mapping[str, str], *names: str) -> str:
+    for name in names:
+        value = env.get(name)
+        if value:
+            return value
+    return ""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+class TransitKek(KekProvider):
+    """One transit key on one server, through one keep-alive ``httpx.Client``."""
+
+    __slots__ = ("_addr", "_client", "_key", "_mount")
+    kind = "transit"
+
+    def __init__(
+        self,
+        addr: str,
+        token: str,
+        key: str,
+        mount: str = "transit",
+        *,
+        namespace: str = "",
+        verify: str | bool = True,
+        create: bool = False,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if _NAME.fullmatch(key) is None:
+            raise KekUnavailable("ONECLAW_TRANSIT_KEY must be a transit key name (letters, digits, _ . -).")
+        if _MOUNT.fullmatch(mount) is None:
+            raise KekUnavailable("ONECLAW_TRANSIT_MOUNT must be a mount path (letters, digits, _ . - and /).")
+        self._addr = addr.rstrip("/")
+        self._key = key
+        self._mount = mount
+        headers = {"X-Vault-Token": token, "X-Vault-Request": "true"}
+        if namespace:
+            headers["X-Vault-Namespace"] = namespace
+        self._client = httpx.Client(
+            base_url=self._addr, headers=headers, timeout=httpx.Timeout(10.0, connect=5.0),
+            verify=verify, transport=transport, follow_redirects=False, trust_env=False,
+        )  # fmt: skip
+        try:
+            self._check_key(create=create)
+        except BaseException:
+            self._client.close()
+            raise
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str], record: Mapping[str, str] | None, *, create: bool
+    ) -> TransitKek:
+        """Server and token from BAO_*/VAULT_*; key name and mount from the vault's record if any."""
+        addr = _first(env, "BAO_ADDR", "VAULT_ADDR")
+        token = _first(env, "BAO_TOKEN", "VAULT_TOKEN")
+        if not addr:
+            raise KekUnavailable(
+                "the transit key-encryption key needs BAO_ADDR (or VAULT_ADDR); it is not set."
+            )
+        if not token:
+            raise KekUnavailable(
+                "the transit key-encryption key needs BAO_TOKEN (or VAULT_TOKEN); it is not set."
+            )
+        key, mount = cls.names_from_env(env)
+        if record:
+            key, mount = record.get("key") or key, record.get("mount") or mount
+        cacert = _first(env, "BAO_CACERT", "VAULT_CACERT")
+        return cls(
+            addr, token, key, mount, namespace=_first(env, "BAO_NAMESPACE", "VAULT_NAMESPACE"),
+            verify=cacert or True, create=create,
+        )  # fmt: skip
+
+    @staticmethod
+    def names_from_env(env: Mapping[str, str]) -> tuple[str, str]:
+        """(key name, mount) a new transit provider would use."""
+        key = env.get("ONECLAW_TRANSIT_KEY") or DEFAULT_KEY_NAME
+        return key, env.get("ONECLAW_TRANSIT_MOUNT") or "transit"
+
+    # -- calls --------------------------------------------------------------------------
+    def _call(self, method: str, what: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        url = f"/v1/{self._mount}/{path}"
+        for attempt in (1, 2):
+            try:
+                return self._client.request(method, url, json=body)
+            except httpx.ConnectError:
+                if attempt == 2:  # a refused connection sent nothing: one retry is safe
+                    raise KekUnavailable(
+                        f"the transit server at {self._addr} could not be reached."
+                    ) from None
+            except httpx.HTTPError:
+                raise KekUnavailable(
+                    f"the transit call '{what}' to {self._addr} failed in transit."
+                ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _errors(self, response: httpx.Response) -> list[str]:
+        try:
+            errors = response.json().get("errors") or []
+        except (ValueError, AttributeError):
+            return []
+        return [str(e) for e in errors if isinstance(e, str)]
+
+    def _fail(self, what: str, response: httpx.Response) -> KekUnavailable:
+        status = response.status_code
+        errors = " ".join(self._errors(response)).lower()
+        where = (
+            f"{self._mount}/{what}/{self._key}" if what in ("encrypt", "decrypt") else f"{self._mount}/{what}"
+        )
+        if status in (401, 403):
+            return KekUnavailable(
+                f"the transit call '{where}' was denied (HTTP {status}): the token (BAO_TOKEN/VAULT_TOKEN) "
+                "is invalid, expired or its policy does not allow it."
+            )
+        if "encryption key not found" in errors or (status == 404 and what.startswith("keys")):
+            return KekUnavailable(f"the transit key '{self._key}' does not exist on mount '{self._mount}'.")
+        if status == 404 or "no handler for route" in errors:
+            return KekUnavailable(f"no transit engine is mounted at '{self._mount}' (ONECLAW_TRANSIT_MOUNT).")
+        if status == 503:
+            return KekUnavailable(f"the transit server at {self._addr} is sealed or unavailable (HTTP 503).")
+        return KekUnavailable(f"the transit call '{where}' failed (HTTP {status}).")
+
+    def _check_key(self, *, create: bool) -> None:
+        response = self._call("GET", "keys", f"keys/{self._key}")
+        if response.status_code == 404 and create and "no handler" not in " ".join(self._errors(response)):
+            made = self._call("POST", "keys", f"keys/{self._key}", {"type": "aes256-gcm96"})
+            if made.status_code not in (200, 204):
+                raise self._fail("keys", made)
+            response = self._call("GET", "keys", f"keys/{self._key}")
+        if response.status_code != 200:
+            raise self._fail("keys", response)
+        key_type = (response.json().get("data") or {}).get("type")
+        if key_type not in ("aes256-gcm96", "aes128-gcm96", "chacha20-poly1305"):
+            raise KekUnavailable(
+                f"the transit key '{self._key}' is of type {key_type!r}; a key-encryption key must be "
+                "aes256-gcm96 (an AEAD type)."
+            )
+
+    # -- the interface ------------------------------------------------------------------
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return (f"t-{self._mount}/{self._key}",)
+
+    def wrap(self, kek_id: str, dek: bytes, aad: bytes) -> bytes:
+        self._require_id(kek_id)
+        body = {"plaintext": _b64(dek), "associated_data": _b64(aad)}
+        response = self._call("POST", "encrypt", f"encrypt/{self._key}", body)
+        if response.status_code != 200:
+            raise self._fail("encrypt", response)
+        ciphertext = (response.json().get("data") or {}).get("ciphertext")
+        if not isinstance(ciphertext, str) or not ciphertext.startswith("vault:v"):
+            raise KekUnavailable("the transit server answered encrypt without a ciphertext.")
+        return ciphertext.encode("ascii")
+
+    def unwrap(self, kek_id: str, wrapped: bytes, aad: bytes) -> bytes:
+        self._require_id(kek_id)
+        try:
+            ciphertext = wrapped.decode("ascii")
+        except UnicodeDecodeError:
+            raise IntegrityError(INTEGRITY_MESSAGE) from None
+        if not ciphertext.startswith("vault:v"):
+            raise IntegrityError(INTEGRITY_MESSAGE)
+        body = {"ciphertext": ciphertext, "associated_data": _b64(aad)}
+        response = self._call("POST", "decrypt", f"decrypt/{self._key}", body)
+        if response.status_code == 400 and "encryption key not found" not in " ".join(self._errors(response)):
+            raise IntegrityError(INTEGRITY_MESSAGE)  # authentication failed, or not our ciphertext
+        if response.status_code != 200:
+            raise self._fail("decrypt", response)
+        try:
+            return base64.b64decode((response.json().get("data") or {}).get("plaintext") or "", validate=True)
+        except (ValueError, TypeError):
+            raise IntegrityError(INTEGRITY_MESSAGE) from None
+
+    def rotate(self) -> None:
+        """Add a new version of the transit key; new wraps use it, old ones still unwrap."""
+        response = self._call("POST", "keys", f"keys/{self._key}/rotate")
+        if response.status_code not in (200, 204):
+            raise self._fail(f"keys/{self._key}/rotate", response)
+
+    def describe(self) -> dict[str, str]:
+        return {"kind": "transit", "mount": self._mount, "key": self._key}
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,351 @@
+"""Key-encryption keys outside the vault file: PKCS#11 (SoftHSM2) and transit (real ``bao``).
+
+What is pinned: ``init --kek`` and ``rotate-key --to`` through the real CLI; no key file with a
+token or transit KEK; the vault records the provider (labels, never a PIN or token); each
+failure (wrong PIN, missing module/token/key, denied or unreachable transit) is one clear
+error that names which and carries no secret; migrations between every pair keep every value;
+an interrupted migration (SIGKILL) leaves a readable vault that the next run finishes; an open
+vault follows a migration made by another process. If one fails, the provider modules are
+oneclaw_tools/kek/*.py and the migration is AdminMixin._migrate in backends/_local_admin.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import httpx
+import pytest
+
+from oneclaw_tools.backends.local import LocalVault
+from oneclaw_tools.errors import IntegrityError, InvalidArgument
+from oneclaw_tools.kek import KekUnavailable
+from oneclaw_tools.testing.kek import TOKEN_LABELS, KekSetup, make_kek
+
+KINDS = ("file", "pkcs11", "transit")
+
+
+def _fill(db: Path, kek: KekSetup, **values: str) -> None:
+    with LocalVault(db, env=kek.env, kek=kek.kind) as v:
+        vid = v.default_vault_id()
+        for path, value in values.items():
+            v.put_secret(vid, path, value)
+
+
+def _read_all(db: Path, env: dict[str, str]) -> dict[str, str]:
+    with LocalVault(db, env=env) as v:
+        vid = v.default_vault_id()
+        return {m.path: v.get_secret(vid, m.path).value.reveal_unsafe() for m in v.list_secrets(vid)}
+
+
+def _record(db: Path) -> dict[str, str]:
+    with sqlite3.connect(db) as conn:
+        return dict(json.loads(conn.execute("SELECT value FROM vault_meta WHERE key = 'kek'").fetchone()[0]))
+
+
+def _kek_ids(db: Path) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        return {r[0] for r in conn.execute("SELECT DISTINCT kek_id FROM versions")}
+
+
+def _secrets_of(kek: KekSetup) -> list[str]:
+    return [v for k, v in kek.env.items() if k in ("ONECLAW_PKCS11_PIN", "BAO_TOKEN")]
+
+
+# -- init and the record ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_init_kek_through_the_cli(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    kek = make_kek(kind, request)
+    db = tmp_path / "data" / "vault.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ONECLAW_", "BAO_", "VAULT_"))}
+    env.update(kek.env, ONECLAW_LOCAL_VAULT=str(db), HOME=str(tmp_path))
+    run = subprocess.run(
+        [sys.executable, "-m", "oneclaw_tools", "init", "--kek", kind],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["kek"]["kind"] == kind and out["kek"] == _record(db)
+    if kind == "file":
+        assert out["key_file"] == str(db.with_name("vault.db.key"))
+    else:
+        assert out["key_file"] is None and not db.with_name("vault.db.key").exists()
+    put = subprocess.run(
+        [sys.executable, "-m", "oneclaw_tools", "put", "app/token"],
+        input="v-" + kind, capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert put.returncode == 0, put.stderr
+    assert _read_all(db, kek.env) == {"app/token": "v-" + kind}  # reopened from the record alone
+    blob = db.read_bytes() + b"".join(p.read_bytes() for p in db.parent.iterdir() if p.is_file())
+    for secret in _secrets_of(kek):
+        assert secret.encode() not in blob
+        assert secret not in run.stdout + run.stderr + put.stdout + put.stderr
+
+
+def test_init_refuses_another_provider_for_an_existing_vault(tmp_path: Path, kek: KekSetup) -> None:
+    db = tmp_path / "vault.db"
+    _fill(db, kek, a="1")
+    other = "file" if kek.kind != "file" else "pkcs11"
+    with pytest.raises(InvalidArgument) as info, LocalVault(db, env=kek.env, kek=other) as v:
+        v.initialize()
+    assert info.value.argument == "kek" and f"rotate-key --to {other}" in str(info.value)
+    assert _read_all(db, kek.env) == {"a": "1"}
+
+
+def test_pin_and_token_never_in_repr_or_record(tmp_path: Path, kek: KekSetup) -> None:
+    db = tmp_path / "vault.db"
+    with LocalVault(db, env=kek.env, kek=kek.kind) as v:
+        v.put_secret(v.default_vault_id(), "a", "1")
+        ring = v._store.ring
+        texts = [repr(v), repr(ring), str(v.kek), json.dumps(_record(db))]
+        with pytest.raises(TypeError):
+            import pickle
+
+            pickle.dumps(ring)
+    for secret in _secrets_of(kek):
+        assert all(secret not in text for text in texts)
+
+
+# -- failures: one clear error each, nothing lost --------------------------------------------------
+
+
+def _pkcs11_vault(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Path, KekSetup]:
+    kek = make_kek("pkcs11", request)
+    db = tmp_path / "vault.db"
+    _fill(db, kek, a="va")
+    return db, kek
+
+
+def _expect_unavailable(db: Path, env: dict[str, str], *needles: str) -> str:
+    with pytest.raises(KekUnavailable) as info:
+        _read_all(db, env)
+    text = str(info.value) + repr(info.value)
+    for needle in needles:
+        assert needle in text, text
+    assert info.value.__cause__ is None
+    assert info.value.__context__ is None or info.value.__suppress_context__
+    return text
+
+
+def test_wrong_pin_is_named(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    db, kek = _pkcs11_vault(tmp_path, request)
+    wrong = "000000-not-the-pin"
+    text = _expect_unavailable(db, dict(kek.env, ONECLAW_PKCS11_PIN=wrong), "PIN", "ONECLAW_PKCS11_PIN")
+    assert wrong not in text and kek.env["ONECLAW_PKCS11_PIN"] not in text
+    assert _read_all(db, kek.env) == {"a": "va"}
+
+
+def test_missing_module_token_key_or_setting_is_named(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    db, kek = _pkcs11_vault(tmp_path, request)
+    _expect_unavailable(db, dict(kek.env, ONECLAW_PKCS11_MODULE=str(tmp_path / "no.so")), "module")
+    env = {k: v for k, v in kek.env.items() if k != "ONECLAW_PKCS11_PIN"}
+    _expect_unavailable(db, env, "ONECLAW_PKCS11_PIN", "not set")
+    # the vault records its token and key label: a vault on another token is "not found"
+    with sqlite3.connect(db) as conn:
+        record = dict(_record(db), token_label="no-such-token")
+        conn.execute("UPDATE vault_meta SET value = ? WHERE key = 'kek'", (json.dumps(record),))
+    _expect_unavailable(db, kek.env, "token 'no-such-token'", "not found")
+    with sqlite3.connect(db) as conn:
+        record = dict(_record(db), token_label=TOKEN_LABELS[0], key_label="no-such-key")
+        conn.execute("UPDATE vault_meta SET value = ? WHERE key = 'kek'", (json.dumps(record),))
+    _expect_unavailable(db, kek.env, "no AES key labelled 'no-such-key'")
+    assert not db.with_name("vault.db.key").exists()
+
+
+def _transit_vault(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Path, KekSetup]:
+    kek = make_kek("transit", request)
+    db = tmp_path / "vault.db"
+    _fill(db, kek, a="va")
+    return db, kek
+
+
+def test_denied_or_unreachable_transit_is_named(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    db, kek = _transit_vault(tmp_path, request)
+    addr, root = kek.env["BAO_ADDR"], kek.env["BAO_TOKEN"]
+    with httpx.Client(base_url=addr, headers={"X-Vault-Token": root}, trust_env=False) as bao:
+        name = kek.env["ONECLAW_TRANSIT_KEY"]
+        rules = f'path "transit/keys/{name}" {{ capabilities = ["read"] }}'  # may look, not decrypt
+        assert bao.put("/v1/sys/policies/acl/look-only", json={"policy": rules}).status_code == 204
+        made = bao.post("/v1/auth/token/create", json={"policies": ["look-only"], "ttl": "10m"})
+        weak = made.json()["auth"]["client_token"]
+    text = _expect_unavailable(db, dict(kek.env, BAO_TOKEN=weak), "denied", "decrypt", "BAO_TOKEN")
+    assert weak not in text and root not in text
+    _expect_unavailable(db, dict(kek.env, BAO_TOKEN="s.not-a-token"), "denied")
+    import socket
+
+    with socket.socket() as s:  # a closed port on 127.0.0.1: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    _expect_unavailable(db, dict(kek.env, BAO_ADDR=closed), "could not be reached")
+    _expect_unavailable(db, {k: v for k, v in kek.env.items() if k != "BAO_ADDR"}, "BAO_ADDR", "not set")
+    with sqlite3.connect(db) as conn:
+        record = dict(_record(db), key="no-such-key")
+        conn.execute("UPDATE vault_meta SET value = ? WHERE key = 'kek'", (json.dumps(record),))
+    _expect_unavailable(db, kek.env, "transit key 'no-such-key' does not exist")
+    with sqlite3.connect(db) as conn:
+        record = dict(_record(db), key=name)
+        conn.execute("UPDATE vault_meta SET value = ? WHERE key = 'kek'", (json.dumps(record),))
+    assert _read_all(db, kek.env) == {"a": "va"}
+
+
+def test_a_row_moved_between_rows_fails_under_every_provider(tmp_path: Path, kek: KekSetup) -> None:
+    """The provider binds each wrapped data key to its row (AES-GCM AAD / transit associated_data)."""
+    db = tmp_path / "vault.db"
+    _fill(db, kek, a="va", b="vb")
+    with sqlite3.connect(db) as conn:
+        wrapped = conn.execute("SELECT wrapped_dek FROM versions WHERE path = 'a'").fetchone()[0]
+        conn.execute("UPDATE versions SET wrapped_dek = ? WHERE path = 'b'", (wrapped,))
+    with LocalVault(db, env=kek.env) as v:
+        vid = v.default_vault_id()
+        assert v.get_secret(vid, "a").value.reveal_unsafe() == "va"
+        with pytest.raises(IntegrityError):
+            v.get_secret(vid, "b")
+
+
+# -- rotation and migration ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("src", "dst"), [(a, b) for a in KINDS for b in KINDS if a != b], ids=lambda k: str(k)
+)
+def test_migration_keeps_every_value(
+    src: str, dst: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    source, target = make_kek(src, request), make_kek(dst, request)
+    db = tmp_path / "vault.db"
+    _fill(db, source, a="va", b="vb")
+    with LocalVault(db, env={**source.env, **target.env}) as v:
+        v.put_secret(v.default_vault_id(), "a", "va2")
+        result = v.rotate_key(to=dst)
+    assert result["rewrapped"] == 3 and result["kek"]["kind"] == dst and result["from"]["kind"] == src
+    assert _record(db) == result["kek"] and _kek_ids(db) == {result["key_id"]}
+    assert db.with_name("vault.db.key").exists() == (dst == "file")
+    assert _read_all(db, target.env) == {"a": "va2", "b": "vb"}
+    with LocalVault(db, env=target.env) as v:
+        assert v.get_secret(v.default_vault_id(), "a", 1).value.reveal_unsafe() == "va"
+        assert sorted(m.version for m in v.list_versions(v.default_vault_id(), "a")) == [1, 2]
+        events = [e for e in v.audit_events(100) if e.action == "rotate_key"]
+    assert events and f"from {src} to {dst}" in (events[-1].detail or "")
+
+
+def test_transit_rotation_rewraps_under_the_new_key_version(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    db, kek = _transit_vault(tmp_path, request)
+    with LocalVault(db, env=kek.env) as v:
+        result = v.rotate_key()
+    assert result["rewrapped"] == 1 and result["kek"]["kind"] == "transit"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT wrapped_dek FROM versions").fetchone()[0].startswith(b"vault:v2:")
+    assert _read_all(db, kek.env) == {"a": "va"}
+
+
+def test_pkcs11_rotation_is_a_migration_to_a_new_label(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    db, kek = _pkcs11_vault(tmp_path, request)
+    with LocalVault(db, env=kek.env) as v:
+        same = v.rotate_key()
+    assert same["rewrapped"] == 0 and "ONECLAW_PKCS11_KEY_LABEL" in same["note"]
+    other = dict(kek.env, ONECLAW_PKCS11_KEY_LABEL=kek.env["ONECLAW_PKCS11_KEY_LABEL"] + "-2",
+                 ONECLAW_PKCS11_TOKEN_LABEL=TOKEN_LABELS[1])  # fmt: skip
+    with LocalVault(db, env=other) as v:
+        moved = v.rotate_key(to="pkcs11")
+    assert moved["rewrapped"] == 1 and moved["kek"]["token_label"] == TOKEN_LABELS[1]
+    assert moved["key_id"] != same["key_id"]
+    assert _read_all(db, kek.env) == {"a": "va"}  # the record names the new token and label
+
+
+def test_an_open_vault_follows_a_migration_by_another_process(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    file_kek, transit = make_kek("file", request), make_kek("transit", request)
+    db = tmp_path / "vault.db"
+    _fill(db, file_kek, a="va")
+    env = {**file_kek.env, **transit.env}
+    stale = LocalVault(db, env=env)
+    vid = stale.default_vault_id()
+    assert stale.get_secret(vid, "a").value.reveal_unsafe() == "va"
+    with LocalVault(db, env=env) as mover:
+        mover.rotate_key(to="transit")
+    assert stale.get_secret(vid, "a").value.reveal_unsafe() == "va"
+    stale.put_secret(vid, "b", "vb")
+    stale.close()
+    assert _kek_ids(db) == {f"t-transit/{transit.env['ONECLAW_TRANSIT_KEY']}"}
+    assert _read_all(db, transit.env) == {"a": "va", "b": "vb"}
+
+
+_INTERRUPT = textwrap.dedent(
+    """
+    import os, signal, sys
+    from oneclaw_tools.backends._local_admin import AdminMixin
+    from oneclaw_tools.backends.local import LocalVault
+
+    stage, to = sys.argv[2], sys.argv[3]
+    real_rows, real_drop = AdminMixin._rewrap_rows, AdminMixin._drop_stale_key_file
+
+    def rows(self, conn, source, target):
+        real_rows(self, conn, source, target)  # every row re-wrapped, not yet committed
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def drop(self):
+        if stage == "after-commit" and self._store.ring.kind == to:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_drop(self)
+
+    if stage == "before-commit":
+        AdminMixin._rewrap_rows = rows
+    AdminMixin._drop_stale_key_file = drop
+    LocalVault(sys.argv[1]).rotate_key(to=to)
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stage", ["before-commit", "after-commit"])
+@pytest.mark.parametrize("to", ["pkcs11", "transit"])
+def test_interrupted_migration_leaves_a_readable_vault(
+    stage: str, to: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    file_kek, target = make_kek("file", request), make_kek(to, request)
+    db = tmp_path / "vault.db"
+    _fill(db, file_kek, a="va", b="vb")
+    key_file = db.with_name("vault.db.key")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ONECLAW_")}, **target.env}
+    proc = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT, str(db), stage, to], capture_output=True, env=env, timeout=120
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    assert key_file.exists()  # nothing removed before the commit, nor by the kill after it
+    expected_kind = "file" if stage == "before-commit" else to
+    assert _record(db)["kind"] == expected_kind
+    assert _read_all(db, target.env) == {"a": "va", "b": "vb"}
+    with LocalVault(db, env=target.env) as v:
+        v.put_secret(v.default_vault_id(), "c", "vc")
+        result = v.rotate_key(to=to)  # finishing the job
+    assert not key_file.exists() and _record(db)["kind"] == to
+    assert result["kek"]["kind"] == to
+    assert _read_all(db, target.env) == {"a": "va", "b": "vb", "c": "vc"}
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_rotate_key_to_is_checked(tmp_path: Path) -> None:
+    kek = KekSetup("file")
+    db = tmp_path / "vault.db"
+    _fill(db, kek, a="va")
+    with LocalVault(db, env={}) as v, pytest.raises(InvalidArgument) as info:
+        v.rotate_key(to="hsm")
+    assert info.value.argument == "to"
+    with pytest.raises(KekUnavailable) as missing, LocalVault(db, env={}) as v:
+        v.rotate_key(to="pkcs11")  # no ONECLAW_PKCS11_* set
+    assert "ONECLAW_PKCS11_MODULE" in str(missing.value)
+    assert _record(db)["kind"] == "file" and _read_all(db, {}) == {"a": "va"}
