@@ -1,12 +1,12 @@
-"""get_secret throughput through AsyncOneClawVault against `oneclaw-tools serve`, and the client's overhead.
+"""get_secret throughput through OneClawVault against `oneclaw-tools serve`, and the client's overhead.
 
 Starts the local server in a subprocess on a free 127.0.0.1 port with a fresh vault, creates
 an agent with `oneclaw-tools agent create`, stores one secret, then for 1 and 8 concurrent
-clients measures requests per second for
+clients (threads, as ``Session.acall`` runs them) measures requests per second for
 
-* ``client``: ``AsyncOneClawVault.get_secret`` (token refresh, retry policy, validation,
+* ``client``: ``OneClawVault.get_secret`` (token refresh, retry policy, validation,
   parsing into SecretValue);
-* ``bare``: a bare ``httpx.AsyncClient.get`` of the same URL with the same token, ``.json()``.
+* ``bare``: a bare ``httpx.Client.get`` of the same URL with the same token, ``.json()``.
 
 Both are measured in interleaved short rounds (medians), since the server's SQLite write per
 read (access count, audit row) dominates and a shared machine is noisy. The client's own
@@ -18,7 +18,6 @@ Ends with one JSON line. Usage: ``python bench/remote.py [--seconds 3]``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import socket
@@ -27,12 +26,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from oneclaw_tools.backends.remote import AsyncOneClawVault
+from oneclaw_tools.backends.remote import OneClawVault
 
 
 def _free_port() -> int:
@@ -45,32 +45,33 @@ def _cli(env: dict[str, str], *args: str, **kwargs: Any) -> Any:
     return subprocess.run([sys.executable, "-m", "oneclaw_tools", *args], env=env, **kwargs)
 
 
-async def _loop(fn: Any, seconds: float) -> int:
+def _loop(fn: Any, seconds: float) -> int:
     count = 0
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
-        await fn()
+        fn()
         count += 1
     return count
 
 
-async def _rate(calls: list[Any], seconds: float) -> float:
+def _rate(calls: list[Any], seconds: float) -> float:
     start = time.perf_counter()
-    counts = await asyncio.gather(*(_loop(call, seconds) for call in calls))
+    with ThreadPoolExecutor(len(calls)) as pool:
+        counts = list(pool.map(lambda call: _loop(call, seconds), calls))
     return sum(counts) / (time.perf_counter() - start)
 
 
-async def _compare(
+def _compare(
     client_calls: list[Any], bare_calls: list[Any], seconds: float, rounds: int = 6
 ) -> tuple[float, float]:
     """Interleaved short rounds, medians: the shared machine's noise hits both sides alike."""
     for call in client_calls + bare_calls:  # warm up connections and tokens
         for _ in range(20):
-            await call()
+            call()
     client, bare = [], []
     for _ in range(rounds):
-        bare.append(await _rate(bare_calls, seconds / rounds))
-        client.append(await _rate(client_calls, seconds / rounds))
+        bare.append(_rate(bare_calls, seconds / rounds))
+        client.append(_rate(client_calls, seconds / rounds))
     return statistics.median(client), statistics.median(bare)
 
 
@@ -81,7 +82,7 @@ def _secret_body() -> bytes:
     ).encode()  # fmt: skip
 
 
-async def _client_only_overhead(n: int = 6000) -> dict[str, float]:
+def _client_only_overhead(n: int = 6000) -> dict[str, float]:
     """The client's own CPU cost per call, without a network: both sides on httpx.MockTransport."""
     body = _secret_body()
 
@@ -91,26 +92,26 @@ async def _client_only_overhead(n: int = 6000) -> dict[str, float]:
         return httpx.Response(200, content=body, headers={"content-type": "application/json"})
 
     transport = httpx.MockTransport(handler)
-    vault = AsyncOneClawVault("ocv_" + "k" * 43, base_url="http://bench.invalid", transport=transport)
-    bare = httpx.AsyncClient(
+    vault = OneClawVault("ocv_" + "k" * 43, base_url="http://bench.invalid", transport=transport)
+    bare = httpx.Client(
         base_url="http://bench.invalid", transport=transport, headers={"Authorization": "Bearer t"}
     )
     for _ in range(100):
-        await vault.get_secret("v", "bench/key")
-        (await bare.get("/v1/vaults/v/secrets/bench/key")).json()
+        vault.get_secret("v", "bench/key")
+        bare.get("/v1/vaults/v/secrets/bench/key").json()
     samples: dict[str, list[float]] = {"client": [], "bare": []}
     rounds = 12
     for _ in range(rounds):
         start = time.perf_counter()
         for _ in range(n // rounds):
-            (await bare.get("/v1/vaults/v/secrets/bench/key")).json()
+            bare.get("/v1/vaults/v/secrets/bench/key").json()
         samples["bare"].append((time.perf_counter() - start) / (n // rounds))
         start = time.perf_counter()
         for _ in range(n // rounds):
-            await vault.get_secret("v", "bench/key")
+            vault.get_secret("v", "bench/key")
         samples["client"].append((time.perf_counter() - start) / (n // rounds))
-    await vault.aclose()
-    await bare.aclose()
+    vault.close()
+    bare.close()
     client_us, bare_us = statistics.median(samples["client"]) * 1e6, statistics.median(samples["bare"]) * 1e6
     return {
         "client_us": round(client_us, 1),
@@ -119,46 +120,46 @@ async def _client_only_overhead(n: int = 6000) -> dict[str, float]:
     }
 
 
-async def _run(base_url: str, key: str, vault_id: str, seconds: float) -> dict[str, Any]:
+def _run(base_url: str, key: str, vault_id: str, seconds: float) -> dict[str, Any]:
     results: dict[str, Any] = {}
     url = f"/v1/vaults/{vault_id}/secrets/bench/key"
     for clients in (1, 8):
-        vaults = [AsyncOneClawVault(key, base_url=base_url) for _ in range(clients)]
+        vaults = [OneClawVault(key, base_url=base_url) for _ in range(clients)]
         token = httpx.post(base_url + "/v1/auth/agent-token", json={"api_key": key}).json()["access_token"]
         bares = [
-            httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"})
+            httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"})
             for _ in range(clients)
         ]
 
-        def client_call(v: AsyncOneClawVault) -> Any:
-            async def call() -> None:
-                secret = await v.get_secret(vault_id, "bench/key")
+        def client_call(v: OneClawVault) -> Any:
+            def call() -> None:
+                secret = v.get_secret(vault_id, "bench/key")
                 assert len(secret.value) == 40
 
             return call
 
-        def bare_call(c: httpx.AsyncClient) -> Any:
-            async def call() -> None:
-                resp = await c.get(url)
+        def bare_call(c: httpx.Client) -> Any:
+            def call() -> None:
+                resp = c.get(url)
                 resp.raise_for_status()
                 assert len(resp.json()["value"]) == 40
 
             return call
 
-        client_rps, bare_rps = await _compare(
+        client_rps, bare_rps = _compare(
             [client_call(v) for v in vaults], [bare_call(c) for c in bares], seconds
         )
         for v in vaults:
-            await v.aclose()
+            v.close()
         for c in bares:
-            await c.aclose()
+            c.close()
         results[f"clients_{clients}"] = {
             "client_rps": round(client_rps, 1),
             "bare_httpx_rps": round(bare_rps, 1),
             "throughput_ratio": round(client_rps / bare_rps, 3),
         }
         print(f"{clients} client(s) over HTTP: {results[f'clients_{clients}']}", file=sys.stderr)
-    results["client_overhead_no_network"] = await _client_only_overhead()
+    results["client_overhead_no_network"] = _client_only_overhead()
     print(f"client overhead without network: {results['client_overhead_no_network']}", file=sys.stderr)
     return results
 
@@ -194,12 +195,9 @@ def main() -> int:
                     time.sleep(0.1)
             vault_id = agent["vault_ids"][0]
 
-            async def seed() -> None:
-                async with AsyncOneClawVault(agent["api_key"], base_url=base_url) as v:
-                    await v.put_secret(vault_id, "bench/key", "b" * 40)
-
-            asyncio.run(seed())
-            results = asyncio.run(_run(base_url, agent["api_key"], vault_id, args.seconds))
+            with OneClawVault(agent["api_key"], base_url=base_url) as v:
+                v.put_secret(vault_id, "bench/key", "b" * 40)
+            results = _run(base_url, agent["api_key"], vault_id, args.seconds)
         finally:
             server.terminate()
             server.wait(timeout=10)

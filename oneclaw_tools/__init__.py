@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .backends.base import AsyncVaultBackend, VaultBackend
+    from .backends.base import VaultBackend
     from .config import open_backend
     from .errors import OneClawError
     from .guard import Guard
@@ -31,7 +31,6 @@ __all__ = [
     "ALL_TOOLS",
     "TOOL_NAMES",
     "ApprovalRequest",
-    "AsyncVaultBackend",
     "Guard",
     "Handle",
     "HandleStore",
@@ -53,7 +52,6 @@ _WHERE = {
     "ToolSpec": "tools",
     "ApprovalRequest": "policy",
     "OperatorPolicy": "policy",
-    "AsyncVaultBackend": "backends.base",
     "VaultBackend": "backends.base",
     "Guard": "guard",
     "Handle": "handles",

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from oneclaw_tools.backends.remote import AsyncOneClawVault, OneClawVault, RetryPolicy
+from oneclaw_tools.backends.remote import OneClawVault, RetryPolicy
 from oneclaw_tools.errors import OutcomeUnknown, RateLimited, ServerError, TransportError
 from oneclaw_tools.server import LocalServer, ServerThread
 from oneclaw_tools.server.testing import make_agent, running_server
@@ -247,23 +247,3 @@ def test_connection_refused_is_retried_within_bounds_then_transport_error(rig: R
     with pytest.raises(TransportError) as info:
         client.put_secret(rig.vault_id, "app/db", "v2")
     assert not isinstance(info.value, OutcomeUnknown) and len(rig.slept) == 2
-
-
-async def test_async_client_follows_the_same_rules(rig: Rig) -> None:
-    slept: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    rig.faults.add(
-        Fault("GET", "/secrets/app/db", "status", 503),
-        Fault("GET", "/secrets/app/db", "drop"),
-        Fault("PUT", "/secrets/app/db", "drop"),
-    )
-    async with AsyncOneClawVault(
-        rig.key, base_url=rig.url, sleep=sleep, timeout=0.5, retry=RetryPolicy(jitter=lambda: 0.0)
-    ) as client:
-        assert (await client.get_secret(rig.vault_id, "app/db")).value.reveal_unsafe() == VALUE
-        with pytest.raises(OutcomeUnknown):
-            await client.put_secret(rig.vault_id, "app/db", "v2")
-    assert len(slept) == 2 and rig.versions("app/db") == [2, 1]

@@ -1,4 +1,4 @@
-"""LocalVault: the conformance suite (sync and async) plus what only the embedded vault does.
+"""LocalVault: the conformance suite plus what only the embedded vault does.
 
 If a conformance test fails here, the bug is in oneclaw_tools/backends/local*.py, not in the
 suite. The local tests pin principals and policies, access counting, audit and file modes.
@@ -6,7 +6,6 @@ suite. The local tests pin principals and policies, access counting, audit and f
 
 from __future__ import annotations
 
-import asyncio
 import stat
 import threading
 from datetime import UTC, datetime, timedelta
@@ -16,11 +15,11 @@ from typing import Any
 import pytest
 
 from oneclaw_tools.audit import tool_scope
-from oneclaw_tools.backends.base import AsyncVaultBackend, VaultBackend
+from oneclaw_tools.backends.base import VaultBackend
 from oneclaw_tools.backends.local import LocalVault
 from oneclaw_tools.errors import Gone, InvalidArgument, NotFound, PermissionDenied
-from oneclaw_tools.models import AuditEvent, PolicyInfo, Principal, Secret, SecretMeta, ShareInfo, VaultInfo
-from oneclaw_tools.testing.backend import AsyncBackendConformanceTests, BackendConformanceTests
+from oneclaw_tools.models import AuditEvent, Principal
+from oneclaw_tools.testing.backend import BackendConformanceTests
 
 
 class TestLocalVaultConformance(BackendConformanceTests):
@@ -32,102 +31,6 @@ class TestLocalVaultConformance(BackendConformanceTests):
 
     def make_backend(self, tmp_path: Path) -> VaultBackend:
         return LocalVault(tmp_path / "vault.db", env=self.kek.env, kek=self.kek.kind)
-
-
-class _AsyncLocal(AsyncVaultBackend):
-    """A LocalVault behind coroutines (asyncio.to_thread), to run the async suite for real."""
-
-    kind = "local-async"
-
-    def __init__(self, vault: LocalVault) -> None:
-        self._v = vault
-
-    @property
-    def principal(self) -> Principal:
-        return self._v.principal
-
-    async def aclose(self) -> None:
-        await asyncio.to_thread(self._v.close)
-
-    async def default_vault_id(self) -> str:
-        return await asyncio.to_thread(self._v.default_vault_id)
-
-    async def create_vault(self, name: str, description: str = "") -> VaultInfo:
-        return await asyncio.to_thread(self._v.create_vault, name, description)
-
-    async def list_vaults(self) -> list[VaultInfo]:
-        return await asyncio.to_thread(self._v.list_vaults)
-
-    async def get_vault(self, vault_id: str) -> VaultInfo:
-        return await asyncio.to_thread(self._v.get_vault, vault_id)
-
-    async def delete_vault(self, vault_id: str) -> None:
-        await asyncio.to_thread(self._v.delete_vault, vault_id)
-
-    async def put_secret(self, vault_id: str, path: str, value: str, **kw: Any) -> SecretMeta:
-        return await asyncio.to_thread(self._v.put_secret, vault_id, path, value, **kw)
-
-    async def get_secret(self, vault_id: str, path: str, version: int | None = None) -> Secret:
-        return await asyncio.to_thread(self._v.get_secret, vault_id, path, version)
-
-    async def describe_secret(self, vault_id: str, path: str) -> SecretMeta:
-        return await asyncio.to_thread(self._v.describe_secret, vault_id, path)
-
-    async def list_secrets(self, vault_id: str, prefix: str = "") -> list[SecretMeta]:
-        return await asyncio.to_thread(self._v.list_secrets, vault_id, prefix)
-
-    async def list_versions(self, vault_id: str, path: str) -> list[SecretMeta]:
-        return await asyncio.to_thread(self._v.list_versions, vault_id, path)
-
-    async def disable_version(self, vault_id: str, path: str, version: int) -> None:
-        await asyncio.to_thread(self._v.disable_version, vault_id, path, version)
-
-    async def delete_secret(self, vault_id: str, path: str) -> None:
-        await asyncio.to_thread(self._v.delete_secret, vault_id, path)
-
-    async def rotate_secret(self, vault_id: str, path: str, **kw: Any) -> SecretMeta:
-        return await asyncio.to_thread(self._v.rotate_secret, vault_id, path, **kw)
-
-    async def create_policy(self, vault_id: str, **kw: Any) -> PolicyInfo:
-        return await asyncio.to_thread(self._v.create_policy, vault_id, **kw)
-
-    async def list_policies(self, vault_id: str) -> list[PolicyInfo]:
-        return await asyncio.to_thread(self._v.list_policies, vault_id)
-
-    async def delete_policy(self, vault_id: str, policy_id: str) -> None:
-        await asyncio.to_thread(self._v.delete_policy, vault_id, policy_id)
-
-    async def create_share(self, vault_id: str, path: str, **kw: Any) -> ShareInfo:
-        return await asyncio.to_thread(self._v.create_share, vault_id, path, **kw)
-
-    async def access_share(self, share_id: str, passphrase: str | None = None) -> Secret:
-        return await asyncio.to_thread(self._v.access_share, share_id, passphrase)
-
-    async def accept_share(self, share_id: str) -> None:
-        await asyncio.to_thread(self._v.accept_share, share_id)
-
-    async def decline_share(self, share_id: str) -> None:
-        await asyncio.to_thread(self._v.decline_share, share_id)
-
-    async def revoke_share(self, share_id: str) -> None:
-        await asyncio.to_thread(self._v.revoke_share, share_id)
-
-    async def list_inbound_shares(self) -> list[ShareInfo]:
-        return await asyncio.to_thread(self._v.list_inbound_shares)
-
-    async def list_outbound_shares(self) -> list[ShareInfo]:
-        return await asyncio.to_thread(self._v.list_outbound_shares)
-
-    def __repr__(self) -> str:
-        return f"_AsyncLocal({self._v!r})"
-
-
-class TestAsyncLocalVaultConformance(AsyncBackendConformanceTests):
-    def make_async_backend(self, tmp_path: Path) -> AsyncVaultBackend:
-        return _AsyncLocal(LocalVault(tmp_path / "vault.db", env={}))
-
-
-# -- local-only behaviour -----------------------------------------------------------------
 
 
 class Clock:

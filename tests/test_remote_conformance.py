@@ -1,4 +1,4 @@
-"""The backend conformance suite on OneClawVault and AsyncOneClawVault, over real HTTP.
+"""The backend conformance suite on OneClawVault, over real HTTP.
 
 One `oneclaw-tools serve` app runs on 127.0.0.1 for the module; each test gets a fresh agent
 with a full-access policy on a fresh vault. The agent is not bound to a vault list: a bound
@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from oneclaw_tools.backends.base import AsyncVaultBackend, VaultBackend
-from oneclaw_tools.backends.remote import AsyncOneClawVault, OneClawVault
+from oneclaw_tools.backends.base import VaultBackend
+from oneclaw_tools.backends.remote import OneClawVault
 from oneclaw_tools.server import LocalServer
 from oneclaw_tools.server.testing import make_agent, running_server
-from oneclaw_tools.testing.backend import AsyncBackendConformanceTests, BackendConformanceTests
+from oneclaw_tools.testing.backend import BackendConformanceTests
 
 _STATE: dict[str, object] = {}
 
@@ -45,9 +45,3 @@ class TestOneClawVaultConformance(BackendConformanceTests):
     def make_backend(self, tmp_path: Path) -> VaultBackend:
         key, url, _ = _agent()
         return OneClawVault(key, base_url=url)
-
-
-class TestAsyncOneClawVaultConformance(AsyncBackendConformanceTests):
-    def make_async_backend(self, tmp_path: Path) -> AsyncVaultBackend:
-        key, url, _ = _agent()
-        return AsyncOneClawVault(key, base_url=url)

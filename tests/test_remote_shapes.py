@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from oneclaw_tools.backends.remote import AsyncOneClawVault, OneClawVault, RetryPolicy
+from oneclaw_tools.backends.remote import OneClawVault, RetryPolicy
 from oneclaw_tools.errors import (
     ApprovalRequired,
     Conflict,
@@ -423,61 +423,6 @@ def test_share_access_sends_the_passphrase_in_a_get_body() -> None:
         )
 
     assert make(FakeApi(handler)).access_share("sh1", "open sesame").value.reveal_unsafe() == VALUE
-
-
-async def test_async_client_builds_the_same_requests() -> None:
-    api = FakeApi(lambda r: httpx.Response(201, json=_meta()))
-    vault = AsyncOneClawVault(
-        KEY,
-        base_url="https://vault.example",
-        transport=httpx.MockTransport(api),
-        clock=lambda: NOW,
-    )
-    async with vault:
-        await vault.put_secret("v1", "prod/db", VALUE)
-    sync_api = FakeApi(lambda r: httpx.Response(201, json=_meta()))
-    make(sync_api).put_secret("v1", "prod/db", VALUE)
-    a, s = api.api_requests[0], sync_api.api_requests[0]
-    assert (a.method, a.url, a.content, a.headers["authorization"]) == (
-        s.method,
-        s.url,
-        s.content,
-        s.headers["authorization"],
-    )
-
-
-async def test_async_retries_and_outcome_unknown() -> None:
-    slept: list[float] = []
-
-    async def sleep(s: float) -> None:
-        slept.append(s)
-
-    statuses = iter([503, 200])
-    api = FakeApi(
-        lambda r: problem(s) if (s := next(statuses)) != 200 else httpx.Response(200, json=_meta(value=VALUE))
-    )
-    vault = AsyncOneClawVault(
-        KEY,
-        base_url="https://vault.example",
-        transport=httpx.MockTransport(api),
-        clock=lambda: NOW,
-        sleep=sleep,
-    )
-    assert (await vault.get_secret("v1", "a/b")).value.reveal_unsafe() == VALUE
-    assert len(slept) == 1
-
-    def drop(r: httpx.Request) -> httpx.Response:
-        raise httpx.RemoteProtocolError("peer closed", request=r)
-
-    vault = AsyncOneClawVault(
-        KEY,
-        base_url="https://vault.example",
-        transport=httpx.MockTransport(FakeApi(drop)),
-        clock=lambda: NOW,
-        sleep=sleep,
-    )
-    with pytest.raises(OutcomeUnknown):
-        await vault.put_secret("v1", "a/b", VALUE)
 
 
 def test_from_env_reads_1claw_variables() -> None:

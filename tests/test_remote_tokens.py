@@ -9,10 +9,10 @@ auth flow resent a token the server had refused: see VaultTokenAuth._obtain.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import jwt
 import pytest
 
-from oneclaw_tools.backends.remote import AsyncOneClawVault, OneClawVault
+from oneclaw_tools.backends.remote import OneClawVault
 from oneclaw_tools.server import LocalServer, ServerThread
 from oneclaw_tools.server.testing import make_agent, running_server
 
@@ -105,15 +105,19 @@ def test_client_clock_running_slow_reexchanges_once_per_refused_token(
     assert max(expired.values()) == 1
 
 
-async def test_concurrent_async_requests_share_one_exchange(
+def test_concurrent_requests_share_one_exchange(
     served: tuple[LocalServer, Recorder, str], fake_time: FakeTime
 ) -> None:
+    """Threads are how concurrent tool calls reach a backend (``Session.acall``)."""
     server, recorder, url = served
     _, key, vault_id = make_agent(server, "concurrent")
     server.vault.put_secret(vault_id, "k", "v")
-    async with AsyncOneClawVault(key.reveal_unsafe(), base_url=url, clock=fake_time) as client:
+    with (
+        OneClawVault(key.reveal_unsafe(), base_url=url, clock=fake_time) as client,
+        ThreadPoolExecutor(8) as pool,
+    ):
         for _ in range(10):
-            values = await asyncio.gather(*(client.get_secret(vault_id, "k") for _ in range(8)))
+            values = list(pool.map(lambda _: client.get_secret(vault_id, "k"), range(8)))
             assert {v.value.reveal_unsafe() for v in values} == {"v"}
             fake_time.now += 1.0
         assert client.token_exchanges <= 10 // 2 + 2  # one per lifetime, not one per request
@@ -121,19 +125,19 @@ async def test_concurrent_async_requests_share_one_exchange(
 
 
 @pytest.mark.slow
-async def test_real_time_two_second_tokens_over_five_seconds(tmp_path: Path) -> None:
+def test_real_time_two_second_tokens_over_five_seconds(tmp_path: Path) -> None:
     with running_server(tmp_path, token_ttl=2.0) as (server, _url):
         recorder = Recorder(server.app, server, time.time)
         with ServerThread(recorder) as url:
             _, key, vault_id = make_agent(server, "realtime")
             server.vault.put_secret(vault_id, "k", "v")
-            async with AsyncOneClawVault(key.reveal_unsafe(), base_url=url) as client:
+            with OneClawVault(key.reveal_unsafe(), base_url=url) as client, ThreadPoolExecutor(4) as pool:
                 deadline = time.monotonic() + 5.0
                 count = 0
                 while time.monotonic() < deadline:
-                    values = await asyncio.gather(*(client.get_secret(vault_id, "k") for _ in range(4)))
+                    values = list(pool.map(lambda _: client.get_secret(vault_id, "k"), range(4)))
                     assert all(v.value.reveal_unsafe() == "v" for v in values)
                     count += 4
-                    await asyncio.sleep(0.05)
+                    time.sleep(0.05)
                 assert client.token_exchanges >= 2 and count > 0
     assert max(recorder.expired_sent().values(), default=0) <= 1

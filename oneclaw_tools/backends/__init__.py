@@ -1,5 +1,9 @@
-"""Vault backends: the embedded :class:`LocalVault` and the remote 1Claw client."""
+"""Vault backends: the embedded :class:`LocalVault` and the remote 1Claw client.
 
-from .base import AsyncVaultBackend, VaultBackend
+Every backend implements the one synchronous :class:`VaultBackend` interface (see
+:mod:`.base` for why there is no async backend API).
+"""
 
-__all__ = ["AsyncVaultBackend", "VaultBackend"]
+from .base import VaultBackend
+
+__all__ = ["VaultBackend"]

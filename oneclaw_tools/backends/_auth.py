@@ -9,7 +9,7 @@ is never sent twice.
 
 The flow is written once, in :meth:`VaultTokenAuth._flow`. It yields requests to send and
 two markers that take and release a lock around the exchange, so that concurrent requests
-share one exchange; the sync and async drivers differ only in the lock and in reading.
+share one exchange (the client is synchronous: concurrent requests come from threads).
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-import anyio
 import httpx
 
 from ..errors import NotAuthenticated, ServerError
@@ -79,7 +78,6 @@ class VaultTokenAuth(httpx.Auth):
         self._refresh_margin = refresh_margin
         self._token: _Token | None = None
         self._sync_lock = threading.Lock()
-        self._async_lock: anyio.Lock | None = None
         self.agent_id: str | None = agent_id
         self.vault_ids: tuple[str, ...] | None = None
         self.exchanges = 0  # how many tokens were obtained (for tests and diagnostics)
@@ -201,32 +199,4 @@ class VaultTokenAuth(httpx.Auth):
         finally:
             if held:
                 self._sync_lock.release()
-            flow.close()
-
-    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        if self._async_lock is None:
-            self._async_lock = anyio.Lock()
-        lock = self._async_lock
-        flow = self._flow(request)
-        held = False
-        try:
-            step = next(flow)
-            while True:
-                if step is _LOCK:
-                    await lock.acquire()
-                    held = True
-                    step = flow.send(None)
-                elif step is _UNLOCK:
-                    lock.release()
-                    held = False
-                    step = flow.send(None)
-                else:
-                    response = yield step
-                    await response.aread()
-                    step = flow.send(response)
-        except StopIteration:
-            return
-        finally:
-            if held:
-                lock.release()
             flow.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
@@ -30,6 +30,7 @@ from ..validation import (
     validate_value,
 )
 from ._http import Call, encode_id, encode_path, parse_time
+from .base import PolicyOptions, SecretOptions, ShareOptions, complete_options
 
 __all__ = ["SHARE_TOKEN_HEADER", "Calls", "meta_is_readable"]
 
@@ -223,24 +224,17 @@ class Calls:
         return f"/v1/vaults/{encode_id(_vault_id(vault_id))}/{route}/{encode_path(validate_path(path))}"
 
     def put_secret(
-        self,
-        vault_id: str,
-        path: str,
-        value: str,
-        *,
-        type: str = "generic",
-        metadata: dict[str, Any] | None = None,
-        expires_at: datetime | str | None = None,
-        max_access_count: int = 0,
+        self, vault_id: str, path: str, value: str, **options: Unpack[SecretOptions]
     ) -> Call[SecretMeta]:
+        o = complete_options(SecretOptions, "put_secret", options)
         url = self._secret_url("secrets", vault_id, path)
-        body: dict[str, Any] = {"value": validate_value(value), "type": validate_secret_type(type)}
-        if metadata:
-            body["metadata"] = validate_metadata(metadata)
-        when = parse_datetime(expires_at)
+        body: dict[str, Any] = {"value": validate_value(value), "type": validate_secret_type(o["type"])}
+        if o["metadata"]:
+            body["metadata"] = validate_metadata(o["metadata"])
+        when = parse_datetime(o["expires_at"])
         if when is not None:
             body["expires_at"] = _iso(when)
-        count = validate_max_access_count(max_access_count)
+        count = validate_max_access_count(o["max_access_count"])
         if count:
             body["max_access_count"] = count
         return Call("PUT", url, f"store secret '{path}'", lambda r: _meta(_dict(r), vault_id), json=body)
@@ -309,16 +303,9 @@ class Calls:
         return Call("POST", url, f"rotate secret '{path}'", lambda r: _meta(_dict(r), vault_id), json=body)
 
     # -- policies --------------------------------------------------------------------------
-    def create_policy(
-        self,
-        vault_id: str,
-        *,
-        principal_type: str,
-        principal_id: str,
-        secret_path_pattern: str = "**",  # noqa: S107 - a glob, not a password
-        permissions: list[str] | tuple[str, ...] = ("read",),
-        expires_at: datetime | str | None = None,
-    ) -> Call[PolicyInfo]:
+    def create_policy(self, vault_id: str, **options: Unpack[PolicyOptions]) -> Call[PolicyInfo]:
+        o = complete_options(PolicyOptions, "create_policy", options)
+        principal_type, principal_id = o["principal_type"], o["principal_id"]
         vid = _vault_id(vault_id)
         if principal_type not in ("user", "agent"):
             raise InvalidArgument("principal_type", "must be 'user' or 'agent'")
@@ -327,10 +314,10 @@ class Calls:
         body: dict[str, Any] = {
             "principal_type": principal_type,
             "principal_id": principal_id,
-            "secret_path_pattern": validate_pattern(secret_path_pattern),
-            "permissions": list(validate_permissions(permissions)),
+            "secret_path_pattern": validate_pattern(o["secret_path_pattern"]),
+            "permissions": list(validate_permissions(o["permissions"])),
         }
-        when = parse_datetime(expires_at)
+        when = parse_datetime(o["expires_at"])
         if when is not None:
             body["expires_at"] = _iso(when)
         return Call(
@@ -358,21 +345,15 @@ class Calls:
         return Call("DELETE", url, f"delete policy {policy_id}", _none)
 
     # -- shares ----------------------------------------------------------------------------
-    def create_share(
-        self,
-        meta: SecretMeta,
-        *,
-        recipient_type: str,
-        expires_at: datetime | str,
-        email: str | None = None,
-        recipient_id: str | None = None,
-        max_access_count: int = 0,
-        passphrase: str | None = None,
-    ) -> Call[ShareInfo]:
+    def create_share(self, meta: SecretMeta, **options: Unpack[ShareOptions]) -> Call[ShareInfo]:
         """``meta`` comes from :meth:`describe_secret`: the route takes the secret's id."""
+        o = complete_options(ShareOptions, "create_share", options)
+        recipient_type, recipient_id, email, passphrase = (
+            o["recipient_type"], o["recipient_id"], o["email"], o["passphrase"]
+        )  # fmt: skip
         if recipient_type not in _RECIPIENTS:
             raise InvalidArgument("recipient_type", "must be one of " + ", ".join(_RECIPIENTS))
-        when = parse_datetime(expires_at)
+        when = parse_datetime(o["expires_at"])
         if when is None:
             raise InvalidArgument("expires_at", "is required for a share")
         body: dict[str, Any] = {"recipient_type": recipient_type, "expires_at": _iso(when)}
@@ -384,7 +365,7 @@ class Calls:
             if not isinstance(email, str) or "@" not in email or len(email) > 320:
                 raise InvalidArgument("email", "must be an email address")
             body["email"] = email
-        count = validate_max_access_count(max_access_count)
+        count = validate_max_access_count(o["max_access_count"])
         if count:
             body["max_access_count"] = count
         if passphrase is not None:

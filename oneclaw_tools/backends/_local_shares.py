@@ -15,7 +15,7 @@ import re
 import secrets
 import sqlite3
 import uuid
-from datetime import datetime
+from typing import Unpack
 
 from .. import crypto
 from ..errors import Gone, InvalidArgument, NotFound, PermissionDenied
@@ -29,6 +29,7 @@ from ..validation import (
 )
 from ._local_core import LocalCore, Note, check_future, check_id, check_text
 from ._local_store import fmt_ts, parse_ts
+from .base import PolicyOptions, ShareOptions, complete_options
 
 __all__ = ["RECIPIENT_TYPES", "SharesMixin"]
 
@@ -39,24 +40,17 @@ _SHARE_REF = re.compile(r"(?:oneclaw://share/)?([0-9a-f-]{36})(?:#([A-Za-z0-9_-]
 
 class SharesMixin(LocalCore):
     # -- policies -----------------------------------------------------------------------
-    def create_policy(
-        self,
-        vault_id: str,
-        *,
-        principal_type: str,
-        principal_id: str,
-        secret_path_pattern: str = "**",  # noqa: S107 - a glob, not a password
-        permissions: list[str] | tuple[str, ...] = ("read",),
-        expires_at: datetime | str | None = None,
-    ) -> PolicyInfo:
+    def create_policy(self, vault_id: str, **options: Unpack[PolicyOptions]) -> PolicyInfo:
+        o = complete_options(PolicyOptions, "create_policy", options)
+        principal_type, principal_id = o["principal_type"], o["principal_id"]
         with self._checking("create_policy"):
             vault_id = check_id(vault_id, "vault_id")
             if principal_type not in ("user", "agent"):
                 raise InvalidArgument("principal_type", "must be 'user' or 'agent'")
             principal_id = check_id(principal_id, "principal_id")
-            pattern = validate_pattern(secret_path_pattern)
-            perms = validate_permissions(permissions)
-            expires = check_future(parse_datetime(expires_at), self._now(), "expires_at")
+            pattern = validate_pattern(o["secret_path_pattern"])
+            perms = validate_permissions(o["permissions"])
+            expires = check_future(parse_datetime(o["expires_at"]), self._now(), "expires_at")
 
         def work(conn: sqlite3.Connection, note: Note) -> PolicyInfo:
             self._require_admin(conn, vault_id)
@@ -125,18 +119,10 @@ class SharesMixin(LocalCore):
         self._run("delete_policy", work, vault_id=vault_id)
 
     # -- shares -------------------------------------------------------------------------
-    def create_share(
-        self,
-        vault_id: str,
-        path: str,
-        *,
-        recipient_type: str,
-        expires_at: datetime | str,
-        email: str | None = None,
-        recipient_id: str | None = None,
-        max_access_count: int = 0,
-        passphrase: str | None = None,
-    ) -> ShareInfo:
+    def create_share(self, vault_id: str, path: str, **options: Unpack[ShareOptions]) -> ShareInfo:
+        o = complete_options(ShareOptions, "create_share", options)
+        recipient_type, recipient_id, email = o["recipient_type"], o["recipient_id"], o["email"]
+        expires_at, passphrase = o["expires_at"], o["passphrase"]
         with self._checking("create_share"):
             vault_id = check_id(vault_id, "vault_id")
             path = validate_path(path)
@@ -158,7 +144,7 @@ class SharesMixin(LocalCore):
             if expires_at is None:
                 raise InvalidArgument("expires_at", "is required for a share")
             expires = check_future(parse_datetime(expires_at), self._now(), "expires_at")
-            max_access = validate_max_access_count(max_access_count)
+            max_access = validate_max_access_count(o["max_access_count"])
             if passphrase is not None:
                 check_text(passphrase, "passphrase", max_len=1024, allow_empty=False)
 

@@ -16,19 +16,94 @@ Semantics every backend shares (and :mod:`oneclaw_tools.testing` checks):
   whose versions continue the numbering;
 * ``rotate_secret`` generates the value on the backend and never returns it;
 * ``create_vault`` raises ``Conflict`` on a duplicate name.
+
+The interface is declared once, here. The long keyword lists of ``put_secret``,
+``create_policy`` and ``create_share`` are the :class:`SecretOptions`, :class:`PolicyOptions`
+and :class:`ShareOptions` typed dicts; an implementation takes ``**options:
+Unpack[SecretOptions]`` and reads them through :func:`complete_options` (defaults filled in, an
+unknown or missing keyword a ``TypeError`` as with a plain signature).
+
+**One, synchronous interface.** The core is synchronous: a backend is plain blocking code
+(SQLite, an httpx ``Client``), and :meth:`oneclaw_tools.session.Session.acall` runs a tool in a
+worker thread (``asyncio.to_thread``), which is how every async surface (LangChain's
+``ainvoke``, LlamaIndex's ``acall``, CrewAI, the MCP server) reaches a backend. There is no
+async backend API: a tool call does one to three backend requests, a thread per call costs
+little next to the network or the disk, and one interface means one conformance suite, one
+implementation per backend, and no sync and async twins drifting apart (DESIGN.md: "each
+backend implements one interface and passes one shipped conformance suite").
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack, cast
 
 from ..models import AuditEvent, PolicyInfo, Principal, Secret, SecretMeta, ShareInfo, VaultInfo
 
-__all__ = ["AsyncVaultBackend", "VaultBackend"]
+__all__ = ["PolicyOptions", "SecretOptions", "ShareOptions", "VaultBackend", "complete_options"]
 
 T = TypeVar("T")
+
+
+class SecretOptions(TypedDict, total=False):
+    """``put_secret`` keywords. Defaults: ``"generic"``, no metadata, no expiry, 0 (unlimited reads)."""
+
+    type: str
+    metadata: dict[str, Any] | None
+    expires_at: datetime | str | None
+    max_access_count: int
+
+
+class _PolicyRequired(TypedDict):
+    principal_type: str
+    principal_id: str
+
+
+class PolicyOptions(_PolicyRequired, total=False):
+    """``create_policy`` keywords. Defaults: pattern ``"**"``, ``("read",)``, no expiry."""
+
+    secret_path_pattern: str
+    permissions: list[str] | tuple[str, ...]
+    expires_at: datetime | str | None
+
+
+class _ShareRequired(TypedDict):
+    recipient_type: str
+    expires_at: datetime | str
+
+
+class ShareOptions(_ShareRequired, total=False):
+    """``create_share`` keywords. ``email`` for ``external_email``, ``recipient_id`` for a user
+    or an agent; ``max_access_count`` 0 = unlimited; an optional ``passphrase``."""
+
+    email: str | None
+    recipient_id: str | None
+    max_access_count: int
+    passphrase: str | None
+
+
+_DEFAULTS: dict[type, Mapping[str, object]] = {
+    SecretOptions: {"type": "generic", "metadata": None, "expires_at": None, "max_access_count": 0},
+    PolicyOptions: {"secret_path_pattern": "**", "permissions": ("read",), "expires_at": None},
+    ShareOptions: {"email": None, "recipient_id": None, "max_access_count": 0, "passphrase": None},
+}
+
+OptionsT = TypeVar("OptionsT", SecretOptions, PolicyOptions, ShareOptions)
+
+
+def complete_options(kind: type[OptionsT], operation: str, given: OptionsT) -> OptionsT:
+    """``given`` with every default of ``kind`` filled in; an unknown or a missing keyword is a
+    :class:`TypeError`, exactly as a written-out signature would raise."""
+    required: frozenset[str] = getattr(kind, "__required_keys__")  # noqa: B009 - mypy does not know it
+    unknown = sorted(set(given) - required - getattr(kind, "__optional_keys__"))  # noqa: B009
+    if unknown:
+        raise TypeError(f"{operation}() got an unexpected keyword argument '{unknown[0]}'")
+    missing = sorted(required - set(given))
+    if missing:
+        raise TypeError(f"{operation}() missing a required keyword argument: '{missing[0]}'")
+    return cast(OptionsT, {**_DEFAULTS[kind], **given})
 
 
 class VaultBackend(abc.ABC):
@@ -62,16 +137,9 @@ class VaultBackend(abc.ABC):
     # -- secrets ------------------------------------------------------------------------
     @abc.abstractmethod
     def put_secret(
-        self,
-        vault_id: str,
-        path: str,
-        value: str,
-        *,
-        type: str = "generic",
-        metadata: dict[str, Any] | None = None,
-        expires_at: datetime | str | None = None,
-        max_access_count: int = 0,
-    ) -> SecretMeta: ...
+        self, vault_id: str, path: str, value: str, **options: Unpack[SecretOptions]
+    ) -> SecretMeta:
+        """A new version ``n+1`` of ``path`` holding ``value`` (see :class:`SecretOptions`)."""
 
     @abc.abstractmethod
     def get_secret(self, vault_id: str, path: str, version: int | None = None) -> Secret: ...
@@ -108,16 +176,8 @@ class VaultBackend(abc.ABC):
 
     # -- policies -----------------------------------------------------------------------
     @abc.abstractmethod
-    def create_policy(
-        self,
-        vault_id: str,
-        *,
-        principal_type: str,
-        principal_id: str,
-        secret_path_pattern: str = "**",  # noqa: S107 - a glob, not a password
-        permissions: list[str] | tuple[str, ...] = ("read",),
-        expires_at: datetime | str | None = None,
-    ) -> PolicyInfo: ...
+    def create_policy(self, vault_id: str, **options: Unpack[PolicyOptions]) -> PolicyInfo:
+        """Grant a principal permissions on the paths a glob matches (see :class:`PolicyOptions`)."""
 
     @abc.abstractmethod
     def list_policies(self, vault_id: str) -> list[PolicyInfo]: ...
@@ -127,18 +187,8 @@ class VaultBackend(abc.ABC):
 
     # -- shares -------------------------------------------------------------------------
     @abc.abstractmethod
-    def create_share(
-        self,
-        vault_id: str,
-        path: str,
-        *,
-        recipient_type: str,
-        expires_at: datetime | str,
-        email: str | None = None,
-        recipient_id: str | None = None,
-        max_access_count: int = 0,
-        passphrase: str | None = None,
-    ) -> ShareInfo: ...
+    def create_share(self, vault_id: str, path: str, **options: Unpack[ShareOptions]) -> ShareInfo:
+        """Share the secret at ``path`` (see :class:`ShareOptions`); a link is a credential."""
 
     @abc.abstractmethod
     def access_share(self, share_id: str, passphrase: str | None = None) -> Secret:
@@ -175,117 +225,3 @@ class VaultBackend(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class AsyncVaultBackend(abc.ABC):
-    """The same contract with coroutines (same method names and arguments)."""
-
-    kind: str = "backend"
-
-    @property
-    @abc.abstractmethod
-    def principal(self) -> Principal: ...
-
-    @abc.abstractmethod
-    async def default_vault_id(self) -> str: ...
-
-    @abc.abstractmethod
-    async def create_vault(self, name: str, description: str = "") -> VaultInfo: ...
-
-    @abc.abstractmethod
-    async def list_vaults(self) -> list[VaultInfo]: ...
-
-    @abc.abstractmethod
-    async def get_vault(self, vault_id: str) -> VaultInfo: ...
-
-    @abc.abstractmethod
-    async def delete_vault(self, vault_id: str) -> None: ...
-
-    @abc.abstractmethod
-    async def put_secret(
-        self,
-        vault_id: str,
-        path: str,
-        value: str,
-        *,
-        type: str = "generic",
-        metadata: dict[str, Any] | None = None,
-        expires_at: datetime | str | None = None,
-        max_access_count: int = 0,
-    ) -> SecretMeta: ...
-
-    @abc.abstractmethod
-    async def get_secret(self, vault_id: str, path: str, version: int | None = None) -> Secret: ...
-
-    @abc.abstractmethod
-    async def describe_secret(self, vault_id: str, path: str) -> SecretMeta: ...
-
-    @abc.abstractmethod
-    async def list_secrets(self, vault_id: str, prefix: str = "") -> list[SecretMeta]: ...
-
-    @abc.abstractmethod
-    async def list_versions(self, vault_id: str, path: str) -> list[SecretMeta]: ...
-
-    @abc.abstractmethod
-    async def disable_version(self, vault_id: str, path: str, version: int) -> None: ...
-
-    @abc.abstractmethod
-    async def delete_secret(self, vault_id: str, path: str) -> None: ...
-
-    @abc.abstractmethod
-    async def rotate_secret(
-        self, vault_id: str, path: str, *, length: int = 32, charset: str = "hex", type: str | None = None
-    ) -> SecretMeta: ...
-
-    @abc.abstractmethod
-    async def create_policy(
-        self,
-        vault_id: str,
-        *,
-        principal_type: str,
-        principal_id: str,
-        secret_path_pattern: str = "**",  # noqa: S107 - a glob, not a password
-        permissions: list[str] | tuple[str, ...] = ("read",),
-        expires_at: datetime | str | None = None,
-    ) -> PolicyInfo: ...
-
-    @abc.abstractmethod
-    async def list_policies(self, vault_id: str) -> list[PolicyInfo]: ...
-
-    @abc.abstractmethod
-    async def delete_policy(self, vault_id: str, policy_id: str) -> None: ...
-
-    @abc.abstractmethod
-    async def create_share(
-        self,
-        vault_id: str,
-        path: str,
-        *,
-        recipient_type: str,
-        expires_at: datetime | str,
-        email: str | None = None,
-        recipient_id: str | None = None,
-        max_access_count: int = 0,
-        passphrase: str | None = None,
-    ) -> ShareInfo: ...
-
-    @abc.abstractmethod
-    async def access_share(self, share_id: str, passphrase: str | None = None) -> Secret: ...
-
-    @abc.abstractmethod
-    async def accept_share(self, share_id: str) -> None: ...
-
-    @abc.abstractmethod
-    async def decline_share(self, share_id: str) -> None: ...
-
-    @abc.abstractmethod
-    async def revoke_share(self, share_id: str) -> None: ...
-
-    @abc.abstractmethod
-    async def list_inbound_shares(self) -> list[ShareInfo]: ...
-
-    @abc.abstractmethod
-    async def list_outbound_shares(self) -> list[ShareInfo]: ...
-
-    async def aclose(self) -> None:  # noqa: B027 - optional hook
-        """Release connections."""

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from .. import crypto
 from ..errors import Conflict, Gone, InvalidArgument, NotFound, PermissionDenied
@@ -52,7 +52,7 @@ from ._local_core import (
 )
 from ._local_shares import SharesMixin
 from ._local_store import Store, fmt_ts
-from .base import VaultBackend
+from .base import SecretOptions, VaultBackend, complete_options
 
 __all__ = ["OWNER", "LocalVault"]
 
@@ -239,24 +239,17 @@ class LocalVault(SharesMixin, AdminMixin, VaultBackend):
 
     # -- secrets ------------------------------------------------------------------------
     def put_secret(
-        self,
-        vault_id: str,
-        path: str,
-        value: str,
-        *,
-        type: str = "generic",
-        metadata: dict[str, Any] | None = None,
-        expires_at: datetime | str | None = None,
-        max_access_count: int = 0,
+        self, vault_id: str, path: str, value: str, **options: Unpack[SecretOptions]
     ) -> SecretMeta:
+        o = complete_options(SecretOptions, "put_secret", options)
         with self._checking("put_secret"):
             vault_id = check_id(vault_id, "vault_id")
             path = validate_path(path)
             validate_value(value)
-            type_ = validate_secret_type(type)
-            meta_json = canonical_json(validate_metadata(metadata))
-            expires = check_future(parse_datetime(expires_at), self._now(), "expires_at")
-            max_access = validate_max_access_count(max_access_count)
+            type_ = validate_secret_type(o["type"])
+            meta_json = canonical_json(validate_metadata(o["metadata"]))
+            expires = check_future(parse_datetime(o["expires_at"]), self._now(), "expires_at")
+            max_access = validate_max_access_count(o["max_access_count"])
 
         def work(conn: sqlite3.Connection, note: Note) -> SecretMeta:
             self._require(conn, vault_id, "write", path)

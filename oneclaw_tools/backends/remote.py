@@ -1,46 +1,58 @@
-"""The 1Claw REST API as a vault backend: :class:`OneClawVault` (sync) and :class:`AsyncOneClawVault`.
+"""The 1Claw REST API as a vault backend: :class:`OneClawVault`.
 
-Both are thin shells over the same sans-I/O parts: :class:`~._calls.Calls` builds each
-operation, :func:`~._http.exchange` decides on retries and maps errors, and
-:class:`~._auth.VaultTokenAuth` keeps the token fresh. Only the sending and the sleeping
-differ, as in httpx's own ``Client`` and ``AsyncClient``.
+A thin shell over sans-I/O parts: :class:`~._calls.Calls` builds each operation (and validates
+its arguments), :func:`~._http.exchange` decides on retries and maps errors, and
+:class:`~._auth.VaultTokenAuth` keeps the token fresh. This module only sends and sleeps.
+Like every backend it is synchronous (see :mod:`.base`): an async surface reaches it through
+``Session.acall``, which runs the tool in a worker thread.
 
-They talk to the hosted 1Claw service or to ``oneclaw-tools serve``. The transport, the
-clock and the sleep function can be injected for tests.
+It talks to the hosted 1Claw service or to ``oneclaw-tools serve``. The transport, the clock
+and the sleep function can be injected for tests.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, Unpack
 
 import httpx
 
 from .._version import __version__
 from ..audit import current_tool
 from ..errors import InvalidArgument
-from ..models import PolicyInfo, Principal, Secret, SecretMeta, SecretValue, ShareInfo, VaultInfo
+from ..models import Principal, SecretMeta, SecretValue, ShareInfo, VaultInfo
 from ._auth import VaultTokenAuth
 from ._calls import Calls
 from ._http import Call, NotSent, RetryPolicy, Sleep, exchange
-from .base import AsyncVaultBackend, VaultBackend
+from .base import ShareOptions, VaultBackend, complete_options
 
-__all__ = ["DEFAULT_BASE_URL", "AsyncOneClawVault", "OneClawVault", "RetryPolicy"]
+__all__ = ["DEFAULT_BASE_URL", "OneClawVault", "RetryPolicy"]
 
 #: The hosted API (the Python SDK's and the newer docs' default; ``api.1claw.xyz`` also works).
 DEFAULT_BASE_URL = "https://api.1claw.co"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 T = TypeVar("T")
+P = ParamSpec("P")
 _TOOL_HEADER = "X-OneClaw-Tool"
 
 
-class _RemoteBase:
-    """Configuration and request building shared by the sync and async backends."""
+def _sent(build: Callable[Concatenate[Calls, P], Call[T]]) -> Callable[Concatenate[OneClawVault, P], T]:
+    """A backend method that builds its call with ``build`` and sends it: the signature is the builder's."""
+
+    def method(self: OneClawVault, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._run(build(self._calls, *args, **kwargs))
+
+    method.__name__ = method.__qualname__ = build.__name__
+    method.__doc__ = build.__doc__
+    return method
+
+
+class OneClawVault(VaultBackend):
+    """The 1Claw backend over :class:`httpx.Client`."""
 
     kind = "oneclaw"
 
@@ -55,6 +67,8 @@ class _RemoteBase:
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.time,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         key = (
             api_key
@@ -77,6 +91,15 @@ class _RemoteBase:
         self._headers = {"Accept": "application/json", "User-Agent": f"oneclaw-tools/{__version__}"}
         if runtime_id:
             self._headers["X-1Claw-Runtime-Id"] = runtime_id
+        self._sleep = sleep
+        self._client = httpx.Client(
+            base_url=self._base_url,
+            auth=self._auth,
+            headers=self._headers,
+            timeout=self._timeout,
+            transport=transport,
+            follow_redirects=False,
+        )
 
     @classmethod
     def _env_kwargs(cls, env: Mapping[str, str] | None) -> dict[str, Any]:
@@ -111,12 +134,12 @@ class _RemoteBase:
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
 
-    def _build(self, client: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
+    def _build(self, call: Call[Any]) -> httpx.Request:
         headers = dict(call.headers or {})
         tool = current_tool()
         if tool:
             headers[_TOOL_HEADER] = tool
-        return client.build_request(
+        return self._client.build_request(
             call.method, call.url, json=call.json, params=call.params, headers=headers
         )
 
@@ -129,29 +152,6 @@ class _RemoteBase:
                 return vault.id
         return vaults[0].id if vaults else None
 
-
-class OneClawVault(_RemoteBase, VaultBackend):
-    """Synchronous 1Claw backend over :class:`httpx.Client`."""
-
-    def __init__(
-        self,
-        api_key: str | SecretValue,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(api_key, **kwargs)
-        self._sleep = sleep
-        self._client = httpx.Client(
-            base_url=self._base_url,
-            auth=self._auth,
-            headers=self._headers,
-            timeout=self._timeout,
-            transport=transport,
-            follow_redirects=False,
-        )
-
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> OneClawVault:
         """From ``ONECLAW_AGENT_API_KEY``, ``ONECLAW_AGENT_ID``, ``ONECLAW_VAULT_ID``,
@@ -159,7 +159,7 @@ class OneClawVault(_RemoteBase, VaultBackend):
         return cls(**{**cls._env_kwargs(env), **kwargs})
 
     def _run(self, call: Call[T]) -> T:
-        flow = exchange(call, lambda c: self._build(self._client, c), self._retry, self._clock)
+        flow = exchange(call, self._build, self._retry, self._clock)
         step = next(flow)
         while True:
             try:
@@ -186,288 +186,32 @@ class OneClawVault(_RemoteBase, VaultBackend):
             self._vault_id = self._pick_default(vaults) or self.create_vault("default").id
         return self._vault_id
 
-    def create_vault(self, name: str, description: str = "") -> VaultInfo:
-        return self._run(self._calls.create_vault(name, description))
-
-    def list_vaults(self) -> list[VaultInfo]:
-        return self._run(self._calls.list_vaults())
-
-    def get_vault(self, vault_id: str) -> VaultInfo:
-        return self._run(self._calls.get_vault(vault_id))
-
-    def delete_vault(self, vault_id: str) -> None:
-        self._run(self._calls.delete_vault(vault_id))
-
-    def put_secret(
-        self,
-        vault_id: str,
-        path: str,
-        value: str,
-        *,
-        type: str = "generic",
-        metadata: dict[str, Any] | None = None,
-        expires_at: datetime | str | None = None,
-        max_access_count: int = 0,
-    ) -> SecretMeta:
-        call = self._calls.put_secret(
-            vault_id, path, value, type=type, metadata=metadata, expires_at=expires_at,
-            max_access_count=max_access_count,
-        )  # fmt: skip
-        return self._run(call)
-
-    def get_secret(self, vault_id: str, path: str, version: int | None = None) -> Secret:
-        return self._run(self._calls.get_secret(vault_id, path, version))
+    # Each operation is its builder in Calls, sent: the signatures are declared in ``base``
+    # and checked against it by mypy, not written out again here.
+    create_vault = _sent(Calls.create_vault)
+    list_vaults = _sent(Calls.list_vaults)
+    get_vault = _sent(Calls.get_vault)
+    delete_vault = _sent(Calls.delete_vault)
+    put_secret = _sent(Calls.put_secret)
+    get_secret = _sent(Calls.get_secret)
+    list_secrets = _sent(Calls.list_secrets)
+    list_versions = _sent(Calls.list_versions)
+    disable_version = _sent(Calls.disable_version)
+    delete_secret = _sent(Calls.delete_secret)
+    rotate_secret = _sent(Calls.rotate_secret)
+    create_policy = _sent(Calls.create_policy)
+    list_policies = _sent(Calls.list_policies)
+    delete_policy = _sent(Calls.delete_policy)
+    access_share = _sent(Calls.access_share)
+    accept_share = _sent(Calls.accept_share)
+    decline_share = _sent(Calls.decline_share)
+    revoke_share = _sent(Calls.revoke_share)
+    list_inbound_shares = _sent(Calls.list_inbound_shares)
+    list_outbound_shares = _sent(Calls.list_outbound_shares)
 
     def describe_secret(self, vault_id: str, path: str) -> SecretMeta:
         return self._run(self._calls.describe_secret(vault_id, path, self._now()))
 
-    def list_secrets(self, vault_id: str, prefix: str = "") -> list[SecretMeta]:
-        return self._run(self._calls.list_secrets(vault_id, prefix))
-
-    def list_versions(self, vault_id: str, path: str) -> list[SecretMeta]:
-        return self._run(self._calls.list_versions(vault_id, path))
-
-    def disable_version(self, vault_id: str, path: str, version: int) -> None:
-        self._run(self._calls.disable_version(vault_id, path, version))
-
-    def delete_secret(self, vault_id: str, path: str) -> None:
-        self._run(self._calls.delete_secret(vault_id, path))
-
-    def rotate_secret(
-        self, vault_id: str, path: str, *, length: int = 32, charset: str = "hex", type: str | None = None
-    ) -> SecretMeta:
-        return self._run(self._calls.rotate_secret(vault_id, path, length=length, charset=charset, type=type))
-
-    def create_policy(
-        self,
-        vault_id: str,
-        *,
-        principal_type: str,
-        principal_id: str,
-        secret_path_pattern: str = "**",  # noqa: S107 - a glob, not a password
-        permissions: list[str] | tuple[str, ...] = ("read",),
-        expires_at: datetime | str | None = None,
-    ) -> PolicyInfo:
-        call = self._calls.create_policy(
-            vault_id, principal_type=principal_type, principal_id=principal_id,
-            secret_path_pattern=secret_path_pattern, permissions=permissions, expires_at=expires_at,
-        )  # fmt: skip
-        return self._run(call)
-
-    def list_policies(self, vault_id: str) -> list[PolicyInfo]:
-        return self._run(self._calls.list_policies(vault_id))
-
-    def delete_policy(self, vault_id: str, policy_id: str) -> None:
-        self._run(self._calls.delete_policy(vault_id, policy_id))
-
-    def create_share(
-        self,
-        vault_id: str,
-        path: str,
-        *,
-        recipient_type: str,
-        expires_at: datetime | str,
-        email: str | None = None,
-        recipient_id: str | None = None,
-        max_access_count: int = 0,
-        passphrase: str | None = None,
-    ) -> ShareInfo:
-        meta = self.describe_secret(vault_id, path)
-        call = self._calls.create_share(
-            meta, recipient_type=recipient_type, expires_at=expires_at, email=email,
-            recipient_id=recipient_id, max_access_count=max_access_count, passphrase=passphrase,
-        )  # fmt: skip
-        return self._run(call)
-
-    def access_share(self, share_id: str, passphrase: str | None = None) -> Secret:
-        return self._run(self._calls.access_share(share_id, passphrase))
-
-    def accept_share(self, share_id: str) -> None:
-        self._run(self._calls.accept_share(share_id))
-
-    def decline_share(self, share_id: str) -> None:
-        self._run(self._calls.decline_share(share_id))
-
-    def revoke_share(self, share_id: str) -> None:
-        self._run(self._calls.revoke_share(share_id))
-
-    def list_inbound_shares(self) -> list[ShareInfo]:
-        return self._run(self._calls.list_inbound_shares())
-
-    def list_outbound_shares(self) -> list[ShareInfo]:
-        return self._run(self._calls.list_outbound_shares())
-
-
-class AsyncOneClawVault(_RemoteBase, AsyncVaultBackend):
-    """Asynchronous 1Claw backend over :class:`httpx.AsyncClient` (same arguments)."""
-
-    def __init__(
-        self,
-        api_key: str | SecretValue,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(api_key, **kwargs)
-        self._sleep = sleep
-        self._client = httpx.AsyncClient(
-            base_url=self._base_url,
-            auth=self._auth,
-            headers=self._headers,
-            timeout=self._timeout,
-            transport=transport,
-            follow_redirects=False,
-        )
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> AsyncOneClawVault:
-        """Like :meth:`OneClawVault.from_env`."""
-        return cls(**{**cls._env_kwargs(env), **kwargs})
-
-    async def _run(self, call: Call[T]) -> T:
-        flow = exchange(call, lambda c: self._build(self._client, c), self._retry, self._clock)
-        step = next(flow)
-        while True:
-            try:
-                if isinstance(step, Sleep):
-                    await self._sleep(step.seconds)
-                    step = flow.send(None)
-                    continue
-                try:
-                    response = await self._client.send(step)
-                except (httpx.TransportError, NotSent) as exc:
-                    step = flow.send(exc)
-                else:
-                    step = flow.send(response)
-            except StopIteration as stop:
-                result: T = stop.value
-                return result
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def default_vault_id(self) -> str:
-        if self._vault_id is None:
-            vaults = await self.list_vaults()
-            self._vault_id = self._pick_default(vaults) or (await self.create_vault("default")).id
-        return self._vault_id
-
-    async def create_vault(self, name: str, description: str = "") -> VaultInfo:
-        return await self._run(self._calls.create_vault(name, description))
-
-    async def list_vaults(self) -> list[VaultInfo]:
-        return await self._run(self._calls.list_vaults())
-
-    async def get_vault(self, vault_id: str) -> VaultInfo:
-        return await self._run(self._calls.get_vault(vault_id))
-
-    async def delete_vault(self, vault_id: str) -> None:
-        await self._run(self._calls.delete_vault(vault_id))
-
-    async def put_secret(
-        self,
-        vault_id: str,
-        path: str,
-        value: str,
-        *,
-        type: str = "generic",
-        metadata: dict[str, Any] | None = None,
-        expires_at: datetime | str | None = None,
-        max_access_count: int = 0,
-    ) -> SecretMeta:
-        call = self._calls.put_secret(
-            vault_id, path, value, type=type, metadata=metadata, expires_at=expires_at,
-            max_access_count=max_access_count,
-        )  # fmt: skip
-        return await self._run(call)
-
-    async def get_secret(self, vault_id: str, path: str, version: int | None = None) -> Secret:
-        return await self._run(self._calls.get_secret(vault_id, path, version))
-
-    async def describe_secret(self, vault_id: str, path: str) -> SecretMeta:
-        return await self._run(self._calls.describe_secret(vault_id, path, self._now()))
-
-    async def list_secrets(self, vault_id: str, prefix: str = "") -> list[SecretMeta]:
-        return await self._run(self._calls.list_secrets(vault_id, prefix))
-
-    async def list_versions(self, vault_id: str, path: str) -> list[SecretMeta]:
-        return await self._run(self._calls.list_versions(vault_id, path))
-
-    async def disable_version(self, vault_id: str, path: str, version: int) -> None:
-        await self._run(self._calls.disable_version(vault_id, path, version))
-
-    async def delete_secret(self, vault_id: str, path: str) -> None:
-        await self._run(self._calls.delete_secret(vault_id, path))
-
-    async def rotate_secret(
-        self, vault_id: str, path: str, *, length: int = 32, charset: str = "hex", type: str | None = None
-    ) -> SecretMeta:
-        return await self._run(
-            self._calls.rotate_secret(vault_id, path, length=length, charset=charset, type=type)
-        )
-
-    async def create_policy(
-        self,
-        vault_id: str,
-        *,
-        principal_type: str,
-        principal_id: str,
-        secret_path_pattern: str = "**",  # noqa: S107 - a glob, not a password
-        permissions: list[str] | tuple[str, ...] = ("read",),
-        expires_at: datetime | str | None = None,
-    ) -> PolicyInfo:
-        call = self._calls.create_policy(
-            vault_id, principal_type=principal_type, principal_id=principal_id,
-            secret_path_pattern=secret_path_pattern, permissions=permissions, expires_at=expires_at,
-        )  # fmt: skip
-        return await self._run(call)
-
-    async def list_policies(self, vault_id: str) -> list[PolicyInfo]:
-        return await self._run(self._calls.list_policies(vault_id))
-
-    async def delete_policy(self, vault_id: str, policy_id: str) -> None:
-        await self._run(self._calls.delete_policy(vault_id, policy_id))
-
-    async def create_share(
-        self,
-        vault_id: str,
-        path: str,
-        *,
-        recipient_type: str,
-        expires_at: datetime | str,
-        email: str | None = None,
-        recipient_id: str | None = None,
-        max_access_count: int = 0,
-        passphrase: str | None = None,
-    ) -> ShareInfo:
-        meta = await self.describe_secret(vault_id, path)
-        call = self._calls.create_share(
-            meta, recipient_type=recipient_type, expires_at=expires_at, email=email,
-            recipient_id=recipient_id, max_access_count=max_access_count, passphrase=passphrase,
-        )  # fmt: skip
-        return await self._run(call)
-
-    async def access_share(self, share_id: str, passphrase: str | None = None) -> Secret:
-        return await self._run(self._calls.access_share(share_id, passphrase))
-
-    async def accept_share(self, share_id: str) -> None:
-        await self._run(self._calls.accept_share(share_id))
-
-    async def decline_share(self, share_id: str) -> None:
-        await self._run(self._calls.decline_share(share_id))
-
-    async def revoke_share(self, share_id: str) -> None:
-        await self._run(self._calls.revoke_share(share_id))
-
-    async def list_inbound_shares(self) -> list[ShareInfo]:
-        return await self._run(self._calls.list_inbound_shares())
-
-    async def list_outbound_shares(self) -> list[ShareInfo]:
-        return await self._run(self._calls.list_outbound_shares())
+    def create_share(self, vault_id: str, path: str, **options: Unpack[ShareOptions]) -> ShareInfo:
+        complete_options(ShareOptions, "create_share", options)  # a bad keyword fails before any request
+        return self._run(self._calls.create_share(self.describe_secret(vault_id, path), **options))

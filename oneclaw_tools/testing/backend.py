@@ -9,10 +9,6 @@ subclassing one class in a pytest module and implementing one factory hook::
         def make_backend(self, tmp_path):
             return MyBackend(...)
 
-For an :class:`~oneclaw_tools.backends.base.AsyncVaultBackend`, subclass
-:class:`AsyncBackendConformanceTests` and implement ``make_async_backend`` instead: the
-same tests then drive the coroutines on an event loop of their own.
-
 The suite needs no clock control (a remote backend cannot offer it): expiry is tested with
 real time, ``expiry_seconds`` ahead, once. Each test works in a fresh vault with a unique
 name. A share link is opened with :meth:`BackendConformanceTests.share_ref` (by default the
@@ -24,24 +20,22 @@ backend, fix the backend or propose a change to the suite.
 
 from __future__ import annotations
 
-import asyncio
 import string
-import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
-from ..backends.base import AsyncVaultBackend, VaultBackend
+from ..backends.base import VaultBackend
 from ..errors import Conflict, Gone, InvalidArgument, NotFound, OneClawError
 from ..models import SECRET_TYPES, ShareInfo
 from ..validation import MAX_VALUE_BYTES
 
-__all__ = ["AsyncBackendConformanceTests", "BackendConformanceTests", "SyncOverAsync"]
+__all__ = ["BackendConformanceTests"]
 
 _CHARSET_ALPHABETS = {
     "hex": set("0123456789abcdefABCDEF"),
@@ -103,7 +97,7 @@ class BackendConformanceTests:
         """A subclass redefined a standard test. Remove the override and fix the backend instead."""
         standard = {name for name in vars(BackendConformanceTests) if name.startswith("test_")}
         for klass in type(self).__mro__:
-            if klass in (BackendConformanceTests, AsyncBackendConformanceTests):
+            if klass is BackendConformanceTests:
                 continue
             if klass is object:
                 break
@@ -309,6 +303,19 @@ class BackendConformanceTests:
         assert backend.default_vault_id() == vault_id
         assert backend.get_vault(vault_id).id == vault_id
 
+    def test_options_are_checked_like_a_signature(self, backend: VaultBackend, vault_id: str) -> None:
+        """put_secret/create_policy/create_share take typed keyword options (backends.base): read them
+        with complete_options, so an unknown or missing keyword is a TypeError and nothing is written."""
+        bad: list[Callable[[], object]] = [
+            lambda: backend.put_secret(vault_id, "opt/k", "v", max_uses=1),  # type: ignore[call-arg]
+            lambda: backend.create_policy(vault_id, principal_type="agent"),  # type: ignore[call-arg]
+            lambda: backend.create_share(vault_id, "opt/k", recipient_type="anyone_with_link"),  # type: ignore[call-arg]
+        ]
+        for attempt in bad:
+            with pytest.raises(TypeError):
+                attempt()
+        assert backend.list_secrets(vault_id) == []
+
     # -- policies -----------------------------------------------------------------------
     def test_policies_round_trip(self, backend: VaultBackend, vault_id: str) -> None:
         """create_policy appears in list_policies as created; delete_policy removes it; again is 404."""
@@ -432,50 +439,3 @@ class BackendConformanceTests:
             texts += [str(info.value), repr(info.value), info.value.for_model(), str(info.value.to_dict())]
         for text in texts:
             assert canary not in text
-
-
-class SyncOverAsync:
-    """Drives an :class:`AsyncVaultBackend` from synchronous code on a private event loop thread."""
-
-    def __init__(self, backend: AsyncVaultBackend) -> None:
-        self._backend = backend
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="conformance-loop", daemon=True)
-        self._thread.start()
-
-    @property
-    def principal(self) -> Any:
-        return self._backend.principal
-
-    def _call(self, coro: Coroutine[Any, Any, Any]) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=60)
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        method = getattr(self._backend, name)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self._call(method(*args, **kwargs))
-
-        return call
-
-    def close(self) -> None:
-        try:
-            self._call(self._backend.aclose())
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
-            self._loop.close()
-
-    def __repr__(self) -> str:
-        return f"SyncOverAsync({self._backend!r})"
-
-
-class AsyncBackendConformanceTests(BackendConformanceTests):
-    """The same suite for an :class:`AsyncVaultBackend`. Implement :meth:`make_async_backend`."""
-
-    def make_async_backend(self, tmp_path: Path) -> AsyncVaultBackend:
-        """Return a fresh async backend (it is awaited on the suite's own event loop)."""
-        raise NotImplementedError("implement make_async_backend(tmp_path) in your test class")
-
-    def make_backend(self, tmp_path: Path) -> VaultBackend:
-        return cast(VaultBackend, SyncOverAsync(self.make_async_backend(tmp_path)))

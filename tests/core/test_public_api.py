@@ -21,7 +21,6 @@ EXPECTED_ALL = [
     "ALL_TOOLS",
     "TOOL_NAMES",
     "ApprovalRequest",
-    "AsyncVaultBackend",
     "Guard",
     "Handle",
     "HandleStore",
