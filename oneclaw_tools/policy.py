@@ -40,11 +40,17 @@ DEFAULT_REQUIRE_APPROVAL: frozenset[str] = frozenset({"share_secret", "grant_acc
 
 @dataclass(frozen=True, slots=True)
 class ApprovalRequest:
-    """What a human approver sees: the exact action, without any secret value."""
+    """What a human approver sees: the exact action, without any secret value.
+
+    ``id`` is the request in the approval store and ``digest`` pins the exact action
+    (:mod:`oneclaw_tools.hitl.action`); a decision applies to that action only.
+    """
 
     tool: str
     summary: str
     arguments: Mapping[str, Any]
+    id: str = ""
+    digest: str = ""
 
 
 Approver = Callable[[ApprovalRequest], bool]
@@ -113,8 +119,12 @@ class OperatorPolicy:
       tool argument names; ``list_vaults`` shows only these.
     * ``paths``: globs (``*`` one segment, ``**`` any depth) a tool may touch.
     * ``read_only``: drop every tool that changes the vault.
-    * ``require_approval``: tools that need ``approver(request) -> bool`` to say yes. Default:
-      ``share_secret`` and ``grant_access``; with no approver they are refused.
+    * ``require_approval``: tools whose each exact action needs a human's approval: a
+      single-use, expiring grant in the approval store (``oneclaw-tools approve ID``, the
+      approval page, the framework's own prompt: MCP elicitation, a LangGraph interrupt, a
+      LlamaIndex workflow event, a CrewAI tool hook), or ``approver(request) -> bool`` saying yes.
+      Default: ``share_secret`` and ``grant_access``; until a human approves they are refused,
+      the refusal naming the pending request.
     * ``share_recipients``: recipients ``share_secret`` may reach without approval (e-mail
       addresses, ``@domain``, ``agent:ID``, ``user:ID``, ``creator``; never a link share).
     * ``grant_principals``: principals ``grant_access`` may name without approval

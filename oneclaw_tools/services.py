@@ -21,6 +21,7 @@ from .capture import capture
 from .errors import InvalidArgument, OneClawError, PermissionDenied
 from .guard import Guard
 from .handles import Handle, HandleStore
+from .hitl.store import HitlStore
 from .models import AuditEvent, Secret, SecretValue
 from .network import NetworkRules, Resolver, build_http_client
 from .policy import OperatorPolicy
@@ -44,6 +45,8 @@ class Services:
         clock: Callable[[], datetime],
         http_transport: httpx.BaseTransport | None,
         resolver: Resolver | None = None,
+        hitl_store: Callable[[], HitlStore] | None = None,
+        owns_hitl_store: bool = True,
     ) -> None:
         self.backend = backend
         self.policy = policy
@@ -55,6 +58,9 @@ class Services:
         self._resolver = resolver
         self._http: httpx.Client | None = None
         self._lock = threading.Lock()
+        self._hitl_factory = hitl_store
+        self._hitl: HitlStore | None = None
+        self._owns_hitl = owns_hitl_store
 
     def __repr__(self) -> str:
         return f"Services(backend={self.backend.kind!r}, handles={len(self.handles)})"
@@ -64,6 +70,23 @@ class Services:
             self._http.close()
             self._http = None
         self.handles.clear()
+        with self._lock:
+            if self._hitl is not None and self._owns_hitl:
+                self._hitl.close()
+            self._hitl = None
+
+    @property
+    def agent(self) -> str:
+        return str(self.backend.principal)
+
+    @property
+    def hitl_store(self) -> HitlStore:
+        with self._lock:
+            if self._hitl is None:
+                if self._hitl_factory is None:
+                    raise OneClawError("this session has no approval store.")
+                self._hitl = self._hitl_factory()
+            return self._hitl
 
     def vault_for(self, vault_id: str | None) -> str:
         if vault_id is not None:

@@ -18,7 +18,7 @@ that caught the cause, so no traceback chain holds the original exception either
 Values leave a session toward a model never, and toward a tool only through a handle whose
 limits allow it (:mod:`oneclaw_tools.placeholders`). Application code may read a value with the
 loudly named :meth:`Session.reveal_unsafe`. Log scrubbing is :mod:`oneclaw_tools.logscrub`,
-approvals :mod:`oneclaw_tools.approvals`, capture :mod:`oneclaw_tools.capture`.
+approvals :mod:`oneclaw_tools.approvals` (over the store of :mod:`oneclaw_tools.hitl`), capture :mod:`oneclaw_tools.capture`.
 """
 
 from __future__ import annotations
@@ -36,12 +36,13 @@ import httpx
 from pydantic import ValidationError
 
 from . import logscrub, placeholders
-from .approvals import require_approval
+from .approvals import ApprovalGate
 from .audit import tool_scope
 from .backends.base import VaultBackend
 from .errors import InvalidArgument, NotFound, OneClawError, ToolCrashed
 from .guard import Guard
 from .handles import HandleStore
+from .hitl.store import HitlStore, store_path
 from .network import Resolver
 from .policy import OperatorPolicy
 from .services import Services
@@ -69,6 +70,23 @@ class ToolError(Exception):
         return f"ToolError({self.text!r})"
 
 
+def _store_factory(
+    backend: VaultBackend, approvals: HitlStore | str | Path | None, clock: Callable[[], datetime]
+) -> Callable[[], HitlStore]:
+    """Where this session's approvals and secret requests live (opened on first use): the given
+    store (the caller closes it) or file, else ``ONECLAW_APPROVALS``, else beside the embedded
+    vault file."""
+    if isinstance(approvals, HitlStore):
+        store = approvals
+        return lambda: store
+    if approvals is not None:
+        path = Path(approvals)
+    else:
+        vault_file = getattr(backend, "path", None)
+        path = store_path(vault_path=vault_file if isinstance(vault_file, Path) else None)
+    return lambda: HitlStore(path, clock=clock)
+
+
 class Session:
     """Tools over one backend, for one agent run (handles live as long as the session)."""
 
@@ -83,6 +101,7 @@ class Session:
         http_transport: httpx.BaseTransport | None = None,
         resolver: Resolver | None = None,
         scrub_logs: bool = True,
+        approvals: HitlStore | str | Path | None = None,
     ) -> None:
         policy = policy or OperatorPolicy()
         self.services = Services(
@@ -93,6 +112,8 @@ class Session:
             clock=clock,
             http_transport=http_transport,
             resolver=resolver,
+            hitl_store=_store_factory(backend, approvals, clock),
+            owns_hitl_store=not isinstance(approvals, HitlStore),
         )
         self.specs: tuple[ToolSpec, ...] = tuple(
             spec
@@ -101,6 +122,7 @@ class Session:
             and (spec.read_only or not policy.read_only)
         )
         self._by_name = {spec.name: spec for spec in self.specs}
+        self.approvals = ApprovalGate(self.services, self.guard, policy, self._by_name)
         if scrub_logs:
             logscrub.attach(self)
 
@@ -196,7 +218,7 @@ class Session:
             rule = rule[:1].lower() + rule[1:]
             raise InvalidArgument(argument, rule) from None
         if self.policy.needs_approval(name, args):
-            require_approval(self.services, self.guard, self.policy, name, args)
+            self.approvals.check(name, parsed)
         with tool_scope(name):
             result = spec.handler(self.services, parsed)
         scrubbed: dict[str, Any] = self.services.scrub_output(result)

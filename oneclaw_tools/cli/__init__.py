@@ -17,7 +17,7 @@ from ..errors import OneClawError
 __all__ = ["main"]
 
 # modules that define ``register(subparsers)``; each sub-command sets ``func(args) -> int``
-_MODULES = ("vault_cmds", "tool_cmds", "scrub_cmd", "server_cmds", "run_cmds", "demo_cmds")
+_MODULES = ("vault_cmds", "tool_cmds", "scrub_cmd", "server_cmds", "run_cmds", "demo_cmds", "hitl_cmds")
 
 
 def build_parser() -> argparse.ArgumentParser:

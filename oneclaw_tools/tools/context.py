@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from ..backends.base import VaultBackend
     from ..handles import Handle, HandleStore
+    from ..hitl.store import HitlStore
     from ..models import Secret, SecretValue
     from ..policy import OperatorPolicy
 
@@ -41,6 +42,16 @@ class ToolContext(Protocol):
     @property
     def handles(self) -> HandleStore:
         """The session's handles (``consume`` checks tool, host, expiry and uses)."""
+        ...
+
+    @property
+    def agent(self) -> str:
+        """Who the session acts as (``type:id``): binds approvals and secret requests to it."""
+        ...
+
+    @property
+    def hitl_store(self) -> HitlStore:
+        """Pending approvals and secret requests (``request_secret`` files into it; no values)."""
         ...
 
     def vault_for(self, vault_id: str | None) -> str:

@@ -39,6 +39,8 @@ DEFAULTS: dict[str, tuple[str, dict[str, Any]]] = {
         "refused toward non-public addresses",
         {"url": "https://169.254.169.254/latest/meta-data/"},
     ),
+    "request_secret": ("runs", {"path": "svc/wanted", "reason": "to call the API"}),
+    "check_secret_request": ("runs", {"request_id": "REQUEST"}),
 }
 
 
@@ -57,6 +59,8 @@ def test_the_default_policy(tool: str, make_session, recorder, dns) -> None:  # 
     session.backend.put_secret(vault, "svc/other", "o" * 32, type="api_key")
     session.backend.put_secret(vault, "svc/env", "A=1\nB=2", type="env_bundle")
     args = {k: (vault if v == "VAULT" else v) for k, v in args.items()}
+    if args.get("request_id") == "REQUEST":  # a request this session filed
+        args["request_id"] = session.call("request_secret", {"path": "svc/x", "reason": "r"})["request_id"]
     if expected == "runs":
         session.call(tool, args)
         return

@@ -66,6 +66,8 @@ def test_tool_names() -> None:
         "share_secret",
         "list_versions",
         "http_request",
+        "request_secret",
+        "check_secret_request",
     ]
 
 

@@ -1,0 +1,364 @@
+"""Pending approvals and secret requests, in a small SQLite file another process can decide.
+
+Why its own file and not a table in the vault: approvals are needed with every backend (the
+hosted 1Claw API and OpenBao have no local vault file); deciding one must not need the vault's
+key-encryption key (``oneclaw-tools approve`` opens only this file); and its rows hold no
+values, so they need no encryption. The file sits beside the embedded vault
+(``<vault>.approvals``, mode 0600) or where ``ONECLAW_APPROVALS`` says (see :func:`store_path`).
+
+Rows:
+
+* ``approvals``: one per exact action (:class:`~oneclaw_tools.hitl.action.Action`): its digest,
+  a value-free summary, ``pending`` → ``approved``/``denied`` (by whom, through which channel)
+  → ``used``. An approved grant is consumed at most once, only by an action with the same
+  digest, and only before it expires; the consuming ``UPDATE`` checks all three in one
+  statement, so two processes cannot both use one grant.
+* ``secret_requests``: a path an agent asked a human to fill, its reason and type, and once
+  fulfilled the version stored. The value itself goes into the vault, never here.
+* ``hitl_audit``: every request, decision, use and fulfilment (ids, summaries, no values).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import Conflict, Gone, InvalidArgument, NotFound
+from .action import Action
+
+__all__ = ["ApprovalRecord", "HitlStore", "SecretRequest", "store_path"]
+
+APPROVAL_TTL = timedelta(minutes=15)  # a request not decided by then expires
+GRANT_TTL = timedelta(minutes=5)  # an approval not used by then expires
+REQUEST_TTL = timedelta(hours=24)  # a secret request not fulfilled by then expires
+
+_ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # no i, l, o, u: easy to read and type
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS approvals (
+    id TEXT PRIMARY KEY, digest TEXT NOT NULL, tool TEXT NOT NULL, summary TEXT NOT NULL,
+    action TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'used')),
+    created_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+    decided_at TEXT, decided_by TEXT, used_at TEXT);
+CREATE INDEX IF NOT EXISTS approvals_by_digest ON approvals (digest, status);
+CREATE TABLE IF NOT EXISTS secret_requests (
+    id TEXT PRIMARY KEY, vault_id TEXT NOT NULL, path TEXT NOT NULL, reason TEXT NOT NULL,
+    type TEXT NOT NULL, requested_by TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'fulfilled', 'cancelled')),
+    created_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+    fulfilled_at TEXT, fulfilled_by TEXT, version INTEGER);
+CREATE TABLE IF NOT EXISTS hitl_audit (
+    ts TEXT NOT NULL, event TEXT NOT NULL, ref TEXT NOT NULL, actor TEXT NOT NULL, detail TEXT NOT NULL);
+"""
+
+
+def store_path(
+    env: Mapping[str, str] | None = None, vault_path: str | os.PathLike[str] | None = None
+) -> Path:
+    """``ONECLAW_APPROVALS``, else ``<vault>.approvals`` beside the embedded vault file."""
+    from ..config import default_local_vault_path
+
+    env = os.environ if env is None else env
+    explicit = env.get("ONECLAW_APPROVALS")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = Path(vault_path) if vault_path is not None else default_local_vault_path(env)
+    return base.with_name(base.name + ".approvals")
+
+
+def _iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).isoformat()
+
+
+def _new_id(prefix: str) -> str:
+    return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRecord:
+    """One approval request as a human sees it (no values)."""
+
+    id: str
+    digest: str
+    tool: str
+    summary: str
+    action: Mapping[str, Any]
+    status: Literal["pending", "approved", "denied", "used"]
+    created_at: str
+    expires_at: str
+    decided_by: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "tool": self.tool, "summary": self.summary, "action": dict(self.action),
+            "digest": self.digest, "status": self.status, "created_at": self.created_at,
+            "expires_at": self.expires_at, "decided_by": self.decided_by,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRequest:
+    """A path an agent asked a human to fill (never the value)."""
+
+    id: str
+    vault_id: str
+    path: str
+    reason: str
+    type: str
+    requested_by: str
+    status: Literal["pending", "fulfilled", "cancelled"]
+    created_at: str
+    expires_at: str
+    version: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "vault_id": self.vault_id, "path": self.path, "reason": self.reason,
+            "type": self.type, "requested_by": self.requested_by, "status": self.status,
+            "created_at": self.created_at, "expires_at": self.expires_at, "version": self.version,
+        }  # fmt: skip
+
+
+def _approval(row: sqlite3.Row) -> ApprovalRecord:
+    return ApprovalRecord(
+        row["id"], row["digest"], row["tool"], row["summary"], json.loads(row["action"]),
+        row["status"], row["created_at"], row["expires_at"], row["decided_by"],
+    )  # fmt: skip
+
+
+def _request(row: sqlite3.Row) -> SecretRequest:
+    return SecretRequest(
+        row["id"], row["vault_id"], row["path"], row["reason"], row["type"], row["requested_by"],
+        row["status"], row["created_at"], row["expires_at"], row["version"],
+    )  # fmt: skip
+
+
+class HitlStore:
+    """The approvals and secret requests of one operator (thread- and process-safe)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, clock: Callable[[], datetime] | None = None) -> None:
+        self.path = Path(path)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)
+        self._db.row_factory = sqlite3.Row
+        with self._lock:
+            self._db.executescript(_SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"HitlStore({self.path.name!r})"
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _audit(self, db: sqlite3.Connection, event: str, ref: str, actor: str, detail: str) -> None:
+        db.execute(
+            "INSERT INTO hitl_audit (ts, event, ref, actor, detail) VALUES (?, ?, ?, ?, ?)",
+            (_iso(self._clock()), event, ref, actor, detail),
+        )
+
+    def audit_log(self) -> list[dict[str, str]]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM hitl_audit ORDER BY rowid").fetchall()
+        return [dict(row) for row in rows]
+
+    # -- approvals ---------------------------------------------------------------------------
+    def request(self, action: Action, summary: str, *, ttl: timedelta = APPROVAL_TTL) -> ApprovalRecord:
+        """The pending request for ``action``: the open one with the same digest, or a new one."""
+        now = self._clock()
+        digest = action.digest
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT * FROM approvals WHERE digest = ? AND status = 'pending' AND expires_at > ? "
+                "ORDER BY created_at DESC LIMIT 1",
+                (digest, _iso(now)),
+            ).fetchone()
+            if row is not None:
+                return _approval(row)
+            new_id = _new_id("apr_")
+            db.execute(
+                "INSERT INTO approvals (id, digest, tool, summary, action, status, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+                (new_id, digest, action.tool, summary, action.to_json(), _iso(now), _iso(now + ttl)),
+            )
+            self._audit(db, "approval_requested", new_id, str(action.fields.get("agent", "-")), summary)
+            row = db.execute("SELECT * FROM approvals WHERE id = ?", (new_id,)).fetchone()
+        return _approval(row)
+
+    def get(self, approval_id: str) -> ApprovalRecord:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM approvals WHERE id = ?", (str(approval_id),)).fetchone()
+        if row is None:
+            raise NotFound(
+                f"no approval request '{str(approval_id)[:40]}'.",
+                action="List them with `oneclaw-tools approvals`.",
+            )
+        return _approval(row)
+
+    def pending(self) -> list[ApprovalRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM approvals WHERE status = 'pending' AND expires_at > ? ORDER BY created_at",
+                (_iso(self._clock()),),
+            ).fetchall()
+        return [_approval(r) for r in rows]
+
+    def decide(
+        self, approval_id: str, *, approve: bool, by: str, digest: str | None = None
+    ) -> ApprovalRecord:
+        """Approve or deny a pending request. ``digest`` (when given) must match: a decision made
+        for one action cannot land on another."""
+        now = self._clock()
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM approvals WHERE id = ?", (str(approval_id),)).fetchone()
+            if row is None:
+                raise NotFound(
+                    f"no approval request '{str(approval_id)[:40]}'.",
+                    action="List them with `oneclaw-tools approvals`.",
+                )
+            if digest is not None and row["digest"] != digest:
+                raise Conflict(
+                    "that decision was made for another action.",
+                    action="Decide the request shown for this action.",
+                )
+            if row["status"] != "pending":
+                raise Conflict(
+                    f"approval request {row['id']} is already {row['status']}.", action="Nothing to do."
+                )
+            if row["expires_at"] <= _iso(now):
+                raise Gone(f"approval request {row['id']} expired.", action="Let the agent ask again.")
+            status = "approved" if approve else "denied"
+            expires = min(row["expires_at"], _iso(now + GRANT_TTL)) if approve else row["expires_at"]
+            db.execute(
+                "UPDATE approvals SET status = ?, decided_at = ?, decided_by = ?, expires_at = ? WHERE id = ?",
+                (status, _iso(now), by, expires, row["id"]),
+            )
+            self._audit(db, f"approval_{status}", row["id"], by, row["summary"])
+            row = db.execute("SELECT * FROM approvals WHERE id = ?", (row["id"],)).fetchone()
+        return _approval(row)
+
+    def has_grant(self, digest: str) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM approvals WHERE digest = ? AND status = 'approved' AND expires_at > ?",
+                (digest, _iso(self._clock())),
+            ).fetchone()
+        return row is not None
+
+    def consume(self, digest: str, *, by: str) -> ApprovalRecord | None:
+        """Use one approved, unexpired grant for exactly this digest; None when there is none."""
+        now = _iso(self._clock())
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT * FROM approvals WHERE digest = ? AND status = 'approved' AND expires_at > ? "
+                "ORDER BY decided_at LIMIT 1",
+                (digest, now),
+            ).fetchone()
+            if row is None:
+                return None
+            cur = db.execute(
+                "UPDATE approvals SET status = 'used', used_at = ? "
+                "WHERE id = ? AND status = 'approved' AND digest = ? AND expires_at > ?",
+                (now, row["id"], digest, now),
+            )
+            if cur.rowcount != 1:  # pragma: no cover - the transaction makes this unreachable
+                return None
+            self._audit(db, "approval_used", row["id"], by, row["summary"])
+        return _approval(row)
+
+    # -- secret requests ---------------------------------------------------------------------
+    def request_secret(
+        self,
+        *,
+        vault_id: str,
+        path: str,
+        reason: str,
+        type: str,
+        requested_by: str,
+        ttl: timedelta = REQUEST_TTL,
+    ) -> SecretRequest:
+        now = self._clock()
+        new_id = _new_id("req_")
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO secret_requests (id, vault_id, path, reason, type, requested_by, status, "
+                "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                (new_id, vault_id, path, reason, type, requested_by, _iso(now), _iso(now + ttl)),
+            )
+            self._audit(db, "secret_requested", new_id, requested_by, f"{vault_id}/{path}: {reason}")
+            row = db.execute("SELECT * FROM secret_requests WHERE id = ?", (new_id,)).fetchone()
+        return _request(row)
+
+    def get_request(self, request_id: str) -> SecretRequest:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM secret_requests WHERE id = ?", (str(request_id),)
+            ).fetchone()
+        if row is None:
+            raise NotFound(
+                f"no secret request '{str(request_id)[:40]}'.", action="Use the id request_secret returned."
+            )
+        return _request(row)
+
+    def pending_requests(self) -> list[SecretRequest]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM secret_requests WHERE status = 'pending' AND expires_at > ? ORDER BY created_at",
+                (_iso(self._clock()),),
+            ).fetchall()
+        return [_request(r) for r in rows]
+
+    def expired(self, req: SecretRequest) -> bool:
+        return req.expires_at <= _iso(self._clock())
+
+    def open_request(self, request_id: str) -> SecretRequest:
+        """The request, checked to be pending and unexpired (before a value is stored for it)."""
+        req = self.get_request(request_id)
+        if req.status != "pending":
+            raise Conflict(f"secret request {req.id} is already {req.status}.", action="Nothing to do.")
+        if req.expires_at <= _iso(self._clock()):
+            raise Gone(f"secret request {req.id} expired.", action="Let the agent ask again.")
+        return req
+
+    def mark_fulfilled(self, request_id: str, *, version: int, by: str) -> SecretRequest:
+        if not isinstance(version, int) or version < 1:
+            raise InvalidArgument("version", "must be a stored version number")
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE secret_requests SET status = 'fulfilled', fulfilled_at = ?, fulfilled_by = ?, "
+                "version = ? WHERE id = ? AND status = 'pending'",
+                (_iso(self._clock()), by, version, str(request_id)),
+            )
+            if cur.rowcount != 1:
+                raise Conflict(
+                    f"secret request {str(request_id)[:40]} is not pending.", action="Nothing to do."
+                )
+            row = db.execute("SELECT * FROM secret_requests WHERE id = ?", (str(request_id),)).fetchone()
+            self._audit(
+                db, "secret_fulfilled", row["id"], by, f"{row['vault_id']}/{row['path']} version {version}"
+            )
+        return _request(row)
