@@ -4,7 +4,13 @@ Remote (the hosted 1Claw service, or ``oneclaw-tools serve``): ``ONECLAW_AGENT_A
 (``ocv_…`` agent key, or a ``1ck_…`` user key), ``ONECLAW_AGENT_ID`` (optional),
 ``ONECLAW_VAULT_ID`` (optional: the agent's first vault otherwise), ``ONECLAW_BASE_URL``.
 Embedded: ``ONECLAW_LOCAL_VAULT`` (the SQLite file), else ``vault.db`` in the user data
-folder. With no ``ONECLAW_AGENT_API_KEY`` the embedded vault is used.
+folder. OpenBao / HashiCorp Vault: ``BAO_ADDR`` or ``VAULT_ADDR`` (several addresses may be
+given, comma separated), with ``BAO_TOKEN``/``VAULT_TOKEN`` or AppRole
+(``BAO_ROLE_ID``/``BAO_SECRET_ID`` or the ``VAULT_`` names), ``ONECLAW_KV_MOUNT``.
+
+``ONECLAW_BACKEND=local|oneclaw|openbao`` chooses explicitly. Without it:
+``ONECLAW_AGENT_API_KEY`` selects 1Claw, else ``BAO_ADDR``/``VAULT_ADDR`` selects OpenBao,
+else the embedded vault.
 """
 
 from __future__ import annotations
@@ -15,8 +21,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .backends.base import VaultBackend
+from .errors import InvalidArgument
 
-__all__ = ["default_local_vault_path", "open_backend", "user_data_dir"]
+__all__ = ["BACKENDS", "default_local_vault_path", "open_backend", "select_backend", "user_data_dir"]
+
+#: The values ``ONECLAW_BACKEND`` accepts.
+BACKENDS: tuple[str, ...] = ("local", "oneclaw", "openbao")
 
 
 def user_data_dir(app: str = "oneclaw-tools") -> Path:
@@ -36,13 +46,33 @@ def default_local_vault_path(env: Mapping[str, str] | None = None) -> Path:
     return Path(explicit).expanduser() if explicit else user_data_dir() / "vault.db"
 
 
-def open_backend(env: Mapping[str, str] | None = None) -> VaultBackend:
-    """The remote 1Claw backend when ``ONECLAW_AGENT_API_KEY`` is set, else the embedded vault."""
+def select_backend(env: Mapping[str, str] | None = None) -> str:
+    """Which backend the environment asks for: ``local``, ``oneclaw`` or ``openbao``."""
     env = os.environ if env is None else env
+    chosen = (env.get("ONECLAW_BACKEND") or "").strip().lower()
+    if chosen:
+        if chosen not in BACKENDS:
+            raise InvalidArgument("ONECLAW_BACKEND", "must be one of " + ", ".join(BACKENDS))
+        return chosen
     if env.get("ONECLAW_AGENT_API_KEY"):
+        return "oneclaw"
+    if env.get("BAO_ADDR") or env.get("VAULT_ADDR"):
+        return "openbao"
+    return "local"
+
+
+def open_backend(env: Mapping[str, str] | None = None) -> VaultBackend:
+    """The backend :func:`select_backend` names, configured from the same environment."""
+    env = os.environ if env is None else env
+    kind = select_backend(env)
+    if kind == "oneclaw":
         from .backends.remote import OneClawVault
 
         return OneClawVault.from_env(env)
+    if kind == "openbao":
+        from .backends.openbao import OpenBaoVault
+
+        return OpenBaoVault.from_env(env)
     from .backends.local import LocalVault
 
     return LocalVault(default_local_vault_path(env), env=env)

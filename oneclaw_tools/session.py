@@ -145,7 +145,7 @@ class Session:
     # -- construction --------------------------------------------------------------------
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> Self:
-        """Remote 1Claw when ``ONECLAW_AGENT_API_KEY`` is set, else the embedded vault."""
+        """The backend the environment selects (:func:`oneclaw_tools.config.open_backend`)."""
         from .config import open_backend
 
         return cls(open_backend(env), **kwargs)

@@ -144,16 +144,25 @@ def _watchdog(servers: list[BaoServer], seconds: float) -> threading.Timer:
 
 
 @contextlib.contextmanager
-def dev_server(max_seconds: float = 600.0) -> Iterator[BaoServer]:
-    """``bao server -dev`` on a free port of 127.0.0.1 with root token ``root``."""
+def dev_server(max_seconds: float = 600.0, *, audit_log: Path | None = None) -> Iterator[BaoServer]:
+    """``bao server -dev`` on a free port of 127.0.0.1 with root token ``root``.
+
+    ``audit_log``: a file audit device writing there (OpenBao enables audit devices only from
+    its configuration, not through the API).
+    """
     with tempfile.TemporaryDirectory(prefix="bao-dev-") as tmp:
         port = _free_pair()
         addr = f"http://127.0.0.1:{port}"
         log = Path(tmp) / "bao.log"
-        proc = _spawn(
-            [bao_binary(), "server", "-dev", f"-dev-root-token-id={_ROOT}", f"-dev-listen-address=127.0.0.1:{port}",
-             "-dev-no-store-token"], Path(tmp), log,
-        )  # fmt: skip
+        args = [bao_binary(), "server", "-dev", f"-dev-root-token-id={_ROOT}",
+                f"-dev-listen-address=127.0.0.1:{port}", "-dev-no-store-token"]  # fmt: skip
+        if audit_log is not None:
+            config = Path(tmp) / "audit.hcl"
+            config.write_text(
+                f'audit "file" "oneclaw" {{\n  options {{\n    file_path = "{audit_log}"\n  }}\n}}\n'
+            )
+            args.append(f"-config={config}")
+        proc = _spawn(args, Path(tmp), log)
         server = BaoServer(addr, _ROOT, proc, log)
         timer = _watchdog([server], max_seconds)
         try:
