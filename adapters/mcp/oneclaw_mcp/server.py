@@ -15,6 +15,10 @@ Contract of a call:
 * the SDK's own input validation is off: its message quotes the offending argument, and the core
   validates the arguments with a guarded message anyway.
 
+A tool the operator's policy gates asks the user first, through MCP elicitation
+(:mod:`oneclaw_mcp.approval`); a client without elicitation gets a refusal saying how to approve
+out of band.
+
 The handle store (a :class:`~oneclaw_tools.Session`) lives for one MCP session: the server's
 lifespan runs once per MCP session (once per process over stdio, once per ``Mcp-Session-Id``
 over streamable HTTP), asks ``session_factory`` for a fresh session and closes it when the MCP
@@ -36,6 +40,8 @@ from mcp import types
 from mcp.server.lowlevel import Server
 
 from oneclaw_tools import TOOL_NAMES, Session, ToolError, ToolSpec, __version__
+
+from .approval import ask_approval
 
 __all__ = [
     "SERVER_NAME",
@@ -157,6 +163,10 @@ def build_server(
             if wrapped is not None:
                 text = _as_text(await session.arun_wrapped(tool_name, wrapped.func, arguments))
             else:
+                ctx = server.request_context
+                refusal = await ask_approval(session, ctx.session, ctx.request_id, tool_name, arguments)
+                if refusal is not None:
+                    return _result(refusal, is_error=True)
                 text = await session.acall_text(tool_name, arguments)
         except ToolError as err:
             return _result(session.scrub(err.text), is_error=True)

@@ -78,8 +78,12 @@ class _TapSend:
 
 
 @asynccontextmanager
-async def tapped_client(server: Server[Any, Any], recorder: McpRecorder) -> AsyncIterator[ClientSession]:
-    """An initialized client session connected in memory to ``server``; every message is recorded."""
+async def tapped_client(
+    server: Server[Any, Any], recorder: McpRecorder, **client_kwargs: Any
+) -> AsyncIterator[ClientSession]:
+    """An initialized client session connected in memory to ``server``; every message is recorded.
+
+    ``client_kwargs`` go to ``ClientSession`` (for example ``elicitation_callback``)."""
     from mcp.shared.memory import create_client_server_memory_streams
 
     async with create_client_server_memory_streams() as (client_streams, server_streams):
@@ -92,7 +96,7 @@ async def tapped_client(server: Server[Any, Any], recorder: McpRecorder) -> Asyn
                 lambda: server.run(server_read, server_out, server.create_initialization_options())  # type: ignore[arg-type]
             )
             try:
-                async with ClientSession(client_read, client_out) as client:  # type: ignore[arg-type]
+                async with ClientSession(client_read, client_out, **client_kwargs) as client:  # type: ignore[arg-type]
                     await client.initialize()
                     yield client
             finally:
