@@ -3,6 +3,8 @@
 * :class:`OneClawToolkit`: every tool of the core as a ``StructuredTool`` (sync and async).
 * :class:`OneClawGuardMiddleware`: for ``create_agent``; scrubs every tool message. Imported on
   first use, because ``langchain.agents`` takes about a second to import.
+* :class:`OneClawApprovalMiddleware`: for ``create_agent``; pauses a gated tool call with a
+  LangGraph interrupt the application resumes (approve / reject), bound to the exact action.
 * :func:`wrap_tool`: lets any LangChain tool take ``{{secret:HANDLE}}`` placeholders.
 * :func:`tool_surface`: the tools as LangChain presents them to a model.
 """
@@ -17,10 +19,12 @@ from .toolkit import OneClawToolkit, make_tool, tool_surface
 from .wrap import GuardedTool, wrap_tool
 
 if TYPE_CHECKING:
+    from .approval import OneClawApprovalMiddleware
     from .middleware import OneClawGuardMiddleware
 
 __all__ = [
     "GuardedTool",
+    "OneClawApprovalMiddleware",
     "OneClawGuardMiddleware",
     "OneClawToolkit",
     "__version__",
@@ -35,4 +39,8 @@ def __getattr__(name: str) -> Any:
         from .middleware import OneClawGuardMiddleware
 
         return OneClawGuardMiddleware
+    if name == "OneClawApprovalMiddleware":
+        from .approval import OneClawApprovalMiddleware
+
+        return OneClawApprovalMiddleware
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

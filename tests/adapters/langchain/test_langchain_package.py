@@ -81,6 +81,7 @@ def test_dependencies_lower_bounds_only() -> None:
 def test_public_names() -> None:
     assert sorted(langchain_oneclaw.__all__) == [
         "GuardedTool",
+        "OneClawApprovalMiddleware",
         "OneClawGuardMiddleware",
         "OneClawToolkit",
         "__version__",
