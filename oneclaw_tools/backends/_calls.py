@@ -122,7 +122,9 @@ def _policy(d: Mapping[str, Any]) -> PolicyInfo:
 def _share(d: Mapping[str, Any], vault_id: str = "", path: str = "", secret_id: str = "") -> ShareInfo:
     url = d.get("share_url")
     return ShareInfo(
-        id=str(d["id"]),
+        # a local server's link-share id carries its token after a "." (it opens the share, like the
+        # link): keep only the id part, which lists and revoke use; the link stays in share_url
+        id=str(d["id"]).partition(".")[0],
         secret_id=_str(d.get("secret_id")) or secret_id,
         vault_id=_str(d.get("vault_id")) or vault_id,
         path=_str(d.get("secret_path")) or _str(d.get("path")) or path,

@@ -159,9 +159,7 @@ class LocalCore:
         p = self._principal
         row: sqlite3.Row | None = conn.execute("SELECT * FROM vaults WHERE id = ?", (vault_id,)).fetchone()
         bound_out = not p.is_owner and p.vault_ids is not None and vault_id not in p.vault_ids
-        if row is None:
-            if bound_out:
-                raise PermissionDenied("this agent is not bound to that vault.")
+        if row is None:  # unknown or deleted: 404 for everyone, as 1Claw answers
             raise NotFound("vault not found.", action="Check the vault id with list_vaults.")
         if bound_out and row["created_by"] != str(p):
             raise PermissionDenied("this agent is not bound to that vault.")

@@ -104,6 +104,50 @@ class SharesMixin(LocalCore):
 
         return self._run("list_policies", work, vault_id=vault_id)
 
+    def update_policy(
+        self,
+        vault_id: str,
+        policy_id: str,
+        *,
+        permissions: list[str] | tuple[str, ...] | None = None,
+        secret_path_pattern: str | None = None,
+        expires_at: datetime | str | None = None,
+    ) -> PolicyInfo:
+        """Change a policy's permissions, glob or expiry in place (its id stays); owner or creator."""
+        with self._checking("update_policy"):
+            vault_id = check_id(vault_id, "vault_id")
+            policy_id = check_id(policy_id, "policy_id")
+            perms = None if permissions is None else validate_permissions(permissions)
+            pattern = None if secret_path_pattern is None else validate_pattern(secret_path_pattern)
+            expires = check_future(parse_datetime(expires_at), self._now(), "expires_at")
+
+        def work(conn: sqlite3.Connection, note: Note) -> PolicyInfo:
+            self._require_admin(conn, vault_id)
+            row = conn.execute(
+                "SELECT * FROM policies WHERE id = ? AND vault_id = ?", (policy_id, vault_id)
+            ).fetchone()
+            if row is None:
+                raise NotFound("policy not found.", action="List the vault's policies.")
+            conn.execute(
+                "UPDATE policies SET permissions = ?, pattern = ?, expires_at = ? WHERE id = ?",
+                (
+                    row["permissions"] if perms is None else json.dumps(list(perms)),
+                    row["pattern"] if pattern is None else pattern,
+                    row["expires_at"] if expires is None else fmt_ts(expires),
+                    policy_id,
+                ),
+            )
+            note.detail = f"policy {policy_id}"
+            r = conn.execute("SELECT * FROM policies WHERE id = ?", (policy_id,)).fetchone()
+            return PolicyInfo(
+                id=r["id"], vault_id=r["vault_id"], principal_type=r["principal_type"],
+                principal_id=r["principal_id"], secret_path_pattern=r["pattern"],
+                permissions=tuple(json.loads(r["permissions"])), effect=r["effect"], created_by=r["created_by"],
+                created_at=parse_ts(r["created_at"]), expires_at=parse_ts(r["expires_at"]),
+            )  # fmt: skip
+
+        return self._run("update_policy", work, vault_id=vault_id)
+
     def delete_policy(self, vault_id: str, policy_id: str) -> None:
         with self._checking("delete_policy"):
             vault_id = check_id(vault_id, "vault_id")
@@ -149,6 +193,11 @@ class SharesMixin(LocalCore):
                 check_text(passphrase, "passphrase", max_len=1024, allow_empty=False)
 
         def work(conn: sqlite3.Connection, note: Note) -> ShareInfo:
+            if recipient_type == "external_email" and self._principal.type == "agent":
+                raise PermissionDenied(  # 1Claw's docs: external_email is for humans, "agents are blocked"
+                    "agents cannot share with an external email address.",
+                    action="Share with a user or agent of this vault, or ask a human to send it.",
+                )
             self._require(conn, vault_id, "read", path)
             live = self._live(conn, vault_id, path)
             share_id, token = str(uuid.uuid4()), secrets.token_urlsafe(32)

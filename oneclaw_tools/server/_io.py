@@ -1,8 +1,10 @@
 """Request bodies in, RFC 7807 problems out: the local server's input boundary.
 
 Every malformed request ends here as a 4xx ``application/problem+json``: bodies over the
-limit (413, checked before and while reading), bodies that are not a JSON object, unknown
-fields, wrong types. The ``detail`` is the core error's safe message: it names the
+limit (413, checked before and while reading), bodies that are not a JSON object, wrong
+types. Unknown fields are dropped, as 1Claw does (forward compatibility with newer SDKs);
+a known field the local server cannot honour (``conditions``, ``ip_allowlist``) is refused
+by its handler rather than ignored. The ``detail`` is the core error's safe message: it names the
 argument and the rule, never the value.
 """
 
@@ -92,7 +94,7 @@ async def json_body(
     optional_body: bool = False,
     max_bytes: int = MAX_BODY_BYTES,
 ) -> dict[str, Any]:
-    """The request's JSON object, checked against the allowed and required fields."""
+    """The request's JSON object: the allowed fields only (others dropped), the required ones present."""
     length = request.headers.get("content-length")
     if length is not None:
         if not length.isdigit():
@@ -120,11 +122,8 @@ async def json_body(
         raise InvalidArgument("body", "must be valid UTF-8 JSON") from None
     if not isinstance(data, dict):
         raise InvalidArgument("body", "must be a JSON object")
-    allowed_set = set(allowed)
-    for name in data:
-        if name not in allowed_set:
-            field = name if len(name) <= 64 and name.isidentifier() else "(field)"
-            raise InvalidArgument(field, "is not a known field")
+    allowed_set = set(allowed)  # unknown fields are dropped: newer clients send more than we know
+    data = {name: value for name, value in data.items() if name in allowed_set}
     for name in required:
         if data.get(name) is None:
             raise InvalidArgument(name, "is required")

@@ -156,7 +156,10 @@ class _Api:
         return await run_in_threadpool(job)
 
     async def _body(self, request: Request, allowed: tuple[str, ...], required: tuple[str, ...] = (),
-                    optional: bool = False) -> dict[str, Any]:  # fmt: skip
+                    optional: bool = False, public: bool = False) -> dict[str, Any]:  # fmt: skip
+        """The JSON body; the caller is authenticated first (401 before 400) unless ``public``."""
+        if not public:
+            await run_in_threadpool(self._principal, request)
         return await json_body(request, allowed=allowed, required=required, optional_body=optional,
                                max_bytes=self.max_body)  # fmt: skip
 
@@ -167,12 +170,12 @@ class _Api:
 
     # -- auth ---------------------------------------------------------------------------------
     async def agent_token(self, request: Request) -> Response:
-        data = await self._body(request, ("api_key", "agent_id", "dpop_jwk"), ("api_key",))
+        data = await self._body(request, ("api_key", "agent_id", "dpop_jwk"), ("api_key",), public=True)
         api_key, agent_id = want_str(data, "api_key"), want_str(data, "agent_id")
         return await self._exchange(str(api_key), agent_id, "agent")
 
     async def api_key_token(self, request: Request) -> Response:
-        data = await self._body(request, ("api_key",), ("api_key",))
+        data = await self._body(request, ("api_key",), ("api_key",), public=True)
         return await self._exchange(str(want_str(data, "api_key")), None, "user")
 
     async def _exchange(self, api_key: str, agent_id: str | None, kind: str) -> Response:
@@ -325,8 +328,27 @@ class _Api:
 
     async def policy(self, request: Request) -> Response:
         vault_id, policy_id = request.path_params["vault_id"], request.path_params["policy_id"]
-        await self._run(request, lambda b: b.delete_policy(vault_id, policy_id))
-        return Response(status_code=204)
+        if request.method == "DELETE":
+            await self._run(request, lambda b: b.delete_policy(vault_id, policy_id))
+            return Response(status_code=204)
+        data = await self._body(
+            request, ("permissions", "conditions", "expires_at", "secret_path_pattern", "effect", "priority")
+        )
+        if want_str(data, "effect", default="allow") != "allow":
+            raise InvalidArgument("effect", "only 'allow' is supported by the local server")
+        if data.get("conditions"):
+            raise InvalidArgument("conditions", "are not supported by the local server")
+        want_int(data, "priority")
+        perms = data.get("permissions")
+        if perms is not None and not isinstance(perms, list):
+            raise InvalidArgument("permissions", "must be a list of permission names")
+        pattern, expires = want_str(data, "secret_path_pattern"), want_str(data, "expires_at")
+        policy = await self._run(
+            request,
+            lambda b: b.update_policy(vault_id, policy_id, permissions=perms, secret_path_pattern=pattern,
+                                      expires_at=expires),
+        )  # fmt: skip
+        return JSONResponse(policy_json(policy))
 
     # -- shares -------------------------------------------------------------------------------
     def _locate(self, backend: LocalVault, secret_id: str) -> tuple[str, str]:
@@ -379,6 +401,8 @@ class _Api:
         link = _LINK_URL.fullmatch(share.share_url.reveal_unsafe()) if share.share_url else None
         ref = f"{link.group(1)}.{link.group(2)}" if link else share.id
         body["share_url"] = f"{base}/v1/share/{ref}"
+        if share.recipient_type == "anyone_with_link":
+            body["id"] = ref  # a link share's id opens it (GET /v1/share/{id}), as 1Claw's is: shown once
         return JSONResponse(body, status_code=201, headers={"Cache-Control": "no-store"})
 
     async def share(self, request: Request) -> Response:
@@ -392,7 +416,7 @@ class _Api:
         if request.method == "DELETE":
             await self._run(request, lambda b: b.revoke_share(share_id))
             return Response(status_code=204)
-        data = await self._body(request, ("passphrase",), optional=True)
+        data = await self._body(request, ("passphrase",), optional=True, public=token is not None)
         passphrase = want_str(data, "passphrase")
         ref = f"oneclaw://share/{share_id}#{token}" if token else share_id
         secret = await self._run(
@@ -448,7 +472,8 @@ def _guarded(
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     detail = {404: "no such route.", 405: "method not allowed on this route."}.get(status, "request failed.")
-    return problem(status, detail)
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+    return problem(status, detail, headers={k: v for k, v in headers.items() if k.lower() == "allow"} or None)
 
 
 def create_app(
@@ -471,7 +496,7 @@ def create_app(
         (v + "/secret-version-disable/{path:path}", api.disable, ["POST"]),
         (v + "/secret-rotate/{path:path}", api.rotate, ["POST"]),
         (v + "/policies", api.policies, ["GET", "POST"]),
-        (v + "/policies/{policy_id}", api.policy, ["DELETE"]),
+        (v + "/policies/{policy_id}", api.policy, ["PUT", "DELETE"]),
         ("/v1/secrets/{secret_id}/share", api.create_share, ["POST"]),
         ("/v1/share/{share_ref}", api.share, ["GET", "DELETE"]),
         ("/v1/shares/{share_id}/{answer}", api.answer_share, ["POST"]),

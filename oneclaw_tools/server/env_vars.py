@@ -21,7 +21,7 @@ environment in a PATCH need ``delete`` (which ``write`` covers). A policy on
 ``__env/production/**`` therefore grants exactly the production variables.
 
 Deliberate local choices: there is no org level, so ``resolve`` knows the sources
-``vault`` and ``branch_override`` only, and needs ``environment`` (no ``env_auto_resolve``).
+``vault`` and ``branch_override`` only; without ``environment`` it resolves ``development``.
 POST on an existing KEY replaces it in the named environments (a new version). A
 multi-environment write that fails half-way is rolled back (new secrets soft-deleted, new
 versions disabled). Values appear only in response bodies, never in a log line or an error.
@@ -47,6 +47,7 @@ from ..validation import validate_value
 
 __all__ = [
     "DEFAULT_ENVIRONMENTS",
+    "DEFAULT_RESOLVE_ENVIRONMENT",
     "RESERVED_PREFIX",
     "EnvVarsApi",
     "env_path",
@@ -59,6 +60,9 @@ T = TypeVar("T")
 
 RESERVED_PREFIX = "__env/"
 DEFAULT_ENVIRONMENTS: tuple[str, ...] = ("production", "preview", "development")
+#: What ``resolve`` without ``environment`` resolves: the least sensitive environment (an
+#: agent that wants production names it); the response's ``environment`` says which.
+DEFAULT_RESOLVE_ENVIRONMENT = "development"
 _BRANCH_MARK = "__branch"
 _KEY_RE = re.compile(r"[A-Z0-9_]{1,256}")
 _ENV_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -195,7 +199,7 @@ class _Host(Protocol):
     ) -> T: ...
 
     async def _body(self, request: Request, allowed: tuple[str, ...], required: tuple[str, ...] = (),
-                    optional: bool = False) -> dict[str, Any]: ...  # fmt: skip
+                    optional: bool = False, public: bool = False) -> dict[str, Any]: ...  # fmt: skip
 
 
 class EnvVarsApi:
@@ -424,9 +428,7 @@ class EnvVarsApi:
     async def resolve(self, request: Request) -> Response:
         vault_id = request.path_params["vault_id"]
         q = request.query_params
-        if not q.get("environment"):
-            raise InvalidArgument("environment", "is required by the local server (no env_auto_resolve)")
-        environment = _check_env(q["environment"])
+        environment = _check_env(q["environment"]) if q.get("environment") else DEFAULT_RESOLVE_ENVIRONMENT
         branch = _check_branch(q.get("git_branch"))
 
         def work(b: LocalVault) -> tuple[dict[str, str], dict[str, str]]:

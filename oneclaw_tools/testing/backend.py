@@ -31,7 +31,7 @@ from typing import Any, cast
 import pytest
 
 from ..backends.base import VaultBackend
-from ..errors import Conflict, Gone, InvalidArgument, NotFound, OneClawError
+from ..errors import Conflict, Gone, InvalidArgument, NotFound, OneClawError, PermissionDenied
 from ..models import SECRET_TYPES, ShareInfo
 from ..validation import MAX_VALUE_BYTES
 
@@ -359,8 +359,16 @@ class BackendConformanceTests:
             backend.access_share(self.share_ref(other))
 
     def test_email_share_is_created(self, backend: VaultBackend, vault_id: str) -> None:
-        """A share to an e-mail address records the recipient and expiry."""
+        """A share to an e-mail address records the recipient and expiry; an agent is refused
+        (403), as 1Claw's docs say ("agents are blocked" from external_email shares)."""
         backend.put_secret(vault_id, "e/k", "v")
+        if backend.principal.type == "agent":
+            with pytest.raises(PermissionDenied):
+                backend.create_share(
+                    vault_id, "e/k", recipient_type="external_email", email="alice@example.com",
+                    expires_at=_in(3600),
+                )  # fmt: skip
+            return
         share = backend.create_share(
             vault_id, "e/k", recipient_type="external_email", email="alice@example.com", expires_at=_in(3600)
         )

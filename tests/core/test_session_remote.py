@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from oneclaw_tools import Session, ToolError
-from oneclaw_tools.server.testing import make_agent, running_server
+from oneclaw_tools.server.testing import ALL_PERMISSIONS, running_server
 from oneclaw_tools.testing.scenario import (
     THIRD_PARTY_TOOLS,
     Script,
@@ -23,11 +23,16 @@ from oneclaw_tools.testing.scenario import (
 
 
 def test_scenario_over_the_remote_backend(tmp_path: Path) -> None:
+    """Runs with a user key (``1ck_``): the scenario shares to an e-mail address, which 1Claw
+    (and the local server) refuse to agents."""
     with running_server(tmp_path) as (server, base_url):
-        agent_id, key, vault_id = make_agent(server, "scenario-bot")
+        record, key = server.agents.create_user("scenario-user")
+        vault_id = server.vault.create_vault("scenario-vault").id
+        server.vault.create_policy(
+            vault_id, principal_type="user", principal_id=record.id, permissions=ALL_PERMISSIONS
+        )
         env = {
             "ONECLAW_AGENT_API_KEY": key.reveal_unsafe(),
-            "ONECLAW_AGENT_ID": agent_id,
             "ONECLAW_VAULT_ID": vault_id,
             "ONECLAW_BASE_URL": base_url,
         }
