@@ -66,7 +66,8 @@ def test_init_kek_through_the_cli(kind: str, tmp_path: Path, request: pytest.Fix
     kek = make_kek(kind, request)
     db = tmp_path / "data" / "vault.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ONECLAW_", "BAO_", "VAULT_"))}
-    env.update(kek.env, ONECLAW_LOCAL_VAULT=str(db), HOME=str(tmp_path))
+    # with BAO_ADDR set (transit), ONECLAW_BACKEND=local keeps the embedded vault selected
+    env.update(kek.env, ONECLAW_LOCAL_VAULT=str(db), HOME=str(tmp_path), ONECLAW_BACKEND="local")
     run = subprocess.run(
         [sys.executable, "-m", "oneclaw_tools", "init", "--kek", kind],
         capture_output=True, text=True, env=env, timeout=60,

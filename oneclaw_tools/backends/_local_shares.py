@@ -15,6 +15,7 @@ import re
 import secrets
 import sqlite3
 import uuid
+from datetime import datetime
 from typing import Unpack
 
 from .. import crypto

@@ -71,8 +71,11 @@ def _cmd_init(args: argparse.Namespace) -> int:
     from ..backends.local import LocalVault
     from ..config import default_local_vault_path
 
-    if os.environ.get("ONECLAW_AGENT_API_KEY"):
-        raise InvalidArgument("command", "'init' applies to the embedded vault (unset ONECLAW_AGENT_API_KEY)")
+    chosen = os.environ.get("ONECLAW_BACKEND", "")
+    if chosen not in ("", "local") or (not chosen and os.environ.get("ONECLAW_AGENT_API_KEY")):
+        raise InvalidArgument(
+            "command", "'init' applies to the embedded vault (set ONECLAW_BACKEND=local, or unset it)"
+        )
     with LocalVault(default_local_vault_path(os.environ), env=os.environ, kek=args.kek) as vault:
         vault.initialize()
         vault_id = vault.default_vault_id()
