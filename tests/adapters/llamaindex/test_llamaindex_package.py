@@ -22,7 +22,14 @@ OTHER_FRAMEWORKS = ("langchain", "langchain_core", "langgraph", "crewai", "mcp")
 
 
 def test_public_surface() -> None:
-    assert oneclaw_li.__all__ == ["OneClawToolSpec", "__version__", "tool_surface", "wrap_tool", "wrap_tools"]
+    assert oneclaw_li.__all__ == [
+        "ApprovalRequiredEvent",
+        "OneClawToolSpec",
+        "__version__",
+        "tool_surface",
+        "wrap_tool",
+        "wrap_tools",
+    ]
     assert oneclaw_li.__version__ == __version__
     for name in set(oneclaw_li.__all__) - {"__version__"}:
         assert getattr(oneclaw_li, name).__module__.startswith("llama_index.tools.oneclaw")

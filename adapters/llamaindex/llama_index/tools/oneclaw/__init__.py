@@ -11,7 +11,15 @@
 
 from oneclaw_tools import __version__
 
+from .approval import ApprovalRequiredEvent
 from .base import OneClawToolSpec, tool_surface
 from .wrap import wrap_tool, wrap_tools
 
-__all__ = ["OneClawToolSpec", "__version__", "tool_surface", "wrap_tool", "wrap_tools"]
+__all__ = [
+    "ApprovalRequiredEvent",
+    "OneClawToolSpec",
+    "__version__",
+    "tool_surface",
+    "wrap_tool",
+    "wrap_tools",
+]

@@ -8,10 +8,15 @@ description and argument model are the spec's own, so they cannot drift from the
 The session is held on the spec instance, out of every schema. Each call goes through
 ``session.call_text`` / ``acall_text``; whatever comes back (a result or a ``ToolError``) becomes a
 finished ``ToolOutput`` built by :mod:`._outputs`.
+
+With ``human_approval=True`` a tool the operator's policy gates takes the workflow ``Context`` and
+asks the human through ``InputRequiredEvent`` / ``HumanResponseEvent`` before it runs
+(:mod:`.approval`); such a tool is async only.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -19,11 +24,13 @@ from typing import Any
 
 from llama_index.core.tools import FunctionTool, ToolMetadata, ToolOutput
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
+from llama_index.core.workflow import Context
 from pydantic import BaseModel
 
 from oneclaw_tools import Session, ToolError, ToolSpec
 
 from ._outputs import afinish, crash_output, error_output, finish, ok_output, plain_args
+from .approval import ask_approval
 
 __all__ = ["OneClawToolSpec", "tool_surface"]
 
@@ -53,13 +60,17 @@ class OneClawToolSpec(BaseToolSpec):
 
     spec_functions: list[SPEC_FUNCTION_TYPE]
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, human_approval: bool = False) -> None:
         self._session = session
+        self._human_approval = human_approval
         self._specs: dict[str, ToolSpec] = {spec.name: spec for spec in session.specs}
         self.spec_functions = [(name, ASYNC_PREFIX + name) for name in self._specs]
         for spec in self._specs.values():
             setattr(self, spec.name, self._sync_function(spec))
-            setattr(self, ASYNC_PREFIX + spec.name, self._async_function(spec))
+            if self._asks(spec.name):
+                setattr(self, ASYNC_PREFIX + spec.name, self._approving_function(spec))
+            else:
+                setattr(self, ASYNC_PREFIX + spec.name, self._async_function(spec))
 
     @property
     def session(self) -> Session:
@@ -108,6 +119,30 @@ class OneClawToolSpec(BaseToolSpec):
         arun.__doc__ = spec.description
         return arun
 
+    def _asks(self, name: str) -> bool:
+        return self._human_approval and name in self._session.policy.require_approval
+
+    def _approving_function(self, spec: ToolSpec) -> Callable[..., Awaitable[ToolOutput]]:
+        """The async function of a gated tool: asks through workflow events, then runs."""
+        session, name = self._session, spec.name
+        plain = self._async_function(spec)
+
+        async def arun(ctx: Context, **kwargs: Any) -> ToolOutput:
+            kwargs = plain_args(kwargs)
+            record = await asyncio.to_thread(session.approvals.pending_for, name, kwargs)
+            if record is not None:
+                refusal = await ask_approval(session, ctx, record)  # pauses the workflow
+                if refusal is not None:
+                    return error_output(session, name, kwargs, refusal)
+            return await plain(**kwargs)
+
+        arun.__name__ = arun.__qualname__ = ASYNC_PREFIX + name
+        arun.__doc__ = spec.description
+        # FunctionTool finds the Context parameter by comparing the annotation object; this
+        # module's annotations are strings (postponed evaluation), so set the real class.
+        arun.__annotations__ = {"ctx": Context, "kwargs": Any, "return": ToolOutput}
+        return arun
+
     # -- BaseToolSpec hooks ------------------------------------------------------------------
     def get_fn_schema_from_fn_name(
         self, fn_name: str, spec_functions: list[SPEC_FUNCTION_TYPE] | None = None
@@ -142,7 +177,7 @@ class OneClawToolSpec(BaseToolSpec):
             metadata = mapping.get(name) or self.get_metadata_from_fn_name(name)
             tools.append(
                 FunctionTool.from_defaults(
-                    fn=getattr(self, spec.name),
+                    fn=None if self._asks(spec.name) else getattr(self, spec.name),
                     async_fn=getattr(self, ASYNC_PREFIX + spec.name),
                     tool_metadata=metadata,
                     callback=finish,
