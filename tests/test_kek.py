@@ -6,7 +6,7 @@ failure (wrong PIN, missing module/token/key, denied or unreachable transit) is 
 error that names which and carries no secret; migrations between every pair keep every value;
 an interrupted migration (SIGKILL) leaves a readable vault that the next run finishes; an open
 vault follows a migration made by another process. If one fails, the provider modules are
-oneclaw_tools/kek/*.py and the migration is AdminMixin._migrate in backends/_local_admin.py.
+oneclaw_tools/kek/*.py and the migration is Admin._migrate in backends/_local_admin.py.
 """
 
 from __future__ import annotations
@@ -287,24 +287,24 @@ def test_an_open_vault_follows_a_migration_by_another_process(
 _INTERRUPT = textwrap.dedent(
     """
     import os, signal, sys
-    from oneclaw_tools.backends._local_admin import AdminMixin
+    from oneclaw_tools.backends._local_admin import Admin
     from oneclaw_tools.backends.local import LocalVault
 
     stage, to = sys.argv[2], sys.argv[3]
-    real_rows, real_drop = AdminMixin._rewrap_rows, AdminMixin._drop_stale_key_file
+    real_rows, real_drop = Admin._rewrap_rows, Admin._drop_stale_key_file
 
     def rows(self, conn, source, target):
         real_rows(self, conn, source, target)  # every row re-wrapped, not yet committed
         os.kill(os.getpid(), signal.SIGKILL)
 
     def drop(self):
-        if stage == "after-commit" and self._store.ring.kind == to:
+        if stage == "after-commit" and self.core.store.ring.kind == to:
             os.kill(os.getpid(), signal.SIGKILL)
         return real_drop(self)
 
     if stage == "before-commit":
-        AdminMixin._rewrap_rows = rows
-    AdminMixin._drop_stale_key_file = drop
+        Admin._rewrap_rows = rows
+    Admin._drop_stale_key_file = drop
     LocalVault(sys.argv[1]).rotate_key(to=to)
     """
 )

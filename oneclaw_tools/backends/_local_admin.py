@@ -18,20 +18,22 @@ from ..kek import KEK_KINDS, KekProvider
 from ..kek.providers import record_for, same_record
 from ..kek.transit import TransitKek
 from ..models import AuditEvent, SecretValue
-from ._local_core import LocalCore, Note, check_id
+from ._local_core import Note, Part, check_id
 from ._local_store import fmt_ts, parse_ts
 
-__all__ = ["AdminMixin"]
+__all__ = ["Admin"]
 
 
-class AdminMixin(LocalCore):
+class Admin(Part):
+    """The audit log, the operator's export, key rotation and KEK migration."""
+
     # -- audit --------------------------------------------------------------------------
     def record_audit(self, event: AuditEvent) -> None:
         """Store a session-level event as given (it must carry no value)."""
         if not isinstance(event, AuditEvent):
             raise InvalidArgument("event", "must be an AuditEvent")
-        with self._store.write() as conn:
-            self._store.audit(
+        with self.core.store.write() as conn:
+            self.core.store.audit(
                 conn, event.principal, event.action, event.outcome, vault_id=event.vault_id, path=event.path,
                 version=event.version, detail=event.detail, tool=event.tool, ts=event.ts,
             )  # fmt: skip
@@ -42,14 +44,14 @@ class AdminMixin(LocalCore):
             raise InvalidArgument("limit", "must be a whole number of at least 1")
         sql = "SELECT * FROM audit"
         args: tuple[Any, ...] = ()
-        if not self._principal.is_owner:
+        if not self.core.principal.is_owner:
             sql += " WHERE principal = ?"
-            args = (str(self._principal),)
-        with self._store.lock:
-            rows = self._store.conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+            args = (str(self.core.principal),)
+        with self.core.store.lock:
+            rows = self.core.store.conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
         return [
             AuditEvent(
-                ts=parse_ts(r["ts"]) or self._now(),
+                ts=parse_ts(r["ts"]) or self.core.now(),
                 principal=r["principal"],
                 action=r["action"],
                 outcome=r["outcome"],
@@ -70,31 +72,31 @@ class AdminMixin(LocalCore):
         For the operator's ``scrub`` command, which must know every value to find it in
         logs. The export itself is audited; expired and used-up secrets are included.
         """
-        with self._checking("export_latest_unsafe"):
+        with self.core.checking("export_latest_unsafe"):
             if vault_id is not None:
                 vault_id = check_id(vault_id, "vault_id")
 
         def work(conn: sqlite3.Connection, note: Note) -> list[sqlite3.Row]:
-            self._require_owner("export values")
+            self.core.require_owner("export values")
             sql = (
                 "SELECT v.* FROM secrets s JOIN versions v "
                 "ON v.vault_id = s.vault_id AND v.path = s.path AND v.version = s.current "
                 "WHERE s.deleted_at IS NULL"
             )
             if vault_id is not None:
-                self._vault_row(conn, vault_id)
+                self.core.vault_row(conn, vault_id)
                 rows = conn.execute(sql + " AND s.vault_id = ? ORDER BY s.path", (vault_id,)).fetchall()
             else:
                 rows = conn.execute(sql + " ORDER BY s.vault_id, s.path").fetchall()
             note.detail = f"{len(rows)} values exported"
             return rows
 
-        rows = self._run("export_latest_unsafe", work, vault_id=vault_id)
+        rows = self.core.run("export_latest_unsafe", work, vault_id=vault_id)
 
         def values() -> Iterator[tuple[str, SecretValue]]:
             for row in rows:
-                with self._store.lock:
-                    value = self._store.open(row)
+                with self.core.store.lock:
+                    value = self.core.store.open(row)
                 yield row["path"], SecretValue(value)
 
         return values()
@@ -112,11 +114,11 @@ class AdminMixin(LocalCore):
         A transit key is rotated on the server, then every data key re-wrapped. A migration is
         described on :meth:`_migrate`.
         """
-        store = self._store
-        if not self._principal.is_owner:
+        store = self.core.store
+        if not self.core.principal.is_owner:
             denied = PermissionDenied("only the vault owner may rotate the vault key.")
             with store.lock:
-                self._audit_failure("rotate_key", denied, vault_id=None, path=None)
+                self.core.audit_failure("rotate_key", denied, vault_id=None, path=None)
             raise denied
         if to is not None and to not in KEK_KINDS:
             raise InvalidArgument("to", f"must be one of {', '.join(KEK_KINDS)}")
@@ -133,7 +135,7 @@ class AdminMixin(LocalCore):
             if ring.kind == "transit":
                 assert isinstance(ring, TransitKek)
                 ring.rotate()
-                count = self._run("rotate_key", self._rewrap_every_row)
+                count = self.core.run("rotate_key", self._rewrap_every_row)
             elif ring.kind == "pkcs11":
                 count = 0  # one key per label: a new key is a migration to a new label
             else:
@@ -141,7 +143,7 @@ class AdminMixin(LocalCore):
                 if ring.source == "file":
                     crypto.write_key_file(store.key_file, [*ring.keys(), crypto.generate_key()])
                     store.reload_ring()
-                count = self._run("rotate_key", self._rewrap_all)
+                count = self.core.run("rotate_key", self._rewrap_all)
                 ring = store.ring
                 assert isinstance(ring, crypto.KeyRing)
                 if ring.source == "file":
@@ -169,7 +171,7 @@ class AdminMixin(LocalCore):
         it leaves a vault fully on the target. (3) A key file the vault no longer uses is
         removed; if a crash prevents that, the next ``rotate_key`` removes it.
         """
-        store = self._store
+        store = self.core.store
         source = store.ring
         assert source is not None
         target = store.provider(target_record, create=True, fresh=target_record["kind"] == "file")
@@ -190,7 +192,7 @@ class AdminMixin(LocalCore):
                 note.detail = f"{count} data keys moved from {source.kind} to {target.kind} ({newest})"
                 return count
 
-            count = self._run("rotate_key", work)
+            count = self.core.run("rotate_key", work)
         except BaseException:
             target.close()
             raise
@@ -210,7 +212,7 @@ class AdminMixin(LocalCore):
 
     def _drop_stale_key_file(self) -> bool:
         """Remove the key file of a vault whose KEK is elsewhere (it wraps nothing any more)."""
-        store = self._store
+        store = self.core.store
         assert store.ring is not None
         if store.ring.kind == "file" or not store.key_file.exists():
             return False
@@ -219,7 +221,7 @@ class AdminMixin(LocalCore):
         return True
 
     def _rewrap_rows(self, conn: sqlite3.Connection, source: KekProvider, target: KekProvider) -> int:
-        store = self._store
+        store = self.core.store
         count = 0
         for row in conn.execute("SELECT * FROM versions").fetchall():
             aad = store.aad(row)
@@ -233,14 +235,14 @@ class AdminMixin(LocalCore):
         return count
 
     def _rewrap_every_row(self, conn: sqlite3.Connection, note: Note) -> int:
-        ring = self._store.ring
+        ring = self.core.store.ring
         assert ring is not None
         count = self._rewrap_rows(conn, ring, ring)
         note.detail = f"{count} data keys re-wrapped under the new version of {ring.newest_id}"
         return count
 
     def _rewrap_all(self, conn: sqlite3.Connection, note: Note) -> int:
-        store = self._store
+        store = self.core.store
         ring = store.ring
         assert ring is not None
         newest = ring.newest_id

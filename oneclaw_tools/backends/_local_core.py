@@ -1,5 +1,10 @@
 """The machinery every :class:`~oneclaw_tools.backends.local.LocalVault` operation shares.
 
+A :class:`Core` is one principal's access to one :class:`~._local_store.Store`: it holds the
+only state the operation groups (:class:`Part` subclasses: vaults, secrets, policies, shares,
+admin) share, and they reach it explicitly as ``self.core``. ``Core.acting_as`` gives another
+principal's core over the same store (no new connection).
+
 One operation = argument checks (before any I/O), then one ``BEGIN IMMEDIATE`` transaction
 holding the access check, the work and an ``ok`` audit row. A typed failure rolls the work
 back and is audited on its own (``denied`` for 403, ``error`` otherwise) with the error
@@ -35,7 +40,7 @@ from ..models import Principal, SecretMeta, VaultInfo
 from ..validation import glob_match
 from ._local_store import Store, parse_ts
 
-__all__ = ["OWNER", "LocalCore", "Note"]
+__all__ = ["OWNER", "Core", "Note", "Part"]
 
 T = TypeVar("T")
 
@@ -66,35 +71,24 @@ class Note:
         self.path: str | None = None
 
 
-class LocalCore:
-    """Construction, principal views, the operation runner and the access checks."""
+class Core:
+    """One principal's access to a store: the operation runner and the access checks."""
 
-    _store: Store
-    _principal: Principal
-    _is_root: bool
+    __slots__ = ("principal", "store")
 
-    # -- views --------------------------------------------------------------------------
-    @property
-    def principal(self) -> Principal:
-        return self._principal
+    def __init__(self, store: Store, principal: Principal) -> None:
+        self.store = store
+        self.principal = principal
 
-    def _view(self: T, principal: Principal) -> T:
-        view = object.__new__(type(self))
-        view._store = self._store  # type: ignore[attr-defined]
-        view._principal = principal  # type: ignore[attr-defined]
-        view._is_root = False  # type: ignore[attr-defined]
-        return view
+    def acting_as(self, principal: Principal) -> Core:
+        """The same store, acting as ``principal``."""
+        return Core(self.store, principal)
 
-    def close(self) -> None:
-        """Close the database connection (a view made by ``acting_as`` leaves it to its root)."""
-        if self._is_root:
-            self._store.close()
-
-    def _now(self) -> datetime:
-        return self._store.clock()
+    def now(self) -> datetime:
+        return self.store.clock()
 
     # -- the operation runner -------------------------------------------------------------
-    def _run(
+    def run(
         self,
         action: str,
         work: Callable[[sqlite3.Connection, Note], T],
@@ -102,7 +96,7 @@ class LocalCore:
         vault_id: str | None = None,
         path: str | None = None,
     ) -> T:
-        store = self._store
+        store = self.store
         note = Note()
         with store.lock:
             try:
@@ -111,7 +105,7 @@ class LocalCore:
                         result = work(conn, note)
                         store.audit(
                             conn,
-                            self._principal,
+                            self.principal,
                             action,
                             vault_id=note.vault_id or vault_id,
                             path=note.path or path,
@@ -126,10 +120,10 @@ class LocalCore:
                 except sqlite3.DatabaseError:
                     raise IntegrityError("the vault file is damaged or is not a vault.") from None
             except OneClawError as exc:
-                self._audit_failure(action, exc, vault_id=vault_id, path=path)
+                self.audit_failure(action, exc, vault_id=vault_id, path=path)
                 raise
 
-    def _audit_failure(
+    def audit_failure(
         self, action: str, exc: OneClawError, *, vault_id: str | None, path: str | None
     ) -> None:
         outcome = "denied" if isinstance(exc, PermissionDenied) else "error"
@@ -137,26 +131,26 @@ class LocalCore:
         if isinstance(exc, InvalidArgument):
             detail = f"{exc.code}:{exc.argument}"
         try:
-            with self._store.write() as conn:
-                self._store.audit(
-                    conn, self._principal, action, outcome, vault_id=vault_id, path=path, detail=detail
+            with self.store.write() as conn:
+                self.store.audit(
+                    conn, self.principal, action, outcome, vault_id=vault_id, path=path, detail=detail
                 )
         except (sqlite3.Error, OneClawError, RuntimeError):
             pass  # the original error matters more; an unwritable log is reported by it
 
     @contextlib.contextmanager
-    def _checking(self, action: str) -> Iterator[None]:
+    def checking(self, action: str) -> Iterator[None]:
         """Argument checks: a rejection is audited without the rejected value, then raised."""
         try:
             yield
         except InvalidArgument as exc:
-            with self._store.lock:
-                self._audit_failure(action, exc, vault_id=None, path=None)
+            with self.store.lock:
+                self.audit_failure(action, exc, vault_id=None, path=None)
             raise
 
     # -- access control -----------------------------------------------------------------
-    def _vault_row(self, conn: sqlite3.Connection, vault_id: str) -> sqlite3.Row:
-        p = self._principal
+    def vault_row(self, conn: sqlite3.Connection, vault_id: str) -> sqlite3.Row:
+        p = self.principal
         row: sqlite3.Row | None = conn.execute("SELECT * FROM vaults WHERE id = ?", (vault_id,)).fetchone()
         bound_out = not p.is_owner and p.vault_ids is not None and vault_id not in p.vault_ids
         if row is None:  # unknown or deleted: 404 for everyone, as 1Claw answers
@@ -165,12 +159,12 @@ class LocalCore:
             raise PermissionDenied("this agent is not bound to that vault.")
         return row
 
-    def _is_admin(self, vault: sqlite3.Row) -> bool:
-        return self._principal.is_owner or vault["created_by"] == str(self._principal)
+    def is_admin(self, vault: sqlite3.Row) -> bool:
+        return self.principal.is_owner or vault["created_by"] == str(self.principal)
 
-    def _grants(self, conn: sqlite3.Connection, vault_id: str) -> list[tuple[str, frozenset[str]]]:
-        p = self._principal
-        now = self._now()
+    def grants(self, conn: sqlite3.Connection, vault_id: str) -> list[tuple[str, frozenset[str]]]:
+        p = self.principal
+        now = self.now()
         out: list[tuple[str, frozenset[str]]] = []
         for row in conn.execute(
             "SELECT pattern, permissions, expires_at, effect FROM policies "
@@ -183,35 +177,35 @@ class LocalCore:
             out.append((row["pattern"], frozenset(json.loads(row["permissions"]))))
         return out
 
-    def _require(self, conn: sqlite3.Connection, vault_id: str, perm: str, path: str) -> sqlite3.Row:
-        vault = self._vault_row(conn, vault_id)
-        if self._is_admin(vault):
+    def require(self, conn: sqlite3.Connection, vault_id: str, perm: str, path: str) -> sqlite3.Row:
+        vault = self.vault_row(conn, vault_id)
+        if self.is_admin(vault):
             return vault
         wanted = _GRANTED_BY[perm]
-        for pattern, perms in self._grants(conn, vault_id):
+        for pattern, perms in self.grants(conn, vault_id):
             if wanted & perms and glob_match(pattern, path):
                 return vault
         raise PermissionDenied(f"Insufficient permissions: no policy grants '{perm}' on '{path}'.")
 
-    def _readable_filter(self, conn: sqlite3.Connection, vault: sqlite3.Row) -> Callable[[str], bool]:
-        if self._is_admin(vault):
+    def readable_filter(self, conn: sqlite3.Connection, vault: sqlite3.Row) -> Callable[[str], bool]:
+        if self.is_admin(vault):
             return lambda _path: True
-        patterns = [pat for pat, perms in self._grants(conn, vault["id"]) if "read" in perms]
+        patterns = [pat for pat, perms in self.grants(conn, vault["id"]) if "read" in perms]
         return lambda path: any(glob_match(pat, path) for pat in patterns)
 
-    def _require_owner(self, what: str) -> None:
-        if not self._principal.is_owner:
+    def require_owner(self, what: str) -> None:
+        if not self.principal.is_owner:
             raise PermissionDenied(f"only the vault owner may {what}.")
 
-    def _require_admin(self, conn: sqlite3.Connection, vault_id: str) -> sqlite3.Row:
-        vault = self._vault_row(conn, vault_id)
-        if not self._is_admin(vault):
+    def require_admin(self, conn: sqlite3.Connection, vault_id: str) -> sqlite3.Row:
+        vault = self.vault_row(conn, vault_id)
+        if not self.is_admin(vault):
             raise PermissionDenied("only the vault's creator or the owner may do this.")
         return vault
 
     # -- secrets lookups ------------------------------------------------------------------
     @staticmethod
-    def _live(conn: sqlite3.Connection, vault_id: str, path: str) -> sqlite3.Row:
+    def live(conn: sqlite3.Connection, vault_id: str, path: str) -> sqlite3.Row:
         row: sqlite3.Row | None = conn.execute(
             "SELECT * FROM secrets WHERE vault_id = ? AND path = ? AND deleted_at IS NULL", (vault_id, path)
         ).fetchone()
@@ -223,17 +217,39 @@ class LocalCore:
             raise Gone(f"the secret '{path}' was deleted.")
         raise NotFound(f"no secret at '{path}'.")
 
-    def _check_readable(self, version: sqlite3.Row) -> None:
+    @staticmethod
+    def version_row(conn: sqlite3.Connection, live: sqlite3.Row, version: int | None) -> sqlite3.Row:
+        """The requested (or current) version of a live secret; 404 if absent, 410 if disabled."""
+        path = live["path"]
+        if version is None:
+            if live["current"] is None:
+                raise Gone(f"every version of '{path}' is disabled.")
+            version = live["current"]
+        row: sqlite3.Row | None = conn.execute(
+            "SELECT * FROM versions WHERE vault_id = ? AND path = ? AND version = ?",
+            (live["vault_id"], path, version),
+        ).fetchone()
+        if row is None:
+            raise NotFound(
+                f"'{path}' has no version {version}.", action="List its versions with list_versions."
+            )
+        if row["secret_id"] != live["id"]:
+            raise Gone(f"version {version} of '{path}' was deleted.")
+        if row["is_disabled"]:
+            raise Gone(f"version {version} of '{path}' is disabled.")
+        return row
+
+    def check_readable(self, version: sqlite3.Row) -> None:
         path = version["path"]
         expires = parse_ts(version["expires_at"])
-        if expires is not None and expires <= self._now():
+        if expires is not None and expires <= self.now():
             raise Gone(f"the secret '{path}' has expired.")
         limit = version["max_access_count"]
         if limit and version["access_count"] >= limit:
             raise Gone(f"the secret '{path}' has reached its maximum access count.")
 
     @staticmethod
-    def _meta(row: sqlite3.Row, *, access_count: int | None = None) -> SecretMeta:
+    def meta(row: sqlite3.Row, *, access_count: int | None = None) -> SecretMeta:
         return SecretMeta(
             id=row["secret_id"],
             vault_id=row["vault_id"],
@@ -250,7 +266,7 @@ class LocalCore:
         )
 
     @staticmethod
-    def _vault_info(row: sqlite3.Row) -> VaultInfo:
+    def vault_info(row: sqlite3.Row) -> VaultInfo:
         return VaultInfo(
             id=row["id"],
             name=row["name"],
@@ -258,6 +274,15 @@ class LocalCore:
             created_by=row["created_by"],
             created_at=parse_ts(row["created_at"]),
         )
+
+
+class Part:
+    """A group of operations (vaults, secrets, policies, shares, admin) over one :class:`Core`."""
+
+    __slots__ = ("core",)
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
 
 
 def check_id(value: object, argument: str) -> str:

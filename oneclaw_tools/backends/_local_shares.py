@@ -1,4 +1,4 @@
-"""Policies and shares of the embedded vault (1Claw reference §4 and §5).
+"""Shares of the embedded vault (1Claw reference §5).
 
 A share is a credential: its URL ``oneclaw://share/<id>#<token>`` carries 256 random bits
 that are stored only as a hash, and an optional passphrase stored only as a scrypt hash.
@@ -10,165 +10,39 @@ passphrase is 403. A share follows the secret: it reads the latest readable vers
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import sqlite3
 import uuid
-from datetime import datetime
 from typing import Unpack
 
 from .. import crypto
 from ..errors import Gone, InvalidArgument, NotFound, PermissionDenied
-from ..models import PolicyInfo, Secret, SecretValue, ShareInfo
+from ..models import Secret, SecretValue, ShareInfo
 from ..validation import (
     parse_datetime,
     validate_max_access_count,
     validate_path,
-    validate_pattern,
-    validate_permissions,
 )
-from ._local_core import LocalCore, Note, check_future, check_id, check_text
+from ._local_core import Note, Part, check_future, check_id, check_text
 from ._local_store import fmt_ts, parse_ts
-from .base import PolicyOptions, ShareOptions, complete_options
+from .base import ShareOptions, complete_options
 
-__all__ = ["RECIPIENT_TYPES", "SharesMixin"]
+__all__ = ["RECIPIENT_TYPES", "Shares"]
 
 RECIPIENT_TYPES: tuple[str, ...] = ("user", "agent", "external_email", "anyone_with_link", "creator")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _SHARE_REF = re.compile(r"(?:oneclaw://share/)?([0-9a-f-]{36})(?:#([A-Za-z0-9_-]{20,128}))?")
 
 
-class SharesMixin(LocalCore):
-    # -- policies -----------------------------------------------------------------------
-    def create_policy(self, vault_id: str, **options: Unpack[PolicyOptions]) -> PolicyInfo:
-        o = complete_options(PolicyOptions, "create_policy", options)
-        principal_type, principal_id = o["principal_type"], o["principal_id"]
-        with self._checking("create_policy"):
-            vault_id = check_id(vault_id, "vault_id")
-            if principal_type not in ("user", "agent"):
-                raise InvalidArgument("principal_type", "must be 'user' or 'agent'")
-            principal_id = check_id(principal_id, "principal_id")
-            pattern = validate_pattern(o["secret_path_pattern"])
-            perms = validate_permissions(o["permissions"])
-            expires = check_future(parse_datetime(o["expires_at"]), self._now(), "expires_at")
+class Shares(Part):
+    """create, open, answer, revoke and list shares."""
 
-        def work(conn: sqlite3.Connection, note: Note) -> PolicyInfo:
-            self._require_admin(conn, vault_id)
-            policy = PolicyInfo(
-                id=str(uuid.uuid4()), vault_id=vault_id, principal_type=principal_type,
-                principal_id=principal_id, secret_path_pattern=pattern, permissions=perms,
-                created_by=str(self._principal), created_at=self._now(), expires_at=expires,
-            )  # fmt: skip
-            conn.execute(
-                "INSERT INTO policies (id, vault_id, principal_type, principal_id, pattern, permissions, effect, "
-                "created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, 'allow', ?, ?, ?)",
-                (
-                    policy.id, vault_id, principal_type, principal_id, pattern, json.dumps(list(perms)),
-                    policy.created_by, fmt_ts(policy.created_at), fmt_ts(expires),
-                ),
-            )  # fmt: skip
-            note.detail = (
-                f"policy {policy.id} for {principal_type}:{principal_id} on {pattern}: {','.join(perms)}"
-            )
-            return policy
-
-        return self._run("create_policy", work, vault_id=vault_id)
-
-    def list_policies(self, vault_id: str) -> list[PolicyInfo]:
-        """Every policy of the vault for its owner or creator; a grantee sees its own."""
-        with self._checking("list_policies"):
-            vault_id = check_id(vault_id, "vault_id")
-
-        def work(conn: sqlite3.Connection, note: Note) -> list[PolicyInfo]:
-            vault = self._vault_row(conn, vault_id)
-            rows = conn.execute(
-                "SELECT * FROM policies WHERE vault_id = ? ORDER BY created_at, id", (vault_id,)
-            )
-            p = self._principal
-            return [
-                PolicyInfo(
-                    id=r["id"],
-                    vault_id=r["vault_id"],
-                    principal_type=r["principal_type"],
-                    principal_id=r["principal_id"],
-                    secret_path_pattern=r["pattern"],
-                    permissions=tuple(json.loads(r["permissions"])),
-                    effect=r["effect"],
-                    created_by=r["created_by"],
-                    created_at=parse_ts(r["created_at"]),
-                    expires_at=parse_ts(r["expires_at"]),
-                )
-                for r in rows
-                if self._is_admin(vault) or (r["principal_type"], r["principal_id"]) == (p.type, p.id)
-            ]
-
-        return self._run("list_policies", work, vault_id=vault_id)
-
-    def update_policy(
-        self,
-        vault_id: str,
-        policy_id: str,
-        *,
-        permissions: list[str] | tuple[str, ...] | None = None,
-        secret_path_pattern: str | None = None,
-        expires_at: datetime | str | None = None,
-    ) -> PolicyInfo:
-        """Change a policy's permissions, glob or expiry in place (its id stays); owner or creator."""
-        with self._checking("update_policy"):
-            vault_id = check_id(vault_id, "vault_id")
-            policy_id = check_id(policy_id, "policy_id")
-            perms = None if permissions is None else validate_permissions(permissions)
-            pattern = None if secret_path_pattern is None else validate_pattern(secret_path_pattern)
-            expires = check_future(parse_datetime(expires_at), self._now(), "expires_at")
-
-        def work(conn: sqlite3.Connection, note: Note) -> PolicyInfo:
-            self._require_admin(conn, vault_id)
-            row = conn.execute(
-                "SELECT * FROM policies WHERE id = ? AND vault_id = ?", (policy_id, vault_id)
-            ).fetchone()
-            if row is None:
-                raise NotFound("policy not found.", action="List the vault's policies.")
-            conn.execute(
-                "UPDATE policies SET permissions = ?, pattern = ?, expires_at = ? WHERE id = ?",
-                (
-                    row["permissions"] if perms is None else json.dumps(list(perms)),
-                    row["pattern"] if pattern is None else pattern,
-                    row["expires_at"] if expires is None else fmt_ts(expires),
-                    policy_id,
-                ),
-            )
-            note.detail = f"policy {policy_id}"
-            r = conn.execute("SELECT * FROM policies WHERE id = ?", (policy_id,)).fetchone()
-            return PolicyInfo(
-                id=r["id"], vault_id=r["vault_id"], principal_type=r["principal_type"],
-                principal_id=r["principal_id"], secret_path_pattern=r["pattern"],
-                permissions=tuple(json.loads(r["permissions"])), effect=r["effect"], created_by=r["created_by"],
-                created_at=parse_ts(r["created_at"]), expires_at=parse_ts(r["expires_at"]),
-            )  # fmt: skip
-
-        return self._run("update_policy", work, vault_id=vault_id)
-
-    def delete_policy(self, vault_id: str, policy_id: str) -> None:
-        with self._checking("delete_policy"):
-            vault_id = check_id(vault_id, "vault_id")
-            policy_id = check_id(policy_id, "policy_id")
-
-        def work(conn: sqlite3.Connection, note: Note) -> None:
-            self._require_admin(conn, vault_id)
-            cur = conn.execute("DELETE FROM policies WHERE id = ? AND vault_id = ?", (policy_id, vault_id))
-            if cur.rowcount == 0:
-                raise NotFound("policy not found.", action="List the vault's policies.")
-            note.detail = f"policy {policy_id}"
-
-        self._run("delete_policy", work, vault_id=vault_id)
-
-    # -- shares -------------------------------------------------------------------------
     def create_share(self, vault_id: str, path: str, **options: Unpack[ShareOptions]) -> ShareInfo:
         o = complete_options(ShareOptions, "create_share", options)
         recipient_type, recipient_id, email = o["recipient_type"], o["recipient_id"], o["email"]
         expires_at, passphrase = o["expires_at"], o["passphrase"]
-        with self._checking("create_share"):
+        with self.core.checking("create_share"):
             vault_id = check_id(vault_id, "vault_id")
             path = validate_path(path)
             if recipient_type not in RECIPIENT_TYPES:
@@ -188,21 +62,21 @@ class SharesMixin(LocalCore):
                 raise InvalidArgument("email", "is only used with recipient_type 'external_email'")
             if expires_at is None:
                 raise InvalidArgument("expires_at", "is required for a share")
-            expires = check_future(parse_datetime(expires_at), self._now(), "expires_at")
+            expires = check_future(parse_datetime(expires_at), self.core.now(), "expires_at")
             max_access = validate_max_access_count(o["max_access_count"])
             if passphrase is not None:
                 check_text(passphrase, "passphrase", max_len=1024, allow_empty=False)
 
         def work(conn: sqlite3.Connection, note: Note) -> ShareInfo:
-            if recipient_type == "external_email" and self._principal.type == "agent":
+            if recipient_type == "external_email" and self.core.principal.type == "agent":
                 raise PermissionDenied(  # 1Claw's docs: external_email is for humans, "agents are blocked"
                     "agents cannot share with an external email address.",
                     action="Share with a user or agent of this vault, or ask a human to send it.",
                 )
-            self._require(conn, vault_id, "read", path)
-            live = self._live(conn, vault_id, path)
+            self.core.require(conn, vault_id, "read", path)
+            live = self.core.live(conn, vault_id, path)
             share_id, token = str(uuid.uuid4()), secrets.token_urlsafe(32)
-            now = self._now()
+            now = self.core.now()
             conn.execute(
                 "INSERT INTO shares (id, secret_id, vault_id, path, recipient_type, recipient_id, email, expires_at, "
                 "max_access_count, passphrase_hash, token_hash, created_by, created_at) "
@@ -210,18 +84,18 @@ class SharesMixin(LocalCore):
                 (
                     share_id, live["id"], vault_id, path, recipient_type, recipient_id, email, fmt_ts(expires),
                     max_access, None if passphrase is None else crypto.hash_passphrase(passphrase),
-                    crypto.hash_token(token), str(self._principal), fmt_ts(now),
+                    crypto.hash_token(token), str(self.core.principal), fmt_ts(now),
                 ),
             )  # fmt: skip
             note.detail = f"share {share_id} to {recipient_type}"
             row = conn.execute("SELECT * FROM shares WHERE id = ?", (share_id,)).fetchone()
             return self._share_info(row, url=SecretValue(f"oneclaw://share/{share_id}#{token}"))
 
-        return self._run("create_share", work, vault_id=vault_id, path=path)
+        return self.core.run("create_share", work, vault_id=vault_id, path=path)
 
     def access_share(self, share_id: str, passphrase: str | None = None) -> Secret:
         """Open a share by its URL (``oneclaw://share/<id>#<token>``), or by id as its recipient."""
-        with self._checking("access_share"):
+        with self.core.checking("access_share"):
             if not isinstance(share_id, str):
                 raise InvalidArgument("share_id", "must be a string")
             match = _SHARE_REF.fullmatch(share_id.strip())
@@ -245,7 +119,7 @@ class SharesMixin(LocalCore):
                 )
             if share["declined"]:
                 raise Gone("the share was declined.")
-            if parse_ts(share["expires_at"]) <= self._now():  # type: ignore[operator]
+            if parse_ts(share["expires_at"]) <= self.core.now():  # type: ignore[operator]
                 raise Gone("the share has expired.")
             if share["max_access_count"] and share["access_count"] >= share["max_access_count"]:
                 raise Gone("the share has reached its maximum access count.")
@@ -267,14 +141,14 @@ class SharesMixin(LocalCore):
                 "SELECT * FROM versions WHERE vault_id = ? AND path = ? AND version = ?",
                 (live["vault_id"], live["path"], live["current"]),
             ).fetchone()
-            self._check_readable(row)
-            value = self._store.open(row)
+            self.core.check_readable(row)
+            value = self.core.store.open(row)
             conn.execute("UPDATE versions SET access_count = access_count + 1 WHERE id = ?", (row["id"],))
             conn.execute("UPDATE shares SET access_count = access_count + 1 WHERE id = ?", (sid,))
             note.vault_id, note.path, note.version = row["vault_id"], row["path"], row["version"]
-            return Secret(self._meta(row, access_count=row["access_count"] + 1), SecretValue(value))
+            return Secret(self.core.meta(row, access_count=row["access_count"] + 1), SecretValue(value))
 
-        return self._run("access_share", work)
+        return self.core.run("access_share", work)
 
     def accept_share(self, share_id: str) -> None:
         self._answer_share("accept_share", share_id, accepted=1, declined=0)
@@ -283,7 +157,7 @@ class SharesMixin(LocalCore):
         self._answer_share("decline_share", share_id, accepted=0, declined=1)
 
     def _answer_share(self, action: str, share_id: str, *, accepted: int, declined: int) -> None:
-        with self._checking(action):
+        with self.core.checking(action):
             share_id = check_id(share_id, "share_id")
 
         def work(conn: sqlite3.Connection, note: Note) -> None:
@@ -295,23 +169,23 @@ class SharesMixin(LocalCore):
             )
             note.detail = f"share {share_id}"
 
-        self._run(action, work)
+        self.core.run(action, work)
 
     def revoke_share(self, share_id: str) -> None:
-        with self._checking("revoke_share"):
+        with self.core.checking("revoke_share"):
             share_id = check_id(share_id, "share_id")
 
         def work(conn: sqlite3.Connection, note: Note) -> None:
             share = self._share_row(conn, share_id)
-            if not (self._principal.is_owner or share["created_by"] == str(self._principal)):
+            if not (self.core.principal.is_owner or share["created_by"] == str(self.core.principal)):
                 raise PermissionDenied("only the share's creator may revoke it.")
             conn.execute("UPDATE shares SET revoked = 1 WHERE id = ?", (share_id,))
             note.detail = f"share {share_id}"
 
-        self._run("revoke_share", work)
+        self.core.run("revoke_share", work)
 
     def list_inbound_shares(self) -> list[ShareInfo]:
-        p = self._principal
+        p = self.core.principal
 
         def work(conn: sqlite3.Connection, note: Note) -> list[ShareInfo]:
             rows = conn.execute(
@@ -321,17 +195,17 @@ class SharesMixin(LocalCore):
             )
             return [self._share_info(r) for r in rows]
 
-        return self._run("list_inbound_shares", work)
+        return self.core.run("list_inbound_shares", work)
 
     def list_outbound_shares(self) -> list[ShareInfo]:
         def work(conn: sqlite3.Connection, note: Note) -> list[ShareInfo]:
             rows = conn.execute(
                 "SELECT * FROM shares WHERE revoked = 0 AND created_by = ? ORDER BY created_at, id",
-                (str(self._principal),),
+                (str(self.core.principal),),
             )
             return [self._share_info(r) for r in rows]
 
-        return self._run("list_outbound_shares", work)
+        return self.core.run("list_outbound_shares", work)
 
     # -- helpers ------------------------------------------------------------------------
     @staticmethod
@@ -342,7 +216,7 @@ class SharesMixin(LocalCore):
         return row
 
     def _is_recipient(self, share: sqlite3.Row) -> bool:
-        p = self._principal
+        p = self.core.principal
         return (share["recipient_type"], share["recipient_id"]) == (p.type, p.id)
 
     @staticmethod

@@ -33,7 +33,7 @@ from starlette.routing import Route
 
 from ..audit import tool_scope
 from ..backends._calls import SHARE_TOKEN_HEADER
-from ..backends.local import LocalVault
+from ..backends.local import LocalBackend, LocalVault
 from ..errors import InvalidArgument, NotAuthenticated, NotFound, OneClawError
 from ..models import PolicyInfo, Principal, Secret, SecretMeta, ShareInfo, VaultInfo
 from ._io import MAX_BODY_BYTES, json_body, problem, problem_for_error, want_int, want_str
@@ -143,7 +143,7 @@ class _Api:
         return record.principal
 
     async def _run(
-        self, request: Request, work: Callable[[LocalVault], T], *, optional_auth: bool = False
+        self, request: Request, work: Callable[[LocalBackend], T], *, optional_auth: bool = False
     ) -> T:
         tool = request.headers.get("x-oneclaw-tool")
         tool = tool if tool and _TOOL_RE.fullmatch(tool) else None
@@ -351,7 +351,7 @@ class _Api:
         return JSONResponse(policy_json(policy))
 
     # -- shares -------------------------------------------------------------------------------
-    def _locate(self, backend: LocalVault, secret_id: str) -> tuple[str, str]:
+    def _locate(self, backend: LocalBackend, secret_id: str) -> tuple[str, str]:
         known = self._secret_index.get(secret_id)
         if known is not None:
             return known
@@ -383,7 +383,7 @@ class _Api:
         )
         max_access = want_int(data, "max_access_count", default=0)
 
-        def work(b: LocalVault) -> ShareInfo:
+        def work(b: LocalBackend) -> ShareInfo:
             vault_id, path = self._locate(b, secret_id)
             share = b.create_share(
                 vault_id, path, recipient_type=str(rtype), expires_at=str(expires), email=email,

@@ -40,7 +40,7 @@ from typing import Any, Protocol, TypeVar
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..backends.local import LocalVault
+from ..backends.local import LocalBackend, LocalVault
 from ..errors import Gone, InvalidArgument, NotFound, OneClawError
 from ..models import SecretMeta
 from ..validation import validate_value
@@ -195,7 +195,7 @@ class _Host(Protocol):
     root: LocalVault
 
     async def _run(
-        self, request: Request, work: Callable[[LocalVault], T], *, optional_auth: bool = False
+        self, request: Request, work: Callable[[LocalBackend], T], *, optional_auth: bool = False
     ) -> T: ...
 
     async def _body(self, request: Request, allowed: tuple[str, ...], required: tuple[str, ...] = (),
@@ -218,7 +218,7 @@ class EnvVarsApi:
 
     # -- reading the store -----------------------------------------------------------------------
     @staticmethod
-    def _entries(b: LocalVault, vault_id: str, environment: str | None = None) -> list[_Entry]:
+    def _entries(b: LocalBackend, vault_id: str, environment: str | None = None) -> list[_Entry]:
         prefix = RESERVED_PREFIX + (environment + "/" if environment else "")
         out = []
         for meta in b.list_secrets(vault_id, prefix):
@@ -228,7 +228,7 @@ class EnvVarsApi:
         return out
 
     @staticmethod
-    def _value(b: LocalVault, entry: _Entry) -> str | None:
+    def _value(b: LocalBackend, entry: _Entry) -> str | None:
         """The entry's value, or ``None`` when it cannot be read any more (disabled, expired)."""
         try:
             return b.get_secret(entry.meta.vault_id, entry.meta.path).value.reveal_unsafe()
@@ -270,7 +270,7 @@ class EnvVarsApi:
 
     # -- writing the store -----------------------------------------------------------------------
     def _write_all(
-        self, b: LocalVault, vault_id: str, paths: Iterable[str], value: str, metadata: dict[str, Any]
+        self, b: LocalBackend, vault_id: str, paths: Iterable[str], value: str, metadata: dict[str, Any]
     ) -> None:
         """Store ``value`` at every path, or at none: a failure undoes this request's writes."""
         written: list[SecretMeta] = []
@@ -303,7 +303,7 @@ class EnvVarsApi:
         environment = _check_env(q["environment"]) if q.get("environment") else None
         branch_filter = _check_branch(q.get("git_branch"))
 
-        def work(b: LocalVault) -> list[dict[str, Any]]:
+        def work(b: LocalBackend) -> list[dict[str, Any]]:
             entries = self._entries(b, vault_id, environment)
             if branch_filter is not None:
                 entries = [e for e in entries if e.git_branch == branch_filter]
@@ -336,7 +336,7 @@ class EnvVarsApi:
         sensitive = bool(_check_bool(data, "sensitive"))
         comment = _check_comment(data.get("comment"))
 
-        def work(b: LocalVault) -> dict[str, Any]:
+        def work(b: LocalBackend) -> dict[str, Any]:
             metadata = {
                 "env_var_id": str(uuid.uuid4()), "key": key, "git_branch": branch, "sensitive": sensitive,
                 "comment": comment, "created_by": str(b.principal), "created_at": _iso(datetime.now(UTC)),
@@ -363,7 +363,7 @@ class EnvVarsApi:
             return await self._patch(request, vault_id, key, environment, branch)
         if request.method == "DELETE":
 
-            def delete(b: LocalVault) -> None:
+            def delete(b: LocalBackend) -> None:
                 if environment is not None:
                     try:
                         b.delete_secret(vault_id, env_path(environment, key, branch))
@@ -379,7 +379,7 @@ class EnvVarsApi:
             await self.host._run(request, delete)
             return Response(status_code=204)
 
-        def read(b: LocalVault) -> dict[str, Any]:
+        def read(b: LocalBackend) -> dict[str, Any]:
             group = self._select(self._entries(b, vault_id), key, environment, branch)
             chosen = [e for e in group if e.environment == environment] or group
             value = self._value(b, min(chosen, key=lambda e: _env_order(e.environment)))
@@ -399,7 +399,7 @@ class EnvVarsApi:
         sensitive = _check_bool(data, "sensitive")
         comment = _check_comment(data.get("comment")) if "comment" in data else None
 
-        def work(b: LocalVault) -> dict[str, Any]:
+        def work(b: LocalBackend) -> dict[str, Any]:
             group = self._select(self._entries(b, vault_id), key, environment, branch)
             current = min(group, key=lambda e: _env_order(e.environment))
             value = new_value if new_value is not None else self._value(b, current)
@@ -431,7 +431,7 @@ class EnvVarsApi:
         environment = _check_env(q["environment"]) if q.get("environment") else DEFAULT_RESOLVE_ENVIRONMENT
         branch = _check_branch(q.get("git_branch"))
 
-        def work(b: LocalVault) -> tuple[dict[str, str], dict[str, str]]:
+        def work(b: LocalBackend) -> tuple[dict[str, str], dict[str, str]]:
             values: dict[str, str] = {}
             sources: dict[str, str] = {}
             entries = self._entries(b, vault_id, environment)
