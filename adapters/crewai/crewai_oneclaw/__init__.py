@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from oneclaw_tools import __version__
 
 __all__ = [
+    "OneClawApprovalHook",
     "OneClawCrewTools",
     "OneClawTool",
     "WrappedTool",
@@ -29,6 +30,7 @@ __all__ = [
 ]
 
 _WHERE = {
+    "OneClawApprovalHook": "approval",
     "OneClawCrewTools": "tools",
     "OneClawTool": "tools",
     "make_tool": "tools",
@@ -40,6 +42,7 @@ _WHERE = {
 }
 
 if TYPE_CHECKING:
+    from .approval import OneClawApprovalHook
     from .surface import react_tool_block, tool_surface
     from .tools import OneClawCrewTools, OneClawTool, make_tool, never_cache
     from .wrap import WrappedTool, wrap_tool
