@@ -30,7 +30,7 @@ class TestLocalVaultConformance(BackendConformanceTests):
         self.kek = kek
 
     def make_backend(self, tmp_path: Path) -> VaultBackend:
-        return LocalVault(tmp_path / "vault.db", env=self.kek.env, kek=self.kek.kind)
+        return LocalVault(tmp_path / "vault.db", env=self.kek.env, kek=self.kek.kind, clock=self.clock)
 
 
 class Clock:

@@ -34,4 +34,6 @@ def _bao() -> Iterator[None]:
 class TestOpenBaoConformance(BackendConformanceTests):
     def make_backend(self, tmp_path: Path) -> VaultBackend:
         server = _STATE["server"]
-        return OpenBaoVault(server.addr, token=server.token, prefix="t" + uuid.uuid4().hex[:12])
+        return OpenBaoVault(
+            server.addr, token=server.token, prefix="t" + uuid.uuid4().hex[:12], clock=self.clock
+        )

@@ -21,14 +21,16 @@ from oneclaw_tools.backends.base import VaultBackend
 from oneclaw_tools.backends.remote import OneClawVault
 from oneclaw_tools.server import LocalServer
 from oneclaw_tools.server.testing import make_agent, running_server
-from oneclaw_tools.testing.backend import BackendConformanceTests
+from oneclaw_tools.testing.backend import BackendConformanceTests, SettableClock
 
 _STATE: dict[str, object] = {}
+#: the server decides expiry: it reads the one clock every test of the module moves
+_CLOCK = SettableClock()
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    with running_server(tmp_path_factory.mktemp("remote-conformance")) as (server, url):
+    with running_server(tmp_path_factory.mktemp("remote-conformance"), vault_clock=_CLOCK) as (server, url):
         _STATE.update(server=server, url=url)
         yield
         _STATE.clear()
@@ -42,6 +44,9 @@ def _agent() -> tuple[str, str, str]:
 
 
 class TestOneClawVaultConformance(BackendConformanceTests):
+    def make_clock(self) -> SettableClock:
+        return _CLOCK
+
     def make_backend(self, tmp_path: Path) -> VaultBackend:
         key, url, _ = _agent()
-        return OneClawVault(key, base_url=url)
+        return OneClawVault(key, base_url=url, clock=self.clock.timestamp)

@@ -7,10 +7,13 @@ subclassing one class in a pytest module and implementing one factory hook::
 
     class TestMyBackend(BackendConformanceTests):
         def make_backend(self, tmp_path):
-            return MyBackend(...)
+            return MyBackend(..., clock=self.clock)
 
-The suite needs no clock control (a remote backend cannot offer it): expiry is tested with
-real time, ``expiry_seconds`` ahead, once. Each test works in a fresh vault with a unique
+Time is injected, never slept: each test has a :class:`SettableClock` in ``self.clock``
+(starting at the real time) and the backend must decide expiry with it; the expiry test moves
+it forward. A backend whose expiry is decided elsewhere (a server) wires the clock there: the
+remote suite gives one clock to the local server it starts and returns it from
+:meth:`BackendConformanceTests.make_clock`. Each test works in a fresh vault with a unique
 name. A share link is opened with :meth:`BackendConformanceTests.share_ref` (by default the
 ``share_url`` the backend returned); override it if your backend opens links differently.
 
@@ -21,7 +24,6 @@ backend, fix the backend or propose a change to the suite.
 from __future__ import annotations
 
 import string
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -35,7 +37,7 @@ from ..errors import Conflict, Gone, InvalidArgument, NotFound, OneClawError, Pe
 from ..models import SECRET_TYPES, ShareInfo
 from ..validation import MAX_VALUE_BYTES
 
-__all__ = ["BackendConformanceTests"]
+__all__ = ["BackendConformanceTests", "SettableClock"]
 
 _CHARSET_ALPHABETS = {
     "hex": set("0123456789abcdefABCDEF"),
@@ -49,19 +51,41 @@ def _canary() -> str:
     return "cnry-" + uuid.uuid4().hex
 
 
-def _in(seconds: float) -> str:
-    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+class SettableClock:
+    """An aware UTC clock that moves only when told (``clock()`` a datetime, ``timestamp()`` a float)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def timestamp(self) -> float:
+        return self.now.timestamp()
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+    def __repr__(self) -> str:
+        return f"SettableClock({self.now.isoformat()})"
 
 
 class BackendConformanceTests:
     """1Claw semantics every :class:`VaultBackend` keeps. Implement :meth:`make_backend`."""
 
-    #: How far ahead the expiry test sets ``expires_at`` (it sleeps past it once).
-    expiry_seconds: float = 1.5
+    #: The test's clock (set before :meth:`make_backend` is called); wire it into the backend.
+    clock: SettableClock
 
     def make_backend(self, tmp_path: Path) -> VaultBackend:
-        """Return a fresh backend acting as a principal with full access."""
+        """Return a fresh backend acting as a principal with full access, deciding time by ``self.clock``."""
         raise NotImplementedError("implement make_backend(tmp_path) in your test class")
+
+    def make_clock(self) -> SettableClock:
+        """The clock of one test: a fresh one at the real time, unless the backend's lives elsewhere."""
+        return SettableClock()
+
+    def _in(self, seconds: float) -> str:
+        return (self.clock() + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
 
     def share_ref(self, share: ShareInfo) -> str:
         """What opens a link share with ``access_share``: the share URL the backend returned."""
@@ -71,6 +95,7 @@ class BackendConformanceTests:
     # -- fixtures -----------------------------------------------------------------------
     @pytest.fixture
     def backend(self, tmp_path: Path) -> Iterator[VaultBackend]:
+        self.clock = self.make_clock()
         b = self.make_backend(tmp_path)
         try:
             yield b
@@ -114,7 +139,7 @@ class BackendConformanceTests:
     def test_put_returns_metadata_without_the_value(self, backend: VaultBackend, vault_id: str) -> None:
         """put_secret returns type, metadata and expiry as stored, and never the value."""
         canary = _canary()
-        expires = datetime.now(UTC) + timedelta(days=3)
+        expires = self.clock() + timedelta(days=3)
         meta = backend.put_secret(
             vault_id, "svc/key", canary, type="api_key", metadata={"allowed_hosts": ["api.example.com"]},
             expires_at=expires, max_access_count=9,
@@ -207,14 +232,14 @@ class BackendConformanceTests:
 
     def test_expiry_gives_410_for_secrets_and_shares(self, backend: VaultBackend, vault_id: str) -> None:
         """Past expires_at, a secret read (get and describe) and a share access are 410."""
-        backend.put_secret(vault_id, "soon", "v", expires_at=_in(self.expiry_seconds))
+        backend.put_secret(vault_id, "soon", "v", expires_at=self._in(60))
         backend.put_secret(vault_id, "shared", "v")
         share = backend.create_share(
-            vault_id, "shared", recipient_type="anyone_with_link", expires_at=_in(self.expiry_seconds)
+            vault_id, "shared", recipient_type="anyone_with_link", expires_at=self._in(60)
         )
         assert backend.get_secret(vault_id, "soon").value.reveal_unsafe() == "v"
         assert backend.access_share(self.share_ref(share)).value.reveal_unsafe() == "v"
-        time.sleep(self.expiry_seconds + 0.3)
+        self.clock.advance(61)  # the backend must read self.clock: no real time passes
         with pytest.raises(Gone):
             backend.get_secret(vault_id, "soon")
         with pytest.raises(Gone):
@@ -344,7 +369,7 @@ class BackendConformanceTests:
         backend.put_secret(vault_id, "s/k", "old")
         backend.put_secret(vault_id, "s/k", canary)
         share = backend.create_share(
-            vault_id, "s/k", recipient_type="anyone_with_link", expires_at=_in(3600), max_access_count=2
+            vault_id, "s/k", recipient_type="anyone_with_link", expires_at=self._in(3600), max_access_count=2
         )
         assert share.share_url is not None and share.path == "s/k"
         assert "share_url" not in share.to_dict() and self.share_ref(share) not in repr(share)
@@ -352,7 +377,9 @@ class BackendConformanceTests:
         assert backend.access_share(self.share_ref(share)).value.reveal_unsafe() == canary
         with pytest.raises(Gone):
             backend.access_share(self.share_ref(share))
-        other = backend.create_share(vault_id, "s/k", recipient_type="anyone_with_link", expires_at=_in(3600))
+        other = backend.create_share(
+            vault_id, "s/k", recipient_type="anyone_with_link", expires_at=self._in(3600)
+        )
         assert other.id in {s.id for s in backend.list_outbound_shares()}
         backend.revoke_share(other.id)
         with pytest.raises(NotFound):
@@ -366,14 +393,18 @@ class BackendConformanceTests:
             with pytest.raises(PermissionDenied):
                 backend.create_share(
                     vault_id, "e/k", recipient_type="external_email", email="alice@example.com",
-                    expires_at=_in(3600),
+                    expires_at=self._in(3600),
                 )  # fmt: skip
             return
         share = backend.create_share(
-            vault_id, "e/k", recipient_type="external_email", email="alice@example.com", expires_at=_in(3600)
+            vault_id,
+            "e/k",
+            recipient_type="external_email",
+            email="alice@example.com",
+            expires_at=self._in(3600),
         )
         assert (share.recipient_type, share.email) == ("external_email", "alice@example.com")
-        assert share.expires_at is not None and share.expires_at > datetime.now(UTC)
+        assert share.expires_at is not None and share.expires_at > self.clock()
 
     # -- bad input ----------------------------------------------------------------------
     def test_invalid_input_names_the_argument_and_changes_nothing(
@@ -418,7 +449,7 @@ class BackendConformanceTests:
             ),
             (
                 lambda: backend.create_share(
-                    vault_id, "ok/path", recipient_type="nobody", expires_at=_in(3600)
+                    vault_id, "ok/path", recipient_type="nobody", expires_at=self._in(3600)
                 ),
                 "recipient_type",
             ),
