@@ -91,6 +91,37 @@ def test_init_kek_through_the_cli(kind: str, tmp_path: Path, request: pytest.Fix
         assert secret not in run.stdout + run.stderr + put.stdout + put.stderr
 
 
+def test_rotate_key_to_through_the_cli_and_a_wrong_pin(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """``rotate-key --to pkcs11`` as an operator runs it; then a wrong PIN is one clear line on stderr."""
+    kek = make_kek("pkcs11", request)
+    db = tmp_path / "vault.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ONECLAW_", "BAO_", "VAULT_"))}
+    env.update(ONECLAW_LOCAL_VAULT=str(db), HOME=str(tmp_path))
+
+    def cli(
+        *args: str, extra: dict[str, str] | None = None, stdin: str = ""
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "oneclaw_tools", *args], input=stdin, capture_output=True, text=True,
+            env={**env, **(extra or {})}, timeout=60,
+        )  # fmt: skip
+
+    assert cli("init").returncode == 0
+    assert cli("put", "db/password", stdin="hunter2-value").returncode == 0
+    moved = cli("rotate-key", "--to", "pkcs11", extra=kek.env)
+    assert moved.returncode == 0, moved.stderr
+    out = json.loads(moved.stdout)
+    assert out["kek"]["kind"] == "pkcs11" and out["rewrapped"] == 1 and out["removed_key_file"]
+    assert not db.with_name("vault.db.key").exists()
+    wrong = cli("audit", extra=dict(kek.env, ONECLAW_PKCS11_PIN="999999"))
+    assert wrong.returncode == 1 and "ONECLAW_PKCS11_PIN is wrong" in wrong.stderr
+    assert "999999" not in wrong.stderr + wrong.stdout and "Traceback" not in wrong.stderr
+    assert kek.env["ONECLAW_PKCS11_PIN"] not in moved.stdout + moved.stderr
+    assert _read_all(db, kek.env) == {"db/password": "hunter2-value"}
+
+
 def test_init_refuses_another_provider_for_an_existing_vault(tmp_path: Path, kek: KekSetup) -> None:
     db = tmp_path / "vault.db"
     _fill(db, kek, a="1")
