@@ -78,6 +78,12 @@ def _serve(args: argparse.Namespace) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print("warning: serving beyond this machine without TLS exposes tokens and values", file=sys.stderr)
     print(f"oneclaw-tools: serving the 1Claw API on http://{args.host}:{args.port}", file=sys.stderr)
+    if server.page is not None:
+        # the one-time login link of the approval page (answers to this machine only)
+        print(
+            f"oneclaw-tools: approval page (one-time login link): http://127.0.0.1:{args.port}{server.page.login_path()}",
+            file=sys.stderr,
+        )
     try:
         uvicorn.run(
             server.app, host=args.host, port=args.port, log_level="info", access_log=False, lifespan="off"

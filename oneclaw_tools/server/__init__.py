@@ -1,8 +1,10 @@
 """``oneclaw-tools serve``: a local 1Claw-compatible REST server over the embedded vault.
 
-Needs the ``server`` extra (starlette, uvicorn, pyjwt). Files kept next to the vault file
-``<vault>``: ``<vault>.agents`` (agents and user keys, hashed, 0600) and
-``<vault>.jwt-key`` (the Ed25519 token-signing key, 0600). :func:`open_server` builds the
+Needs the ``server`` extra (starlette, uvicorn, pyjwt, jinja2). Files kept next to the vault file
+``<vault>``: ``<vault>.agents`` (agents and user keys, hashed, 0600),
+``<vault>.jwt-key`` (the Ed25519 token-signing key, 0600) and ``<vault>.approvals`` (pending
+approvals and secret requests, decided on the approval page at ``/approvals``, see
+:mod:`.approval_page`). :func:`open_server` builds the
 app from a vault path; :class:`ServerThread` runs it on a free port for tests and demos.
 """
 
@@ -16,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 try:
+    import jinja2  # noqa: F401
     import jwt  # noqa: F401
     import starlette  # noqa: F401
     import uvicorn  # noqa: F401
@@ -27,14 +30,17 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from starlette.applications import Starlette
 
 from ..backends.local import LocalVault
+from ..hitl import HitlStore, store_path
 from .agents import AgentRecord, AgentStore, agents_path_for
 from .app import create_app
+from .approval_page import ApprovalPage
 from .thread import ServerThread
 from .tokens import TokenIssuer, key_path_for, load_or_create_key
 
 __all__ = [
     "AgentRecord",
     "AgentStore",
+    "ApprovalPage",
     "LocalServer",
     "ServerThread",
     "TokenIssuer",
@@ -51,8 +57,11 @@ class LocalServer:
     vault: LocalVault
     agents: AgentStore
     issuer: TokenIssuer
+    page: ApprovalPage | None = None
 
     def close(self) -> None:
+        if self.page is not None:
+            self.page.store.close()
         self.agents.close()
         self.vault.close()
 
@@ -74,4 +83,7 @@ def open_server(
     agents = AgentStore(agents_path_for(vault_path))
     issuer = TokenIssuer(load_or_create_key(key_path_for(vault_path)), ttl=token_ttl, clock=clock)
     kwargs = {} if max_body is None else {"max_body": max_body}
-    return LocalServer(create_app(vault, agents, issuer, **kwargs), vault, agents, issuer)
+    app = create_app(vault, agents, issuer, **kwargs)
+    page = ApprovalPage(HitlStore(store_path(env, vault_path=vault_path)), vault)
+    app.mount("/approvals", page.app)
+    return LocalServer(app, vault, agents, issuer, page)
