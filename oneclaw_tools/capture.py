@@ -5,6 +5,13 @@ pattern detectors) in the strings of a tool's output. Each one the guard does no
 stored in the vault under ``policy.capture_prefix`` (metadata ``captured: true``), gets a
 handle, is registered with the guard, and is replaced in the output by its mask, so the model
 can still use it through the handle without ever seeing it. Each capture is audited.
+
+Capture obeys the policy. The option chosen: a policy that could not honour a capture is
+refused when it is built (``capture`` with ``read_only``, or a ``capture_prefix`` outside the
+allowed ``paths``: :class:`~oneclaw_tools.policy.OperatorPolicy` raises), and captures always go
+to the session's own vault, never to one a tool argument names. At most
+``policy.capture_max_per_call`` values are stored per tool call, so a hostile output cannot fill
+the vault; the rest are still masked by the guard's patterns and the excess is audited.
 """
 
 from __future__ import annotations
@@ -25,7 +32,20 @@ __all__ = ["capture"]
 
 
 def capture(ctx: ToolContext, guard: Guard, obj: Any) -> Any:
-    """``obj`` with each newly detected credential stored, handled and masked."""
+    """``obj`` with each newly detected credential stored, handled and masked (capped per call)."""
+    budget = [ctx.policy.capture_max_per_call]
+    out = _capture(ctx, guard, obj, budget)
+    if budget[0] < 0:
+        ctx.audit(
+            "capture_capped",
+            outcome="denied",
+            detail=f"{-budget[0]} more credential(s) masked but not stored (cap "
+            f"{ctx.policy.capture_max_per_call} per call)",
+        )
+    return out
+
+
+def _capture(ctx: ToolContext, guard: Guard, obj: Any, budget: list[int]) -> Any:
     if isinstance(obj, str):
         detect = getattr(guard, "detect", None)
         if detect is None:
@@ -34,6 +54,9 @@ def capture(ctx: ToolContext, guard: Guard, obj: Any) -> Any:
             value = obj[finding.start : finding.end]
             if guard.contains_secret(value):
                 continue  # already known: the guard masks it
+            budget[0] -= 1
+            if budget[0] < 0:
+                continue  # over the cap: the guard's patterns still mask it
             rule = re.sub(r"[^A-Za-z0-9_-]", "-", str(finding.rule))[:40] or "credential"
             path = f"{ctx.policy.capture_prefix}/{rule}-{secrets.token_hex(4)}"
             with tool_scope(current_tool() or "capture"):
@@ -45,7 +68,7 @@ def capture(ctx: ToolContext, guard: Guard, obj: Any) -> Any:
             obj = obj[: finding.start] + guard.register(value, handle.id) + obj[finding.end :]
         return obj
     if isinstance(obj, Mapping):
-        return {k: capture(ctx, guard, v) for k, v in obj.items()}
+        return {k: _capture(ctx, guard, v, budget) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [capture(ctx, guard, v) for v in obj]
+        return [_capture(ctx, guard, v, budget) for v in obj]
     return obj

@@ -131,6 +131,7 @@ class HandleStore:
         key: str | None = None,
         not_after: datetime | None = None,
     ) -> Handle:
+        self.sweep()
         now = self._clock()
         expires = now + self.ttl
         if not_after is not None and not_after < expires:

@@ -53,6 +53,8 @@ class Services:
         self.guard = guard
         self.handles = HandleStore(ttl=policy.handle_ttl, max_uses=policy.handle_max_uses, clock=clock)
         self._clock = clock
+        if vault_id is not None and policy.vaults is not None and vault_id not in policy.vaults:
+            raise ValueError(f"the session's vault_id {vault_id!r} is not in the policy's vaults")
         self._vault_id = vault_id
         self._http_transport = http_transport
         self._resolver = resolver
@@ -88,16 +90,31 @@ class Services:
                 self._hitl = self._hitl_factory()
             return self._hitl
 
-    def vault_for(self, vault_id: str | None) -> str:
-        if vault_id is not None:
-            if not isinstance(vault_id, str) or not vault_id or len(vault_id) > 128:
-                raise InvalidArgument("vault_id", "must be a vault id from list_vaults")
-            return vault_id
+    def own_vault(self) -> str:
+        """The session's vault: its ``vault_id``, else the policy's first vault, else the default."""
         if self._vault_id is None:
             with self._lock:
                 if self._vault_id is None:
-                    self._vault_id = self.backend.default_vault_id()
+                    vaults = self.policy.vaults
+                    self._vault_id = vaults[0] if vaults else self.backend.default_vault_id()
         return self._vault_id
+
+    def vault_allowed(self, vault_id: str) -> bool:
+        """Is ``vault_id`` in the session's scope (the policy's ``vaults``, else its own vault)?"""
+        return self.policy.vault_allowed(vault_id, self.own_vault())
+
+    def vault_for(self, vault_id: str | None) -> str:
+        if vault_id is None:
+            return self.own_vault()
+        if not isinstance(vault_id, str) or not vault_id or len(vault_id) > 128:
+            raise InvalidArgument("vault_id", "must be a vault id from list_vaults")
+        if not self.vault_allowed(vault_id):
+            self.audit("vault_refused", outcome="denied", detail=f"vault {vault_id}")
+            raise PermissionDenied(
+                f"this session is limited to its own vault; vault '{vault_id}' is outside it.",
+                action="Omit vault_id to use the session's vault, or use one that list_vaults shows.",
+            )
+        return vault_id
 
     def check_path(self, path: str, argument: str = "path") -> str:
         path = validate_path(path, argument)

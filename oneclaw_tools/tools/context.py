@@ -55,7 +55,12 @@ class ToolContext(Protocol):
         ...
 
     def vault_for(self, vault_id: str | None) -> str:
-        """The vault to act on: the model's ``vault_id`` (validated) or the session's default."""
+        """The vault to act on: the session's own, or the model's ``vault_id`` if the policy's
+        vault scope includes it (otherwise an audited refusal)."""
+        ...
+
+    def vault_allowed(self, vault_id: str) -> bool:
+        """Is ``vault_id`` within the session's vault scope (``list_vaults`` shows only those)?"""
         ...
 
     def check_path(self, path: str, argument: str = "path") -> str:

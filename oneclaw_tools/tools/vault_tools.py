@@ -256,11 +256,12 @@ def create_vault(s: ToolContext, a: CreateVaultArgs) -> dict[str, Any]:
 
 
 def list_vaults(s: ToolContext, a: NoArgs) -> dict[str, Any]:
-    vaults = s.backend.list_vaults()
+    vaults = [v for v in s.backend.list_vaults() if s.vault_allowed(v.id)]
     return {"count": len(vaults), "vaults": [v.to_dict() for v in vaults]}
 
 
 def grant_access(s: ToolContext, a: GrantAccessArgs) -> dict[str, Any]:
+    vault_id = s.vault_for(a.vault_id)
     pattern = validate_pattern(a.secret_path_pattern)
     if s.policy.paths != ("**",) and pattern not in s.policy.paths:
         raise PermissionDenied(
@@ -268,7 +269,7 @@ def grant_access(s: ToolContext, a: GrantAccessArgs) -> dict[str, Any]:
             action="Use one of those patterns, or ask the operator.",
         )
     policy = s.backend.create_policy(
-        a.vault_id,
+        vault_id,
         principal_type=a.principal_type,
         principal_id=a.principal_id,
         secret_path_pattern=pattern,
