@@ -24,8 +24,8 @@ EXPIRY = "2099-01-01T00:00:00Z"
 PUBLIC = "93.184.216.34"  # only ever returned by FakeDNS in front of a MockTransport
 
 
-def denied(session: Session, action: str) -> list[Any]:
-    return [e for e in session.backend.audit_events(200) if e.action == action and e.outcome == "denied"]
+def denied(session: Session, action: str, outcome: str = "denied") -> list[Any]:
+    return [e for e in session.backend.audit_events(200) if e.action == action and e.outcome == outcome]
 
 
 def refuse(session: Session, tool: str, args: dict[str, Any], status: int = 403) -> ToolError:
@@ -63,7 +63,7 @@ def test_share_needs_a_human(make_session, args: dict[str, Any]) -> None:  # typ
     err = refuse(session, "share_secret", {"path": "svc/key", "expires_at": EXPIRY, **args})
     assert err.code == "approval_required"
     assert "approver" in err.text and "share_recipients" in err.text
-    assert denied(session, "approval_missing")
+    assert denied(session, "approval_requested", "pending")
     assert session.backend.list_outbound_shares() == []
 
 
@@ -76,7 +76,7 @@ def test_grant_needs_a_human(make_session) -> None:  # type: ignore[no-untyped-d
         {"vault_id": vault, "principal_type": "agent", "principal_id": "evil", "permissions": ["read"]},
     )
     assert err.code == "approval_required" and "grant_principals" in err.text
-    assert denied(session, "approval_missing")
+    assert denied(session, "approval_requested", "pending")
     assert not [p for p in session.backend.list_policies(vault) if p.principal_id == "evil"]
 
 
