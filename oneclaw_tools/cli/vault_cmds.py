@@ -10,19 +10,17 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from ..backends.base import VaultBackend
+from ..envfile import parse_env
 from ..errors import InvalidArgument, OneClawError
 from ..kek import KEK_KINDS
 from ..validation import validate_path, validate_secret_type, validate_value
 
 __all__ = ["parse_dotenv", "register"]
-
-_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 
 
 def _backend() -> VaultBackend:
@@ -132,37 +130,9 @@ def _cmd_put(args: argparse.Namespace) -> int:
 
 
 # -- import -------------------------------------------------------------------------------
-def _unquote(raw: str, lineno: int) -> str:
-    text = raw.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        body = text[1:-1]
-        if text[0] == '"':
-            body = re.sub(r"\\([\\\"nrt])", lambda m: {"n": "\n", "r": "\r", "t": "\t"}.get(m[1], m[1]), body)
-        return body
-    if text[:1] in "'\"":
-        raise InvalidArgument("file", f"line {lineno}: unterminated quote")
-    return re.split(r"\s+#", text, maxsplit=1)[0].rstrip()
-
-
 def parse_dotenv(text: str) -> dict[str, str]:
-    """``KEY=VALUE`` lines (optional ``export``, quotes, ``#`` comments); errors name the line only."""
-    out: dict[str, str] = {}
-    for lineno, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.startswith("export "):
-            stripped = stripped[len("export ") :].lstrip()
-        key, sep, raw = stripped.partition("=")
-        key = key.strip()
-        if not sep or _ENV_KEY.fullmatch(key) is None:
-            raise InvalidArgument(
-                "file", f"line {lineno}: expected KEY=VALUE with a key of letters, digits, '_'"
-            )
-        if key in out:
-            raise InvalidArgument("file", f"line {lineno}: key {key} appears twice")
-        out[key] = _unquote(raw, lineno)
-    return out
+    """``.env`` text, read by the one parser (:func:`oneclaw_tools.envfile.parse_env`)."""
+    return parse_env(text, "file")
 
 
 def _load_import(path: Path, fmt: str, prefix: str) -> dict[str, str]:

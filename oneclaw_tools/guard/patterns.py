@@ -140,6 +140,8 @@ _DIGIT = r"[0-9?]"
 _ASSIGN_PRE = r"""[a-z0-9_.-]{0,24}(?:\\?["'])?""" + _WS + r"{0,4}(?::=|=>|=|:)"
 _ASSIGN_SPAN = 24 + 2 + 4 + 2
 _PASSWORD_WORDS = ("password", "passwd", "passphrase", "pwd")
+# "pwd" starts a word ("db_pwd", "&pwd"), and the shell's PWD / OLDPWD (a directory) is no password
+_LEFT = {"pwd": r"(?<![A-Za-z])(?!PWD=)"}
 _SECRET_WORDS = (
     "secret",
     "api_key",
@@ -304,7 +306,13 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "password-assignment",
         tuple(
-            _p(_ci(k) + _ASSIGN, [k], k + _ASSIGN_PRE, len(k) + _ASSIGN_SPAN, caseless=True)
+            _p(
+                _LEFT.get(k, "") + _ci(k) + _ASSIGN,
+                [k],
+                k + _ASSIGN_PRE,
+                len(k) + _ASSIGN_SPAN,
+                caseless=True,
+            )
             for k in _PASSWORD_WORDS
         ),
         group=1,
