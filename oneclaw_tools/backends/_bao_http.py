@@ -12,11 +12,17 @@ Rules:
 * ``addresses``: one or more node addresses (``BAO_ADDR`` may list several, comma
   separated). A request that was not sent goes to the next address; the last address that
   answered is tried first.
-* Reads (GET, LIST) are retried on connection loss, 5xx and 429, with backoff, until
+* Any request answered 307/308 (a standby with no active node), 412 (index not reached) or 429
+  is retried, on the next address for the first two.
+* Reads (GET, LIST) are retried on connection loss and 5xx, with backoff, until
   ``deadline`` seconds have passed (long enough for a Raft election).
 * A write that may have been applied raises :class:`~oneclaw_tools.errors.OutcomeUnknown`.
   The KV layer (:mod:`._bao_kv`) makes its writes idempotent (check-and-set plus a write id)
   and resolves such outcomes by reading back; nothing else repeats a write blindly.
+* Read-your-writes across a cluster: OpenBao's standbys answer reads from their own, possibly
+  lagging, copy. Every answer carries ``X-Vault-Index``; the client sends back the highest
+  index it has seen with ``X-Vault-Inconsistent: forward-active-node``, so a node that has
+  not caught up forwards the request to the active node (a 412 is retried).
 * Authentication: a token, or AppRole (``role_id``/``secret_id``). A renewable token is
   renewed once two thirds of its TTL have passed; an AppRole login is redone when the token
   can no longer be renewed or is refused (403), and the refused request is sent once more
@@ -25,6 +31,8 @@ Rules:
 
 from __future__ import annotations
 
+import base64
+import json as jsonlib
 import logging
 import random
 import threading
@@ -53,6 +61,10 @@ log = logging.getLogger("oneclaw_tools.openbao")
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _READS = frozenset({"GET", "LIST"})
+#: answers from a node that did not handle the request: a redirect (a standby without an active
+#: node to forward to; redirects are never followed, a token must not travel to another host),
+#: a consistency index not reached yet, a rate limit
+_NOT_HANDLED = frozenset({307, 308, 412, 429})
 
 
 class CasMismatch(OneClawError):
@@ -205,6 +217,8 @@ class BaoClient:
         self._auth = auth
         self._deadline = deadline
         self._active = 0
+        self._index: tuple[int, str] | None = None
+        self._index_lock = threading.Lock()
         headers = {"X-Vault-Request": "true"}
         if namespace:
             headers["X-Vault-Namespace"] = namespace
@@ -217,6 +231,25 @@ class BaoClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def _see_index(self, header: str | None) -> None:
+        """Keep the highest ``X-Vault-Index`` seen (opaque to Vault; OpenBao's is base64 JSON)."""
+        if not header:
+            return
+        try:
+            rank = int(jsonlib.loads(base64.b64decode(header))["value"])
+        except (ValueError, KeyError, TypeError):
+            rank = 0
+        with self._index_lock:
+            if self._index is None or rank >= self._index[0]:
+                self._index = (rank, header)
+
+    def _headers(self, content_type: str | None) -> dict[str, str]:
+        headers = {"Content-Type": content_type} if content_type else {}
+        if self._index is not None:
+            headers["X-Vault-Index"] = self._index[1]
+            headers["X-Vault-Inconsistent"] = "forward-active-node"
+        return headers
 
     def request(
         self,
@@ -240,7 +273,7 @@ class BaoClient:
         while True:
             index = self._active
             url = f"{self.addresses[index]}/v1/{path}"
-            headers = {"Content-Type": content_type} if content_type else None
+            headers = self._headers(content_type)
             retry_error: OneClawError
             try:
                 response = self._http.request(
@@ -256,6 +289,7 @@ class BaoClient:
                 retry_error = TransportError(f"the connection was lost during {what}.")
             else:
                 status = response.status_code
+                self._see_index(response.headers.get("X-Vault-Index"))
                 if status < 300:
                     return response.json() if response.content else {}
                 try:
@@ -266,8 +300,12 @@ class BaoClient:
                     return {"missing": body} if isinstance(body, dict) and body.get("data") else None
                 errors = [str(e) for e in body.get("errors") or []] if isinstance(body, dict) else []
                 error = _error(status, errors, what)
-                if status == 429 or (status >= 500 and read) or (status == 503 and _unapplied(errors)):
-                    self._active = (index + 1) % len(self.addresses) if status >= 500 else index
+                if (
+                    status in _NOT_HANDLED
+                    or (status >= 500 and read)
+                    or (status in (400, 503) and _unapplied(errors))
+                ):
+                    self._active = (index + 1) % len(self.addresses) if status != 429 else index
                     retry_error = error
                 elif status >= 500 and not read:
                     raise OutcomeUnknown(f"the vault server failed during {what} (HTTP {status}).")
@@ -282,5 +320,7 @@ class BaoClient:
 
 
 def _unapplied(errors: list[str]) -> bool:
-    """A 503 that says the node never handled the request (sealed, or no active node)."""
-    return any("sealed" in e or "not active" in e or "standby" in e for e in errors)
+    """An answer that says the node never handled the request: sealed, no active node, or a KV
+    mount still upgrading itself (a 400 that KV v2 gives for a moment after it is mounted)."""
+    return any("sealed" in e or "not active" in e or "standby" in e or "Upgrading from non-versioned" in e
+               for e in errors)  # fmt: skip

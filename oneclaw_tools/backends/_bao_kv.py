@@ -67,6 +67,7 @@ class KV:
     def __init__(self, client: BaoClient, mount: str) -> None:
         self.client = client
         self.mount = mount
+        self.resends = 0  # writes whose outcome was unknown and were resent identically
 
     def _url(self, kind: str, key: str) -> str:
         return f"{self.mount}/{kind}/{quote(key, safe='/')}"
@@ -141,6 +142,7 @@ class KV:
                 return self._post_version(key, data, cas, what)
             except OutcomeUnknown:
                 doubt = True
+                self.resends += 1
                 continue
             except CasMismatch:
                 if doubt and self._landed(key, cas + 1, write_id, what):
