@@ -13,12 +13,17 @@ and the request id, never a value, and the form asks for one boolean, ``approve`
   result is an error naming the request and how a human approves it out of band
   (``oneclaw-tools approve ID`` or the approval page), after which the same call runs.
 
+After ``request_secret``, when the approval page's address is known (``secret_page_url`` of
+:func:`~oneclaw_mcp.build_server`, or ``ONECLAW_APPROVAL_PAGE``) and the client supports URL mode,
+the server also sends a URL-mode elicitation pointing the user at that page.
+
 The answer travels from the user's client, not from the model: the model's arguments are
 validated against the tool's model, so no argument can mark an action approved.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -30,7 +35,7 @@ from oneclaw_tools import Session
 from oneclaw_tools.approvals import how_to_approve
 from oneclaw_tools.hitl import ApprovalRecord
 
-__all__ = ["APPROVAL_SCHEMA", "approval_message", "ask_approval"]
+__all__ = ["APPROVAL_SCHEMA", "PAGE_ENV", "approval_message", "ask_approval", "offer_secret_page"]
 
 _log = logging.getLogger(__name__)
 
@@ -105,3 +110,41 @@ async def ask_approval(
         lambda: session.approvals.refuse(record, by=f"mcp-elicitation:{answer.action}", reason=reason)
     )
     return str(session.scrub(err.for_model()))
+
+
+PAGE_ENV = "ONECLAW_APPROVAL_PAGE"
+"""The approval page's address (``http://127.0.0.1:PORT/approvals/``) offered to the user in URL mode."""
+
+
+def _supports_url_mode(mcp_session: ServerSession) -> bool:
+    params = mcp_session.client_params
+    elicitation = params.capabilities.elicitation if params is not None else None
+    return elicitation is not None and elicitation.url is not None
+
+
+async def offer_secret_page(
+    mcp_session: ServerSession, request_id: types.RequestId | None, result_text: str, page_url: str | None
+) -> None:
+    """After ``request_secret``: point the user at the approval page through URL-mode elicitation.
+
+    The user supplies the value there; it never passes through the client or the model. The
+    message names the request and its path only. Best effort: a client without URL mode, or
+    one that declines, changes nothing (``oneclaw-tools fulfil`` still works).
+    """
+    if not page_url or not _supports_url_mode(mcp_session):
+        return
+    try:
+        data = json.loads(result_text)
+        rid, path = str(data["request_id"]), str(data["path"])
+    except (ValueError, KeyError, TypeError):
+        return
+    message = (
+        f"The agent asks you to supply the secret '{path}' (request {rid}). Enter it on the local "
+        "approval page, not in the chat; the agent will only get a handle."
+    )
+    try:
+        await mcp_session.elicit_url(
+            message, f"{page_url.rstrip('/')}/#{rid}", rid, related_request_id=request_id
+        )
+    except Exception as exc:  # the offer is optional
+        _log.info("URL-mode elicitation for %s failed with %s", rid, type(exc).__name__)

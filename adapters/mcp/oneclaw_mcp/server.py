@@ -30,6 +30,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from mcp.server.lowlevel import Server
 
 from oneclaw_tools import TOOL_NAMES, Session, ToolError, ToolSpec, __version__
 
-from .approval import ask_approval
+from .approval import PAGE_ENV, ask_approval, offer_secret_page
 
 __all__ = [
     "SERVER_NAME",
@@ -123,14 +124,20 @@ def build_server(
     extra_tools: Iterable[WrappedTool] = (),
     close_session: bool = True,
     name: str = SERVER_NAME,
+    secret_page_url: str | None = None,
 ) -> Server[Session, Any]:
     """The MCP server for sessions made by ``session_factory``.
+
+    ``secret_page_url`` (default: ``ONECLAW_APPROVAL_PAGE``) is the approval page of
+    ``oneclaw-tools serve``; after ``request_secret`` a client with URL-mode elicitation is
+    pointed at it.
 
     ``extra_tools`` are third-party tools served beside ours through the placeholder wrapper.
     ``close_session=False`` leaves closing to the caller (for a session shared with application
     code, e.g. :func:`oneclaw_mcp.surface.atool_surface`).
     """
     extras = {tool.name: tool for tool in extra_tools}
+    page_url = secret_page_url if secret_page_url is not None else os.environ.get(PAGE_ENV) or None
     clash = sorted(extras.keys() & set(TOOL_NAMES))
     if clash:
         raise ValueError(f"extra tools may not shadow the core's tools: {clash}")
@@ -168,6 +175,8 @@ def build_server(
                 if refusal is not None:
                     return _result(refusal, is_error=True)
                 text = await session.acall_text(tool_name, arguments)
+                if tool_name == "request_secret":
+                    await offer_secret_page(ctx.session, ctx.request_id, text, page_url)
         except ToolError as err:
             return _result(session.scrub(err.text), is_error=True)
         except Exception as exc:  # an unexpected crash: its message may carry a value

@@ -58,17 +58,19 @@ class User:
         answer = self.answers.pop(0)
         if answer == "approve":
             return types.ElicitResult(action="accept", content={"approve": True})
+        if answer == "open":  # URL mode: the user consents to open the page
+            return types.ElicitResult(action="accept")
         if answer == "untick":
             return types.ElicitResult(action="accept", content={"approve": False})
         return types.ElicitResult(action=answer)  # type: ignore[arg-type]
 
 
 async def run(
-    world: HitlWorld, calls: list[tuple[str, dict[str, Any]]], user: User | None
+    world: HitlWorld, calls: list[tuple[str, dict[str, Any]]], user: User | None, page: str = ""
 ) -> tuple[list[types.CallToolResult], McpRecorder]:
     """A scripted model's calls through a real client session; returns every result."""
     recorder = McpRecorder()
-    server = build_server(world.session)
+    server = build_server(world.session, secret_page_url=page)
     kwargs = {} if user is None else {"elicitation_callback": user}
     results = []
     async with tapped_client(server, recorder, **kwargs) as client:
@@ -172,3 +174,21 @@ async def test_request_secret_fulfil_check_end_to_end(
     assert_no_value(recorder, SUPPLIED)
     assert_no_value(recorder2, SUPPLIED)
     assert SUPPLIED not in caplog.text
+
+
+async def test_request_secret_points_the_user_at_the_page_in_url_mode(world: HitlWorld) -> None:
+    user = User("open")
+    page = "http://127.0.0.1:8787/approvals/"
+    results, _ = await run(
+        world, [("request_secret", {"path": WANTED_PATH, "reason": "release"})], user, page
+    )
+    rid = json.loads(result_text(results[0]))["request_id"]
+    [asked] = user.asked
+    assert isinstance(asked, types.ElicitRequestURLParams)
+    assert asked.url == page + "#" + rid and asked.elicitationId == rid
+    assert WANTED_PATH in asked.message and rid in asked.message
+    assert world.request_ids() == [rid]  # still pending: the human supplies it on the page or the CLI
+    # without a page address nothing is offered
+    quiet = User()
+    await run(world, [("request_secret", {"path": WANTED_PATH, "reason": "again"})], quiet)
+    assert quiet.asked == []
