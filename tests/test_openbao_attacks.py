@@ -1,0 +1,128 @@
+"""What a model steered by injected text, or whoever holds a leaked share link, can do on OpenBao.
+
+Vault itself is the wall wherever it can be: a share link's token reads its one secret and its
+record, nothing else, and dies when revoked or used up, even used outside this library. The
+backend's own checks cover the rest: a non-owner principal meets the vault's 1Claw policies, and a
+vault id can never steer a request to another KV path. A failure here is a hole: see the policy
+text in ``oneclaw_tools/backends/_bao_shares.py`` (``_hcl``) and ``_require`` in ``_bao_core.py``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from oneclaw_tools.backends.openbao import OpenBaoVault
+from oneclaw_tools.errors import Gone, InvalidArgument, NotFound, OneClawError, PermissionDenied
+from oneclaw_tools.models import Principal
+from oneclaw_tools.testing.bao import BaoServer, dev_server
+
+LATER = "2099-01-01T00:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def bao() -> Iterator[BaoServer]:
+    with dev_server() as server:
+        yield server
+
+
+@pytest.fixture
+def owner(bao: BaoServer) -> Iterator[OpenBaoVault]:
+    with OpenBaoVault(bao.addr, token=bao.token, prefix="x" + uuid.uuid4().hex[:10]) as backend:
+        yield backend
+
+
+def _token(link: str) -> str:
+    return link.split("#", 1)[1]
+
+
+def _raw(bao: BaoServer, token: str, method: str, path: str, **kw: object) -> int:
+    with httpx.Client(base_url=f"{bao.addr}/v1", headers={"X-Vault-Token": token}, timeout=10) as c:
+        return c.request(method, path, **kw).status_code  # type: ignore[arg-type]
+
+
+def test_a_link_token_reads_its_secret_and_nothing_else(bao: BaoServer, owner: OpenBaoVault) -> None:
+    vault = owner.create_vault("links").id
+    owner.put_secret(vault, "shared/k", "shared-value")
+    owner.put_secret(vault, "private/k", "private-value")
+    share = owner.create_share(vault, "shared/k", recipient_type="anyone_with_link", expires_at=LATER)
+    assert share.share_url is not None
+    token = _token(share.share_url.reveal_unsafe())
+    base = f"secret/data/{owner._prefix}/v/{vault}/s"
+    assert _raw(bao, token, "GET", f"/{base}/shared/k") == 200
+    assert _raw(bao, token, "GET", f"/{base}/private/k") == 403
+    assert _raw(bao, token, "POST", f"/{base}/shared/k", json={"data": {"value": "overwritten"}}) == 403
+    record = f"secret/data/{owner._prefix}/shares/{share.id}"
+    assert _raw(bao, token, "POST", f"/{record}", json={"data": {"max_access_count": 0}}) == 403
+    assert _raw(bao, token, "LIST", f"/secret/metadata/{owner._prefix}/") == 403
+    assert _raw(bao, token, "POST", "/auth/token/create", json={}) == 403
+    assert owner.get_secret(vault, "shared/k").value.reveal_unsafe() == "shared-value"
+
+
+def test_revoke_and_use_up_kill_the_token_inside_vault(bao: BaoServer, owner: OpenBaoVault) -> None:
+    vault = owner.create_vault("revoke").id
+    owner.put_secret(vault, "k", "v")
+    path = f"/secret/data/{owner._prefix}/v/{vault}/s/k"
+    revoked = owner.create_share(vault, "k", recipient_type="anyone_with_link", expires_at=LATER)
+    assert revoked.share_url is not None
+    owner.revoke_share(revoked.id)
+    assert _raw(bao, _token(revoked.share_url.reveal_unsafe()), "GET", path) == 403
+    with pytest.raises(NotFound):
+        owner.access_share(revoked.share_url.reveal_unsafe())
+    once = owner.create_share(
+        vault, "k", recipient_type="anyone_with_link", expires_at=LATER, max_access_count=1
+    )
+    assert once.share_url is not None
+    link = once.share_url.reveal_unsafe()
+    assert owner.access_share(link).value.reveal_unsafe() == "v"
+    assert _raw(bao, _token(link), "GET", path) == 403  # used up: Vault revoked it
+    with pytest.raises(Gone):
+        owner.access_share(link)
+
+
+def test_a_token_cannot_open_another_share_by_swapping_the_id(owner: OpenBaoVault) -> None:
+    vault = owner.create_vault("swap").id
+    owner.put_secret(vault, "a", "value-a")
+    owner.put_secret(vault, "b", "value-b")
+    a = owner.create_share(vault, "a", recipient_type="anyone_with_link", expires_at=LATER)
+    b = owner.create_share(vault, "b", recipient_type="anyone_with_link", expires_at=LATER)
+    assert a.share_url is not None
+    forged = f"oneclaw://share/{b.id}#{_token(a.share_url.reveal_unsafe())}"
+    with pytest.raises(OneClawError) as info:
+        owner.access_share(forged)
+    assert "value-b" not in str(info.value) and info.value.status in (403, 404, 410)
+
+
+def test_a_non_owner_principal_meets_the_vaults_1claw_policies(bao: BaoServer, owner: OpenBaoVault) -> None:
+    vault = owner.create_vault("policies").id
+    owner.put_secret(vault, "prod/db", "prod-value")
+    owner.put_secret(vault, "dev/db", "dev-value")
+    owner.create_policy(vault, principal_type="agent", principal_id="bot-1", secret_path_pattern="prod/**",
+                        permissions=["read"])  # fmt: skip
+    agent = OpenBaoVault(
+        bao.addr, token=bao.token, prefix=owner._prefix, principal=Principal("agent", "bot-1")
+    )
+    with agent:
+        assert agent.get_secret(vault, "prod/db").value.reveal_unsafe() == "prod-value"
+        assert [m.path for m in agent.list_secrets(vault)] == ["prod/db"]
+        with pytest.raises(PermissionDenied):
+            agent.get_secret(vault, "dev/db")
+        with pytest.raises(PermissionDenied):
+            agent.put_secret(vault, "prod/db", "overwritten")
+        with pytest.raises(PermissionDenied):
+            agent.create_policy(vault, principal_type="agent", principal_id="bot-1", permissions=["write"])
+        with pytest.raises(PermissionDenied):
+            agent.delete_vault(vault)
+        assert [(e.outcome, e.path) for e in agent.audit_events(10)][-1] == ("denied", None)
+    assert owner.get_secret(vault, "prod/db").value.reveal_unsafe() == "prod-value"
+    assert {e.outcome for e in owner.audit_events(50)} == {"denied"}
+
+
+@pytest.mark.parametrize("vault_id", ["../../sys", "a/b", "x" * 65, "", "v\x00"])
+def test_a_vault_id_cannot_steer_a_request_elsewhere(owner: OpenBaoVault, vault_id: str) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        owner.get_secret(vault_id, "k")
+    assert info.value.argument == "vault_id"
