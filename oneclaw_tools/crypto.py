@@ -25,8 +25,10 @@ import hmac
 import json
 import os
 import secrets
+import stat
 import string
 import tempfile
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,14 +38,21 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from .errors import IntegrityError, InvalidArgument
+from .errors import IntegrityError, InvalidArgument, PermissionDenied
 from .kek.base import INTEGRITY_MESSAGE, KekProvider
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
 
 __all__ = [
     "INTEGRITY_MESSAGE",
     "KEY_ENV",
     "KeyRing",
     "Sealed",
+    "check_key_file_mode",
     "decode_key",
     "encode_key",
     "fsync_dir",
@@ -55,6 +64,7 @@ __all__ = [
     "load_keyring",
     "open_sealed",
     "read_key_file",
+    "remove_stale_temporaries",
     "rewrap",
     "seal",
     "unwrap_dek",
@@ -222,8 +232,55 @@ def rewrap(ring: KekProvider, sealed: Sealed, aad: bytes, new_kek_id: str) -> Se
 # -- key sources ------------------------------------------------------------------------
 
 
+def check_key_file_mode(path: Path) -> None:
+    """Refuse a key file that group or others may read or write (as ssh refuses a private key).
+
+    The error names the ``chmod`` to run. POSIX only: elsewhere the folder's ACLs decide.
+    """
+    if os.name != "posix":
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise PermissionDenied(
+            f"the vault key file {path} is open to group or others (mode {mode:04o}); "
+            "anyone who can read it can read every secret in the vault.",
+            action=f"Run: chmod 600 '{path}'",
+        )
+
+
+def remove_stale_temporaries(key_file: Path) -> int:
+    """Remove ``<key file>.*.tmp`` files a crashed writer left behind; returns how many.
+
+    A live writer holds an exclusive lock on its temporary file until it is renamed into place,
+    so only a file nobody holds is removed (where locks are unavailable, files older than a
+    minute).
+    """
+    removed = 0
+    for tmp in key_file.parent.glob(key_file.name + ".*.tmp"):
+        try:
+            fd = os.open(tmp, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue  # a writer is still at work
+            elif time.time() - os.fstat(fd).st_mtime < 60:  # pragma: no cover - no flock
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+                removed += 1
+        finally:
+            os.close(fd)
+    return removed
+
+
 def read_key_file(path: Path) -> list[bytes]:
-    """Keys from a key file, oldest first. A damaged file is an IntegrityError."""
+    """Keys from a key file, oldest first. A damaged file is an IntegrityError; a file open to
+    group or others is refused (see :func:`check_key_file_mode`)."""
+    check_key_file_mode(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != _KEY_FILE_FORMAT:
@@ -255,11 +312,11 @@ def write_key_file(path: Path, keys: list[bytes], *, exclusive: bool = False) ->
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # held until renamed: a cleaner never takes a live file
         os.fchmod(fd, 0o600)
         os.write(fd, body)
         os.fsync(fd)
-        os.close(fd)
-        fd = -1
         if exclusive:
             try:
                 os.link(tmp, path)
@@ -270,10 +327,9 @@ def write_key_file(path: Path, keys: list[bytes], *, exclusive: bool = False) ->
         fsync_dir(path.parent)
         return True
     finally:
-        if fd >= 0:
-            os.close(fd)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        os.close(fd)
 
 
 def fsync_dir(directory: Path) -> None:
@@ -294,6 +350,7 @@ def load_keyring(key_file: Path, env: Mapping[str, str], *, create: bool = True)
     text = env.get(KEY_ENV)
     if text:
         return KeyRing([decode_key(part) for part in text.split(",") if part.strip()], "env")
+    remove_stale_temporaries(key_file)
     if not key_file.exists():
         if not create:
             raise IntegrityError(
@@ -313,15 +370,31 @@ def generate_value(length: int, charset: str) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
+#: scrypt cost for passphrases, per the OWASP Password Storage Cheat Sheet (N=2^17, r=8, p=1)
+SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P = 17, 8, 1
+_SCRYPT_TAG = b"$s1"  # tag, log2(N), r, p, salt (16), key (32); untagged = the old N=2^14 form
+
+
 def hash_passphrase(passphrase: str) -> bytes:
-    """salt (16 bytes) + scrypt(passphrase)."""
+    """Tagged scrypt: ``$s1`` + cost parameters + salt (16 bytes) + scrypt(passphrase)."""
     salt = os.urandom(16)
-    return salt + Scrypt(salt=salt, length=32, n=2**14, r=8, p=1).derive(passphrase.encode("utf-8"))
+    key = Scrypt(salt=salt, length=32, n=2**SCRYPT_LOG2_N, r=SCRYPT_R, p=SCRYPT_P).derive(
+        passphrase.encode("utf-8")
+    )
+    return _SCRYPT_TAG + bytes((SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P)) + salt + key
 
 
 def verify_passphrase(passphrase: str, stored: bytes) -> bool:
-    salt, expected = stored[:16], stored[16:]
-    actual = Scrypt(salt=salt, length=32, n=2**14, r=8, p=1).derive(passphrase.encode("utf-8"))
+    """Check against a stored hash in either form (parameters are read from the hash)."""
+    if stored.startswith(_SCRYPT_TAG) and len(stored) == len(_SCRYPT_TAG) + 3 + 48:
+        log2_n, r, p = stored[3:6]
+        if not (10 <= log2_n <= 22 and 1 <= r <= 32 and 1 <= p <= 16):
+            return False
+        body = stored[6:]
+    else:
+        log2_n, r, p, body = 14, 8, 1, stored
+    salt, expected = body[:16], body[16:]
+    actual = Scrypt(salt=salt, length=32, n=2**log2_n, r=r, p=p).derive(passphrase.encode("utf-8"))
     return hmac.compare_digest(actual, expected)
 
 

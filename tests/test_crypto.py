@@ -215,6 +215,7 @@ def test_missing_or_damaged_key_file(db: Path) -> None:
         _read(db, "a")
     assert not key_file.exists()  # not silently replaced by a new key
     key_file.write_text("{not json")
+    key_file.chmod(0o600)  # a file open to others is refused before it is read (tested elsewhere)
     with pytest.raises(IntegrityError):
         _read(db, "a")
     key_file.write_bytes(saved)

@@ -12,6 +12,7 @@ and the sleep function can be injected for tests.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -51,6 +52,19 @@ def _sent(build: Callable[Concatenate[Calls, P], Call[T]]) -> Callable[Concatena
     return method
 
 
+def _is_loopback_url(url: str) -> bool:
+    try:
+        host = httpx.URL(url).host
+    except (httpx.InvalidURL, UnicodeError, ValueError):
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 class OneClawVault(VaultBackend):
     """The 1Claw backend over :class:`httpx.Client`."""
 
@@ -81,6 +95,12 @@ class OneClawVault(VaultBackend):
             raise InvalidArgument("api_key", "must be a 1Claw agent key ('ocv_…') or user key ('1ck_…')")
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise InvalidArgument("base_url", "must be an http:// or https:// URL")
+        if base_url.startswith("http://") and not _is_loopback_url(base_url):
+            raise InvalidArgument(
+                "base_url",
+                "must use https:// (plain http:// would send the agent key and every secret in "
+                "clear text; it is accepted only toward 127.0.0.1, ::1 or localhost)",
+            )
         self._base_url = base_url.rstrip("/")
         self._vault_id = vault_id or None
         self._clock = clock
