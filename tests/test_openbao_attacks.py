@@ -126,3 +126,25 @@ def test_a_vault_id_cannot_steer_a_request_elsewhere(owner: OpenBaoVault, vault_
     with pytest.raises(InvalidArgument) as info:
         owner.get_secret(vault_id, "k")
     assert info.value.argument == "vault_id"
+
+
+def test_plain_http_is_refused_off_loopback_unless_the_operator_allows_it() -> None:
+    """The token and every value would cross the network in clear: https, or loopback, or opt in."""
+    for addr in (
+        "http://10.0.0.5:8200",
+        "http://vault.internal:8200",
+        "http://127.0.0.1:8200,http://10.0.0.6:8200",
+    ):
+        with pytest.raises(InvalidArgument) as info:
+            OpenBaoVault.from_env({"BAO_ADDR": addr, "BAO_TOKEN": "t"})
+        assert info.value.argument == "BAO_ADDR"
+    for ok in (
+        "http://127.0.0.1:8200",
+        "http://localhost:8200",
+        "http://[::1]:8200",
+        "https://vault.example.com",
+    ):
+        OpenBaoVault.from_env({"BAO_ADDR": ok, "BAO_TOKEN": "t"}).close()
+    OpenBaoVault.from_env(
+        {"BAO_ADDR": "http://10.0.0.5:8200", "BAO_TOKEN": "t", "ONECLAW_BAO_ALLOW_HTTP": "1"}
+    ).close()

@@ -32,6 +32,7 @@ Rules:
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json as jsonlib
 import logging
 import random
@@ -207,12 +208,19 @@ class BaoClient:
         deadline: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         namespace: str | None = None,
+        allow_http: bool = False,
     ) -> None:
         if not addresses:
-            raise InvalidArgument("addresses", "give at least one vault server address")
+            raise InvalidArgument("BAO_ADDR", "give at least one vault server address")
         for addr in addresses:
             if not addr.startswith(("http://", "https://")):
                 raise InvalidArgument("BAO_ADDR", "each address must start with http:// or https://")
+            if addr.startswith("http://") and not allow_http and not _is_loopback(addr):
+                raise InvalidArgument(
+                    "BAO_ADDR",
+                    "must use https:// (plain http:// would send the token and every secret in clear text; "
+                    "it is accepted toward 127.0.0.1, ::1 or localhost, or with ONECLAW_BAO_ALLOW_HTTP=1)",
+                )
         self.addresses = [a.rstrip("/") for a in addresses]
         self._auth = auth
         self._deadline = deadline
@@ -317,6 +325,19 @@ class BaoClient:
                 raise retry_error
             log.debug("retrying %s after %s", what, type(retry_error).__name__)
             time.sleep(pause)
+
+
+def _is_loopback(url: str) -> bool:
+    try:
+        host = httpx.URL(url).host
+    except (httpx.InvalidURL, UnicodeError, ValueError):
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _unapplied(errors: list[str]) -> bool:

@@ -92,6 +92,7 @@ class OpenBaoVault(SharesMixin, VaultBackend):
         deadline: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], datetime] | None = None,
+        allow_http: bool = False,
     ) -> None:
         addrs = [a.strip() for a in addresses.split(",")] if isinstance(addresses, str) else list(addresses)
         for name, value in (("mount", mount), ("prefix", prefix)):
@@ -106,7 +107,7 @@ class OpenBaoVault(SharesMixin, VaultBackend):
             transport = httpx.HTTPTransport(verify=verify)
         self.client = BaoClient(
             [a for a in addrs if a], self.auth, timeout=timeout, deadline=deadline, transport=transport,
-            namespace=namespace,
+            namespace=namespace, allow_http=allow_http,
         )  # fmt: skip
         self._kv = KV(self.client, self._mount)
 
@@ -120,7 +121,8 @@ class OpenBaoVault(SharesMixin, VaultBackend):
         return cls(
             addr, token=_env(env, "TOKEN"), role_id=_env(env, "ROLE_ID"), secret_id=_env(env, "SECRET_ID"),
             mount=env.get("ONECLAW_KV_MOUNT") or "secret", vault_id=env.get("ONECLAW_VAULT_ID") or None,
-            namespace=_env(env, "NAMESPACE"), verify=_env(env, "CACERT") or True, **kwargs,
+            namespace=_env(env, "NAMESPACE"), verify=_env(env, "CACERT") or True,
+            allow_http=env.get("ONECLAW_BAO_ALLOW_HTTP") == "1", **kwargs,
         )  # fmt: skip
 
     def __repr__(self) -> str:
