@@ -29,7 +29,7 @@ import stat
 import string
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,9 +68,11 @@ __all__ = [
     "rewrap",
     "seal",
     "unwrap_dek",
+    "unwrap_deks",
     "verify_passphrase",
     "verify_token",
     "wrap_dek",
+    "wrap_deks",
     "write_key_file",
 ]
 
@@ -212,6 +214,18 @@ def wrap_dek(ring: KekProvider, dek: bytes, aad: bytes, ciphertext: bytes) -> Se
     """``dek`` wrapped under ``ring``'s newest KEK, with the value ciphertext unchanged."""
     kek_id = ring.newest_id
     return Sealed(kek_id, ring.wrap(kek_id, dek, _wrap_aad(kek_id, aad)), ciphertext)
+
+
+def unwrap_deks(ring: KekProvider, items: Sequence[tuple[Sealed, bytes]]) -> list[bytes]:
+    """The data keys of many ``(sealed, aad)`` at once (one batched call where the provider can)."""
+    return ring.unwrap_many([(s.kek_id, s.wrapped_dek, _wrap_aad(s.kek_id, aad)) for s, aad in items])
+
+
+def wrap_deks(ring: KekProvider, items: Sequence[tuple[bytes, bytes, bytes]]) -> list[Sealed]:
+    """Each ``(dek, aad, ciphertext)`` wrapped under ``ring``'s newest KEK."""
+    kek_id = ring.newest_id
+    wrapped = ring.wrap_many(kek_id, [(dek, _wrap_aad(kek_id, aad)) for dek, aad, _ in items])
+    return [Sealed(kek_id, w, ct) for w, (_, _, ct) in zip(wrapped, items, strict=True)]
 
 
 def open_sealed(ring: KekProvider, sealed: Sealed, aad: bytes) -> bytes:

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -324,8 +325,8 @@ _INTERRUPT = textwrap.dedent(
     stage, to = sys.argv[2], sys.argv[3]
     real_rows, real_drop = Admin._rewrap_rows, Admin._drop_stale_key_file
 
-    def rows(self, conn, source, target):
-        real_rows(self, conn, source, target)  # every row re-wrapped, not yet committed
+    def rows(self, conn, source, target, *rest):
+        real_rows(self, conn, source, target, *rest)  # every row re-wrapped, not yet committed
         os.kill(os.getpid(), signal.SIGKILL)
 
     def drop(self):
@@ -381,3 +382,48 @@ def test_rotate_key_to_is_checked(tmp_path: Path) -> None:
         v.rotate_key(to="pkcs11")  # no ONECLAW_PKCS11_* set
     assert "ONECLAW_PKCS11_MODULE" in str(missing.value)
     assert _record(db)["kind"] == "file" and _read_all(db, {}) == {"a": "va"}
+
+
+def test_a_write_during_the_migration_is_migrated_too(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Data keys are re-wrapped (in transit batches) before the write lock; a version another
+    writer adds meanwhile is re-wrapped inside the transaction, so none is left behind."""
+    from oneclaw_tools.backends._local_admin import Admin
+
+    file_kek, transit = make_kek("file", request), make_kek("transit", request)
+    db = tmp_path / "vault.db"
+    _fill(db, file_kek, **{f"k{i:03d}": f"v{i}" for i in range(300)})  # more than one batch
+    env = {**file_kek.env, **transit.env}
+    real = Admin._prepare
+
+    def prepare(self: Any, source: Any, target: Any) -> Any:
+        ready = real(self, source, target)
+        with LocalVault(db, env=env) as other:  # another writer, still on the file KEK
+            other.put_secret(other.default_vault_id(), "late", "vlate")
+            other.put_secret(other.default_vault_id(), "k000", "v0-new")
+        return ready
+
+    monkeypatch.setattr(Admin, "_prepare", prepare)
+    with LocalVault(db, env=env) as v:
+        assert v.rotate_key(to="transit")["rewrapped"] == 302
+    assert _kek_ids(db) == {f"t-transit/{transit.env['ONECLAW_TRANSIT_KEY']}"}
+    values = _read_all(db, transit.env)
+    assert values["late"] == "vlate" and values["k000"] == "v0-new" and values["k299"] == "v299"
+
+
+def test_a_tampered_row_stops_a_migration_and_changes_nothing(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    transit, pkcs11 = make_kek("transit", request), make_kek("pkcs11", request)
+    db = tmp_path / "vault.db"
+    _fill(db, transit, a="va", b="vb")
+    with sqlite3.connect(db) as conn:
+        wrapped = conn.execute("SELECT wrapped_dek FROM versions WHERE path = 'a'").fetchone()[0]
+        conn.execute("UPDATE versions SET wrapped_dek = ? WHERE path = 'b'", (wrapped,))
+    before = _record(db)
+    with LocalVault(db, env={**transit.env, **pkcs11.env}) as v, pytest.raises(IntegrityError):
+        v.rotate_key(to="pkcs11")
+    assert _record(db) == before and _kek_ids(db) == {f"t-transit/{transit.env['ONECLAW_TRANSIT_KEY']}"}
+    with LocalVault(db, env=transit.env) as v:
+        assert v.get_secret(v.default_vault_id(), "a").value.reveal_unsafe() == "va"

@@ -23,6 +23,10 @@ from ._local_store import fmt_ts, parse_ts
 
 __all__ = ["Admin"]
 
+_CHUNK = 250  # data keys per batch while re-wrapping a whole vault
+#: row id -> (the KEK id and wrapped key it had, the same data key re-wrapped for the target)
+_Prepared = dict[int, tuple[str, bytes, crypto.Sealed]]
+
 
 class Admin(Part):
     """The audit log, the operator's export, key rotation and KEK migration."""
@@ -135,7 +139,10 @@ class Admin(Part):
             if ring.kind == "transit":
                 assert isinstance(ring, TransitKek)
                 ring.rotate()
-                count = self.core.run("rotate_key", self._rewrap_every_row)
+                ready = self._prepare(ring, ring)
+                count = self.core.run(
+                    "rotate_key", lambda conn, note: self._rewrap_every_row(conn, note, ready)
+                )
             elif ring.kind == "pkcs11":
                 count = 0  # one key per label: a new key is a migration to a new label
             else:
@@ -165,8 +172,9 @@ class Admin(Part):
         """Move every data key to another KEK provider, crash-safe.
 
         (1) The target KEK is reached (and made, if it does not exist: a token key, a transit
-        key, a fresh key file). (2) One transaction unwraps every data key with the current
-        provider, wraps it with the target, replaces the ``keks`` rows and records the target
+        key, a fresh key file), and every data key is re-wrapped for it in memory, in batches,
+        outside the write lock. (2) One transaction stores them (re-doing rows that changed
+        meanwhile), replaces the ``keks`` rows and records the target
         in ``vault_meta``: a crash before its commit leaves the vault as it was, a crash after
         it leaves a vault fully on the target. (3) A key file the vault no longer uses is
         removed; if a crash prevents that, the next ``rotate_key`` removes it.
@@ -176,9 +184,10 @@ class Admin(Part):
         assert source is not None
         target = store.provider(target_record, create=True, fresh=target_record["kind"] == "file")
         try:
+            ready = self._prepare(source, target)
 
             def work(conn: sqlite3.Connection, note: Note) -> int:
-                count = self._rewrap_rows(conn, source, target)
+                count = self._rewrap_rows(conn, source, target, ready)
                 newest = target.newest_id
                 conn.execute("DELETE FROM keks")
                 conn.execute(
@@ -220,24 +229,64 @@ class Admin(Part):
         crypto.fsync_dir(store.key_file.parent)
         return True
 
-    def _rewrap_rows(self, conn: sqlite3.Connection, source: KekProvider, target: KekProvider) -> int:
+    def _prepare(self, source: KekProvider, target: KekProvider) -> _Prepared:
+        """Every data key re-wrapped for ``target`` *before* the write transaction, so other
+        processes are not held up by a slow provider (a transit call per batch); the
+        transaction then redoes only the rows that changed meanwhile."""
+        rows = self.core.store.conn.execute("SELECT * FROM versions").fetchall()
+        return self._rewrap_batches(rows, source, target)
+
+    def _rewrap_batches(self, rows: list[sqlite3.Row], source: KekProvider, target: KekProvider) -> _Prepared:
         store = self.core.store
-        count = 0
-        for row in conn.execute("SELECT * FROM versions").fetchall():
-            aad = store.aad(row)
-            sealed = crypto.Sealed(row["kek_id"], bytes(row["wrapped_dek"]), bytes(row["ciphertext"]))
-            fresh = crypto.wrap_dek(target, crypto.unwrap_dek(source, sealed, aad), aad, sealed.ciphertext)
+        out: _Prepared = {}
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start : start + _CHUNK]
+            items = [
+                (crypto.Sealed(r["kek_id"], bytes(r["wrapped_dek"]), bytes(r["ciphertext"])), store.aad(r))
+                for r in chunk
+            ]
+            deks = crypto.unwrap_deks(source, items)
+            fresh = crypto.wrap_deks(
+                target,
+                [(dek, aad, sealed.ciphertext) for dek, (sealed, aad) in zip(deks, items, strict=True)],
+            )
+            for row, (sealed, _), new in zip(chunk, items, fresh, strict=True):
+                out[row["id"]] = (sealed.kek_id, sealed.wrapped_dek, new)
+        return out
+
+    def _rewrap_rows(
+        self,
+        conn: sqlite3.Connection,
+        source: KekProvider,
+        target: KekProvider,
+        prepared: _Prepared | None = None,
+    ) -> int:
+        """Inside the write transaction: every row gets its re-wrapped key (prepared, or made now)."""
+        rows = conn.execute("SELECT id, kek_id, wrapped_dek FROM versions").fetchall()
+        ready = dict(prepared or {})
+        changed = [
+            r["id"]
+            for r in rows
+            if ready.get(r["id"], ("", b""))[:2] != (r["kek_id"], bytes(r["wrapped_dek"]))
+        ]
+        if changed:
+            marks = ",".join("?" * len(changed))
+            stale = conn.execute(f"SELECT * FROM versions WHERE id IN ({marks})", changed).fetchall()  # noqa: S608
+            ready.update(self._rewrap_batches(stale, source, target))
+        for row in rows:
+            fresh = ready[row["id"]][2]
             conn.execute(
                 "UPDATE versions SET kek_id = ?, wrapped_dek = ? WHERE id = ?",
                 (fresh.kek_id, fresh.wrapped_dek, row["id"]),
             )
-            count += 1
-        return count
+        return len(rows)
 
-    def _rewrap_every_row(self, conn: sqlite3.Connection, note: Note) -> int:
+    def _rewrap_every_row(
+        self, conn: sqlite3.Connection, note: Note, prepared: _Prepared | None = None
+    ) -> int:
         ring = self.core.store.ring
         assert ring is not None
-        count = self._rewrap_rows(conn, ring, ring)
+        count = self._rewrap_rows(conn, ring, ring, prepared)
         note.detail = f"{count} data keys re-wrapped under the new version of {ring.newest_id}"
         return count
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hmac
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ..errors import IntegrityError, ServerError
@@ -74,6 +75,14 @@ class KekProvider(ABC):
     @abstractmethod
     def unwrap(self, kek_id: str, wrapped: bytes, aad: bytes) -> bytes:
         """The data key, or :class:`IntegrityError`."""
+
+    def wrap_many(self, kek_id: str, items: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
+        """``wrap`` of each ``(dek, aad)``; a remote provider overrides it with one batched call."""
+        return [self.wrap(kek_id, dek, aad) for dek, aad in items]
+
+    def unwrap_many(self, items: Sequence[tuple[str, bytes, bytes]]) -> list[bytes]:
+        """``unwrap`` of each ``(kek_id, wrapped, aad)``; all or an error, as ``unwrap``."""
+        return [self.unwrap(kek_id, wrapped, aad) for kek_id, wrapped, aad in items]
 
     @abstractmethod
     def describe(self) -> dict[str, str]:

@@ -5,7 +5,8 @@ unwrap ``POST /v1/<mount>/decrypt/<key>``, with the row's associated data sent a
 ``associated_data`` (the key is ``aes256-gcm96``, an AEAD type), so a wrapped data key moved
 to another row does not decrypt. The server's own policies, audit log, HSM seal and HA apply
 to every unwrap. ``rotate-key`` on a transit vault rotates the transit key and re-wraps every
-data key under the new key version.
+data key under the new key version; a re-wrap of the whole vault uses transit's batch_input
+(100 data keys a call: the server caps the strings in one JSON body).
 
 Configuration: ``ONECLAW_TRANSIT_KEY`` (default ``oneclaw-kek``), ``ONECLAW_TRANSIT_MOUNT``
 (default ``transit``), and the server's own variables ``BAO_ADDR``/``VAULT_ADDR``,
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -29,6 +30,7 @@ from .base import INTEGRITY_MESSAGE, KekProvider, KekUnavailable
 __all__ = ["DEFAULT_KEY_NAME", "TransitKek"]
 
 DEFAULT_KEY_NAME = "oneclaw-kek"
+_BATCH = 100  # data keys per batched call: OpenBao refuses JSON with more than ~1,000 strings
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _MOUNT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,127}){0,7}")
 
@@ -206,6 +208,59 @@ class TransitKek(KekProvider):
             return base64.b64decode((response.json().get("data") or {}).get("plaintext") or "", validate=True)
         except (ValueError, TypeError):
             raise IntegrityError(INTEGRITY_MESSAGE) from None
+
+    def wrap_many(self, kek_id: str, items: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
+        self._require_id(kek_id)
+        out: list[bytes] = []
+        for start in range(0, len(items), _BATCH):
+            chunk = items[start : start + _BATCH]
+            batch = [{"plaintext": _b64(dek), "associated_data": _b64(aad)} for dek, aad in chunk]
+            results = self._batch("encrypt", batch)
+            for item in results:
+                ciphertext = item.get("ciphertext")
+                if (
+                    item.get("error")
+                    or not isinstance(ciphertext, str)
+                    or not ciphertext.startswith("vault:v")
+                ):
+                    raise KekUnavailable("the transit server refused to encrypt a data key in a batch.")
+                out.append(ciphertext.encode("ascii"))
+        return out
+
+    def unwrap_many(self, items: Sequence[tuple[str, bytes, bytes]]) -> list[bytes]:
+        out: list[bytes] = []
+        for start in range(0, len(items), _BATCH):
+            chunk = items[start : start + _BATCH]
+            batch: list[dict[str, str]] = []
+            for kek_id, wrapped, aad in chunk:
+                self._require_id(kek_id)
+                if not wrapped.startswith(b"vault:v"):
+                    raise IntegrityError(INTEGRITY_MESSAGE)
+                batch.append({"ciphertext": wrapped.decode("ascii", "replace"), "associated_data": _b64(aad)})
+            for item in self._batch("decrypt", batch):
+                if item.get("error"):
+                    raise IntegrityError(INTEGRITY_MESSAGE)
+                try:
+                    out.append(base64.b64decode(item.get("plaintext") or "", validate=True))
+                except (ValueError, TypeError):
+                    raise IntegrityError(INTEGRITY_MESSAGE) from None
+        return out
+
+    def _batch(self, op: str, batch: list[dict[str, str]]) -> list[dict[str, Any]]:
+        response = self._call("POST", op, f"{op}/{self._key}", {"batch_input": batch})
+        try:
+            results = (response.json().get("data") or {}).get("batch_results")
+        except (ValueError, AttributeError):
+            results = None
+        if response.status_code == 400 and isinstance(results, list) and op == "decrypt":
+            raise IntegrityError(INTEGRITY_MESSAGE)  # an item failed authentication
+        if response.status_code != 200:
+            raise self._fail(op, response)
+        if not isinstance(results, list) or len(results) != len(batch):
+            raise KekUnavailable(
+                f"the transit server answered a batched {op} with the wrong number of results."
+            )
+        return [r if isinstance(r, dict) else {"error": "bad item"} for r in results]
 
     def rotate(self) -> None:
         """Add a new version of the transit key; new wraps use it, old ones still unwrap."""
