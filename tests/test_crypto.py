@@ -290,6 +290,7 @@ _INTERRUPT = textwrap.dedent(
     """
     import os, signal, sys
     from oneclaw_tools import crypto
+    from oneclaw_tools.backends._local_admin import Admin
     from oneclaw_tools.backends.local import LocalVault
 
     stage = sys.argv[2]
@@ -307,7 +308,7 @@ _INTERRUPT = textwrap.dedent(
 
     crypto.write_key_file = write
     if stage == "before-rewrap":
-        LocalVault._rewrap_all = rewrap
+        Admin._rewrap_all = rewrap
     LocalVault(sys.argv[1], env={}).rotate_key()
     """
 )
