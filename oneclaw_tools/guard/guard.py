@@ -35,11 +35,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import derived
 from . import patterns as _patterns
 from .engines import Tier, make_tier, resolve_engine
+from .fragments import MAX_ENTRIES, Entry, confirm
 from .haystack import Haystack, Locator, one_byte
 from .prefilter import aho_candidates, hyperscan_prefilter
-from .variants import IGNORABLE, KIND_B64, MIN_LEN, expand, normalize
+from .variants import FRAGMENT_MIN, IGNORABLE, KIND_B64, MIN_LEN, Form, anchors, expand, forms, normalize
 
 if TYPE_CHECKING:
     from .stream import StreamScrubber
@@ -68,6 +70,14 @@ _MAX_RECENT = 6
 #: _SYNC_FOLD_NEEDLES needles, a build of a few milliseconds) into its own tier
 _SYNC_FOLD = 8
 _SYNC_FOLD_NEEDLES = 256
+#: a registration adding more needles than this builds its own tier with the aho engine when the
+#: guard's engine is hyperscan (Vectorscan compiles about 20,000 literals a second, the aho
+#: engine about ten times more); the background merger folds it into a hyperscan tier
+_SYNC_HYPERSCAN_MAX = 2000
+#: a derived text (see .derived) spans this far around what set it off, at most
+_DERIVED_REACH = 1 << 16
+#: the kind of a needle that is an anchor of a long value's form (see .fragments)
+_KIND_ANCHOR = 2
 
 T = TypeVar("T")
 _Span = tuple[int, int, int, str]  # start, end, order (lower wins ties), mask
@@ -86,6 +96,19 @@ class _State:
     #: mask -> (the value without whitespace or ignorables, its view length), for each value
     #: holding a line break
     multiline: Mapping[str, tuple[str, int]] = field(default_factory=dict, repr=False)
+
+
+def _widen_b64(view: bytes, s: int, e: int) -> tuple[int, int]:
+    """A base64 (or base32) core's match widened by the partial characters at its edges."""
+    if s > 0 and view[s - 1] in _B64_CHARS:
+        s -= 1
+    n = len(view)
+    if e < n and view[e] in _B64_CHARS:
+        e += 1
+    for _ in range(2):
+        if e < n and view[e] in _PAD:
+            e += 1
+    return s, e
 
 
 def _is_word(ch: str) -> bool:
@@ -220,6 +243,11 @@ class Guard:
         self._needles: list[str] = []
         self._kinds = bytearray()
         self._owners: list[str] = []
+        #: for an anchor needle, the (form id, offset) places it stands for; None for a whole needle
+        self._places: list[tuple[Entry, ...] | None] = []
+        self._anchor_ids: dict[str, int] = {}
+        self._forms: list[Form] = []
+        self._form_masks: list[str] = []
         self._state = _State()
         self._merger: threading.Thread | None = None
         self._rebuilder: threading.Thread | None = None
@@ -248,24 +276,47 @@ class Guard:
         masks: list[str] = []
         with self._lock:
             lo = len(self._needles)
+            mark = (lo, len(self._forms), dict(self._masks), dict(self._anchor_ids))
             short: list[tuple[str, str]] = []
             multiline: dict[str, tuple[str, int]] = {}
-            for item in items:
-                value, label = (item, None) if isinstance(item, str) else item
-                masks.append(self._add_locked(value, label, short, multiline))
-            hi = len(self._needles)
-            st = self._state
-            if multiline:
-                st = replace(st, multiline={**st.multiline, **multiline})
-            if short:
-                all_short = st.short + tuple(short)
-                st = replace(st, short=all_short, max_short=max(len(v) for v, _ in all_short))
-            if hi > lo:
-                st = self._with_needles(st, lo, hi)
+            longest = 0
+            try:
+                for item in items:
+                    value, label = (item, None) if isinstance(item, str) else item
+                    mask, size = self._add_locked(value, label, short, multiline)
+                    masks.append(mask)
+                    longest = max(longest, size)
+                hi = len(self._needles)
+                st = self._state
+                if multiline:
+                    st = replace(st, multiline={**st.multiline, **multiline})
+                if short:
+                    all_short = st.short + tuple(short)
+                    st = replace(st, short=all_short, max_short=max(len(v) for v, _ in all_short))
+                if hi > lo:
+                    st = self._with_needles(st, lo, hi, longest, bulk=len(masks) > 1)
+            except TypeError:
+                self._rollback_locked(*mark)
+                raise
+            except Exception as exc:  # an engine refused the needles: nothing was learned
+                self._rollback_locked(*mark)
+                raise ValueError(
+                    f"the guard could not learn this value ({type(exc).__name__}); it was not stored"
+                ) from None
             self._state = st
             if hi > lo:
                 self._kick_locked()
         return masks
+
+    def _rollback_locked(self, needles: int, nforms: int, masks: dict[str, str], ids: dict[str, int]) -> None:
+        for name in ("_needles", "_owners", "_places"):
+            del getattr(self, name)[needles:]
+        del self._kinds[needles:]
+        del self._forms[nforms:]
+        del self._form_masks[nforms:]
+        self._masks = masks
+        self._anchor_ids = ids
+        self._needle_ids = {n: i for n, i in self._needle_ids.items() if i < needles}
 
     def _add_locked(
         self,
@@ -273,12 +324,13 @@ class Guard:
         label: str | None,
         short: list[tuple[str, str]],
         multiline: dict[str, tuple[str, int]],
-    ) -> str:
+    ) -> tuple[str, int]:
+        """Add ``value``'s needles; its mask and the longest form (in view characters)."""
         if not isinstance(value, str):
             raise TypeError("Guard.register takes a str value")
         mask = self._masks.get(value)
         if mask is not None:
-            return mask
+            return mask, 0
         name = _LABEL_UNSAFE.sub("_", label) if label else "v_" + _secrets.token_hex(4)
         mask = f"[secret:{name}]"
         self._masks[value] = mask
@@ -291,24 +343,56 @@ class Guard:
                 MIN_LEN,
                 mask,
             )
-            return mask
+            return mask, len(value)
+        norm = len(normalize(value))
         if "\n" in value or "\r" in value:
-            multiline[mask] = ("".join(_SOLID.findall(value)), len(normalize(value)))
-        for needle, kind in expand(value):
-            if needle not in self._needle_ids:
-                self._needle_ids[needle] = len(self._needles)
-                self._needles.append(needle)
-                self._kinds.append(kind)
-                self._owners.append(mask)
-        return mask
+            multiline[mask] = ("".join(_SOLID.findall(value)), norm)
+        if norm < FRAGMENT_MIN:
+            longest = 0
+            for needle, kind in expand(value):
+                longest = max(longest, len(needle))
+                if needle not in self._needle_ids:
+                    self._needle_ids[needle] = len(self._needles)
+                    self._needles.append(needle)
+                    self._kinds.append(kind)
+                    self._owners.append(mask)
+                    self._places.append(None)
+            return mask, longest
+        return mask, self._add_anchors_locked(forms(value), mask)
 
-    def _tier(self, lo: int, hi: int) -> Tier:
+    def _add_anchors_locked(self, found: list[Form], mask: str) -> int:
+        """Register each form's anchors (see :mod:`.fragments`); the longest form's length."""
+        longest = 0
+        for form in found:
+            fid = len(self._forms)
+            self._forms.append(form)
+            self._form_masks.append(mask)
+            text = form.text
+            longest = max(longest, len(text))
+            size = form.anchor
+            for off in anchors(form):
+                piece = text[off : off + size]
+                nid = self._anchor_ids.get(piece)
+                if nid is None:
+                    self._anchor_ids[piece] = len(self._needles)
+                    self._needles.append(piece)
+                    self._kinds.append(_KIND_ANCHOR)
+                    self._owners.append(mask)
+                    self._places.append(((fid, off),))
+                else:
+                    places = self._places[nid] or ()
+                    if len(places) < MAX_ENTRIES:
+                        self._places[nid] = (*places, (fid, off))
+                    elif places[-1][0] != fid or places[-1][1] != off:
+                        self._places[nid] = (*places[:-1], (fid, off))
+        return longest
+
+    def _tier(self, lo: int, hi: int, engine: str | None = None) -> Tier:
         needles = self._needles
-        return make_tier(self.engine, [(i, needles[i]) for i in range(lo, hi)])
+        return make_tier(engine or self.engine, [(i, needles[i]) for i in range(lo, hi)])
 
-    def _with_needles(self, st: _State, lo: int, hi: int) -> _State:
-        longest = max(len(self._needles[i]) for i in range(lo, hi))
-        if st.main is None and hi - lo > _MAIN_MIN:  # a bulk load: straight to main
+    def _with_needles(self, st: _State, lo: int, hi: int, longest: int, bulk: bool) -> _State:
+        if st.main is None and hi - lo > _MAIN_MIN and bulk:  # a bulk load: straight to main
             return replace(st, main=self._tier(0, hi), main_upto=hi, recent=(), count=hi, max_needle=longest)
         recent = st.recent
         if len(recent) >= _SYNC_FOLD:
@@ -323,7 +407,8 @@ class Guard:
                 held += size
                 lo = min(lo, recent[-1][1])
                 recent = recent[:-1]
-        recent = (*recent, (self._tier(lo, hi), lo, hi))
+        fast = "aho" if self.engine == "hyperscan" and hi - lo > _SYNC_HYPERSCAN_MAX else None
+        recent = (*recent, (self._tier(lo, hi, fast), lo, hi))
         return replace(st, recent=recent, count=hi, max_needle=max(st.max_needle, longest))
 
     # -- background merging -----------------------------------------------------------------
@@ -444,31 +529,62 @@ class Guard:
         return spans
 
     def _needle_spans(self, st: _State, hay: Haystack) -> list[_Span]:
+        spans = self._view_spans(st, hay, derive=True)
+        if not spans:
+            return []
+        spans = _merge(spans)
+        if not hay.chars:
+            return spans
+        return Locator(hay).spans(spans)
+
+    def _view_spans(self, st: _State, hay: Haystack, derive: bool) -> list[_Span]:
+        """Every needle and confirmed anchor match in ``hay``'s view (view offsets, not merged);
+        with ``derive``, also those found in the texts derived from it (see :mod:`.derived`)."""
         found: list[tuple[int, int, int]] = []
         if st.main is not None:
             st.main.scan(hay, found)
         for tier, _, _ in st.recent:
             tier.scan(hay, found)
-        if not found:
-            return []
-        kinds, owners = self._kinds, self._owners
         view = hay.view_bytes()
-        view_len = len(view)
         spans: list[_Span] = []
-        for s, e, nid in found:
-            if kinds[nid] == KIND_B64:
-                if s > 0 and view[s - 1] in _B64_CHARS:
-                    s -= 1
-                if e < view_len and view[e] in _B64_CHARS:
-                    e += 1
-                for _ in range(2):
-                    if e < view_len and view[e] in _PAD:
-                        e += 1
-            spans.append((s, e, nid, owners[nid]))
-        spans = _merge(spans)
-        if not hay.chars:
-            return spans
-        return Locator(hay).spans(spans)
+        if found:
+            kinds, owners = self._kinds, self._owners
+            pieces: list[tuple[int, int, int]] = []
+            for s, e, nid in found:
+                kind = kinds[nid]
+                if kind == _KIND_ANCHOR:
+                    pieces.append((s, e, nid))
+                    continue
+                if kind == KIND_B64:
+                    s, e = _widen_b64(view, s, e)
+                spans.append((s, e, nid, owners[nid]))
+            if pieces:
+                forms, masks = self._forms, self._form_masks
+                base = len(self._needles)
+                for s, e, fid in confirm(hay.view(), pieces, self._places, forms):
+                    if forms[fid].kind == KIND_B64:
+                        s, e = _widen_b64(view, s, e)
+                    spans.append((s, e, base + fid, masks[fid]))
+        if derive:
+            spans.extend(self._derived_spans(st, hay, view))
+        return spans
+
+    def _derived_spans(self, st: _State, hay: Haystack, view: bytes) -> list[_Span]:
+        out: list[_Span] = []
+        reach = min(st.max_needle, _DERIVED_REACH)
+        texts = derived.spaced(hay.view, view, min(reach, 64), self.engine)
+        texts += derived.collapsed(hay.view, view, reach)
+        if texts:
+            for text in texts:
+                for s, e, order, mask in self._view_spans(st, Haystack(text.text), derive=False):
+                    a, b = text.to_view(s, e)
+                    out.append((a, b, order, mask))
+        for s, e, inflated in derived.compressed(view):
+            inner = self._view_spans(st, Haystack(inflated), derive=False)
+            if inner:
+                best = max(inner, key=lambda span: span[1] - span[0])
+                out.append((s, e, best[2], best[3]))
+        return out
 
     def _short_spans(self, st: _State, text: str, before: str, after: str) -> list[_Span]:
         out: list[_Span] = []

@@ -31,7 +31,7 @@ _ASCII_IGN = tuple(ch for ch in IGNORABLE if ch.isascii())
 _WIDE_IGN = tuple(ch for ch in IGNORABLE if not ch.isascii())
 _WIDE_SET = frozenset(_WIDE_IGN)
 #: the wide ignorables, likeliest first: swapped for ``?`` one by one (see one_byte)
-_WIDE_SWAP = tuple(sorted(_WIDE_IGN, key="\u200b\ufeff\u200c\u200d\u2060\u00ad\u180e".find))
+_WIDE_SWAP = tuple("\u200b\ufeff\u200c\u200d\u2060\u00ad\u180e")
 _ASCII_IGN_BYTES = tuple((ch, ch.encode("ascii")) for ch in _ASCII_IGN)
 #: a mostly-ASCII text has at most this many '?' in its one-byte form (see Haystack._find_wide)
 _FEW_MARKS = 64

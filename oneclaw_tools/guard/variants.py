@@ -1,71 +1,155 @@
-"""Expansion of one secret value into the literal needles the scanner looks for.
+"""Expansion of one secret value into the *forms* the scanner looks for, and their anchors.
 
-A value is caught in every common encoding because each encoding is registered as its own
-literal: raw; base64 standard and URL-safe in the three byte alignments (so a value sitting at
-any offset inside a larger blob, e.g. ``Basic base64(user:value)``, is still caught); URL
-encoding (``quote`` and ``quote_plus``, upper- and lower-case escapes); hex; JSON escaping
-(with ``\\/`` and JSON inside JSON); backslash and shell escaping.
+Forms. A value is caught in every common encoding because each encoding is registered as a form
+of its own: raw; base64 standard and URL-safe and base32, each in every byte alignment (so a
+value at any offset inside a larger blob, e.g. ``Basic base64(user:value)``, is still caught);
+URL encoding (``quote`` and ``quote_plus``, upper- and lower-case escapes); hex (both cases);
+JSON escaping (with ``\\/``, JSON inside JSON, and the escape with its backslash runs collapsed,
+which the guard matches in a view of the text where every backslash run is one backslash, so
+any nesting depth is caught); backslash and shell escaping; reversed, rot13, upper and lower
+case. The value's *wire forms* (its JSON escape and its query/form encoding, what
+``http_request`` puts on the wire) are values of their own: their base64, hex and URL forms are
+registered too.
 
-Matching happens on a *normalized view* of the text: every character in :data:`IGNORABLE`
-(line breaks, NUL, zero-width and other invisible format characters) is removed from both the
-needles and the text. A value split over lines, re-wrapped (PEM, MIME base64) or salted with NUL
-or zero-width characters is therefore still one contiguous needle in the view. Spaces and tabs
-are kept (removing them would cost a slow pass over every text); each line of a multi-line value
-is also a needle of its own, and a hit on one makes the guard look around it for the whole value
-with all whitespace ignored, so an indented (and re-wrapped) copy is masked whole.
+Normalization. Matching happens on a view of the text without the :data:`IGNORABLE`
+characters (NUL, line breaks, and every Unicode format character, category Cf: zero-width,
+bidi controls, invisible operators, tags), removed from the forms as well. A value split over
+lines, re-wrapped, or salted with invisible characters is therefore still contiguous in the view.
+Spaces and tabs are kept; a value spelled out with whitespace between its characters is found
+in a squeezed view (see :mod:`.derived`). Each line of a multi-line value is also a form.
 
-Base64 alignment cores keep only the characters that depend on the value alone; the scanner
-widens such a match by the partial characters at either edge (:data:`KIND_B64`), so no bit of
-the value survives next to a mask.
+Whole needles and anchors. A value whose normalized form is shorter than :data:`FRAGMENT_MIN`
+(32) characters is registered as whole needles, one per form. A longer one is registered by
+*anchors*: pieces of :data:`ANCHOR` characters taken from each form at a fixed step, confirmed by
+extending the hit along the form in Python (:mod:`.fragments`). That one mechanism gives:
+
+* no length limit of any engine reaches the user (an anchor is short), and registration is
+  linear in the value's length: a 1 MiB value is about 0.1 s, a repetitive one
+  (``'y' * 200_000``) collapses to a handful of distinct anchors;
+* fragments: any run of at least :data:`FRAGMENT_RUN` (24) consecutive characters of the value,
+  raw or in a *main* form (raw, its JSON and URL escapes, standard base64 in every alignment,
+  lower-case hex), is masked: in such a form, anchors of length ``P`` every ``S`` characters
+  with ``P + S - 1 <= R`` (``R``: the run's length in that form: 24 characters, 31 base64
+  characters, 48 hex digits) put a whole anchor inside every run, and the extension masks the
+  run exactly. ``P = 12, S = 13`` raw, ``12, 20`` base64, ``16, 33`` hex: about one anchor per
+  13 characters of the value in each main form. Twelve characters of a secret rarely occur in
+  ordinary text, and a false anchor hit costs one short comparison; a longer anchor would need a
+  shorter step, hence more needles, and every needle slows every scan (the automaton outgrows
+  the CPU caches);
+* other forms (URL-safe base64, base32, reversed, rot13, case, hex upper, the wire forms'
+  encodings, shell and backslash escapes) get an anchor every 64 characters (128 for base32)
+  and one at the end when longer than that: their whole occurrences are caught, and any run
+  of them holding an anchor;
+* values over :data:`FRAGMENT_FULL` (64 KB) keep the registration cost near flat (about
+  0.1 to 0.2 s for 1 MiB): every step is multiplied by ``ceil(length / 16 KB)`` (anchors stay
+  12 characters), and only the raw, JSON and URL-escape, base64 (both alphabets), hex, reversed,
+  rot13 and case forms are registered, plus the base64 of the wire forms. Such a value is caught
+  whole in all of them, and by any run of at least ``P + S - 1`` characters of a main form
+  (843 characters raw for 1 MiB: step 832); a shorter run of it is not, nor its base32 form (the
+  standard library's base32 encodes at about 6 MB/s).
+
+Anchor counts: a 40-character value has about 29 anchors, a 64 KB value about 40,000 (about
+0.4 s to register), a 100 KB or a 1 MiB value about 7,000.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import json
 import re
 import shlex
 import urllib.parse
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 __all__ = [
+    "ANCHOR",
+    "FRAGMENT_FULL",
+    "FRAGMENT_MIN",
+    "FRAGMENT_RUN",
     "IGNORABLE",
     "KIND_B64",
     "KIND_PLAIN",
     "MIN_LEN",
+    "Form",
+    "anchors",
+    "collapse_backslashes",
     "expand",
+    "forms",
     "has_wide",
     "normalize",
     "present",
 ]
 
-#: Characters dropped from both text and needles before matching.
-IGNORABLE = "\x00\n\r\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff"
+# every Unicode format character (category Cf, Unicode 15), as ranges
+_CF_RANGES = (
+    (0xAD, 0xAD), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD), (0x70F, 0x70F), (0x890, 0x891),
+    (0x8E2, 0x8E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064),
+    (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD),
+    (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+)  # fmt: skip
+_FORMAT_CHARS = "".join(chr(c) for lo, hi in _CF_RANGES for c in range(lo, hi + 1))
+#: Characters dropped from both text and needles before matching: NUL, line breaks, and every
+#: Unicode format character; the likeliest wide ones first.
+IGNORABLE = "\x00\n\r\u200b\ufeff\u200c\u200d\u2060\u00ad\u180e" + "".join(
+    ch for ch in _FORMAT_CHARS if ch not in "\u200b\ufeff\u200c\u200d\u2060\u00ad\u180e"
+)
 #: Values whose normalized form is shorter than this are matched raw, at word boundaries only.
 MIN_LEN = 8
-#: Lines of a multi-line value at least this long are also needles on their own.
+#: Lines of a multi-line value at least this long are also forms on their own.
 MIN_LINE = 16
+#: Values at least this long (normalized) are registered by anchors (see the module docstring).
+FRAGMENT_MIN = 32
+#: Runs of a long value this long (in value characters) are masked on their own.
+FRAGMENT_RUN = 24
+#: Up to this length, a long value's every run of FRAGMENT_RUN characters is caught.
+FRAGMENT_FULL = 65536
+#: The length of an anchor in a raw-like form.
+ANCHOR = 12
 
 KIND_PLAIN = 0
-#: A base64 core: widen the match by one alphabet character left and right, plus ``=`` padding.
+#: A base64 or base32 core: widen the match by one alphabet character left and right, plus padding.
 KIND_B64 = 1
 
 _ASCII_IGNORABLE = "\x00\n\r"
+_WIDE_RE = re.compile("[" + re.escape(IGNORABLE[3:]) + "]")
 _SHELL_UNSAFE = re.compile(r"([^\w@%+=:,./-])", re.ASCII)
 _DQ_UNSAFE = re.compile(r'([\\"$`])')
 _HEX_ESCAPE = re.compile(r"%[0-9A-F]{2}")
+_BACKSLASHES = re.compile(r"\\{2,}")
+#: anchor length, step and minimal run (in form characters) of a main form's families
+_RAW, _HEX, _B64 = (12, 13, 24), (16, 33, 48), (12, 20, 31)
+#: the step of the other forms' anchors
+_SPARSE = 64
+#: above FRAGMENT_FULL, the steps are multiplied by the value's length in these units
+_LARGE_UNIT = 16384
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """One normalized form of a value: ``anchor``/``step`` place its anchors; ``run`` is the
+    shortest stretch of it that is masked on its own (the whole form if shorter)."""
+
+    text: str
+    kind: int
+    anchor: int
+    step: int
+    run: int
 
 
 def present(text: str) -> tuple[str, ...]:
-    """The :data:`IGNORABLE` characters that occur in ``text``.
+    """The :data:`IGNORABLE` characters that occur in ``text``, in :data:`IGNORABLE` order.
 
-    One ``in`` test per character: CPython answers a one-character ``in`` with a vectorized
-    ``memchr``-style search, tens of GB/s, where a character-class regex crawls at a few hundred MB/s.
+    ASCII text: one ``in`` per character (a vectorized ``memchr``). Wider text: one regex pass
+    collects the format characters (there are over 160 of them).
     """
+    ascii_ones = tuple(ch for ch in _ASCII_IGNORABLE if ch in text)
     if text.isascii():
-        return tuple(ch for ch in _ASCII_IGNORABLE if ch in text)
-    return tuple(ch for ch in IGNORABLE if ch in text)
+        return ascii_ones
+    wide = set(_WIDE_RE.findall(text))
+    return ascii_ones + tuple(ch for ch in IGNORABLE[3:] if ch in wide) if wide else ascii_ones
 
 
 def has_wide(chars: tuple[str, ...]) -> bool:
@@ -75,18 +159,26 @@ def has_wide(chars: tuple[str, ...]) -> bool:
 
 def normalize(text: str, chars: tuple[str, ...] | None = None) -> str:
     """``text`` without the :data:`IGNORABLE` characters (``chars``: those present, if known)."""
-    for ch in present(text) if chars is None else chars:
+    chars = present(text) if chars is None else chars
+    if len(chars) > 8:
+        return _WIDE_RE.sub("", text).replace("\x00", "").replace("\n", "").replace("\r", "")
+    for ch in chars:
         text = text.replace(ch, "")
     return text
 
 
-def _b64_cores(data: bytes) -> Iterator[str]:
-    """The alignment-independent cores of ``data`` in base64, for byte offsets 0, 1 and 2 mod 3."""
+def collapse_backslashes(text: str) -> str:
+    """``text`` with every run of backslashes shortened to one (JSON at any depth, see :mod:`.derived`)."""
+    return _BACKSLASHES.sub(lambda _: "\\", text) if "\\\\" in text else text
+
+
+def _cores(data: bytes, encode: object, group: int, bits: int) -> Iterator[str]:
+    """The alignment-independent cores of ``data`` in base64 (``group`` 3) or base32 (5)."""
     n = len(data)
-    for align in range(3):
-        encoded = base64.b64encode(b"\0" * align + data).decode("ascii")
-        skip = (align * 8 + 5) // 6  # characters touched by the padding bytes in front
-        complete = (align + n) * 8 // 6  # characters fully determined by our bytes
+    for align in range(group):
+        encoded = encode(b"\0" * align + data).decode("ascii")  # type: ignore[operator]
+        skip = (align * 8 + bits - 1) // bits  # characters touched by the padding bytes in front
+        complete = (align + n) * 8 // bits  # characters fully determined by our bytes
         yield encoded[skip:complete]
 
 
@@ -107,6 +199,8 @@ def _json_forms(value: str) -> Iterator[str]:
         yield once.replace("/", "\\/")
         yield json.dumps(once, ensure_ascii=ascii_only)[1:-1]
         yield json.dumps(once.replace("/", "\\/"), ensure_ascii=ascii_only)[1:-1]
+        yield collapse_backslashes(once)
+        yield collapse_backslashes(once.replace("/", "\\/"))
 
 
 def _escaped_forms(value: str) -> Iterator[str]:
@@ -119,35 +213,99 @@ def _escaped_forms(value: str) -> Iterator[str]:
     yield _DQ_UNSAFE.sub(r"\\\1", value)
 
 
-def expand(value: str) -> list[tuple[str, int]]:
-    """Normalized needles for ``value`` with their kind, deduplicated, longest first.
+def wire_forms(value: str) -> list[str]:
+    """What the project's own tools put on the wire for ``value``: its JSON escapes (an
+    ``http_request`` JSON body) and its query/form encoding, where they differ from it."""
+    out = [
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        urllib.parse.quote_plus(value, safe=""),
+        urllib.parse.quote(value, safe=""),
+    ]
+    return [w for w in dict.fromkeys(out) if w != value]
 
-    Needles shorter than :data:`MIN_LEN` after normalization are dropped (they would mask
-    ordinary text); the caller treats a value whose raw form is that short separately.
-    """
+
+def _scaled(params: tuple[int, int, int], scale: int) -> tuple[int, int, int]:
+    anchor, step, run = params
+    return anchor, step * scale, run
+
+
+def forms(value: str) -> list[Form]:
+    """The normalized forms of ``value`` (at least :data:`MIN_LEN` characters), deduplicated,
+    main forms first (see the module docstring)."""
     data = value.encode("utf-8", "surrogatepass")
-    out: dict[str, int] = {}
+    norm = normalize(value)
+    large = len(norm) > FRAGMENT_FULL
+    scale = -(-len(norm) // _LARGE_UNIT) if large else 1
+    raw, hexp, b64 = (_scaled(p, scale) for p in (_RAW, _HEX, _B64))
+    sparse = (ANCHOR, _SPARSE * scale, FRAGMENT_RUN)
+    sparse_b64 = (12, _SPARSE * scale, 31)
+    sparse_hex = (16, _SPARSE * scale, 48)
+    out: dict[str, Form] = {}
 
-    def add(candidate: str, kind: int = KIND_PLAIN) -> None:
-        needle = normalize(candidate)
-        if len(needle) >= MIN_LEN and needle not in out:
-            out[needle] = kind
+    def add(candidate: str, params: tuple[int, int, int], kind: int = KIND_PLAIN) -> None:
+        text = normalize(candidate)
+        if len(text) >= MIN_LEN and text not in out:
+            anchor, step, run = params
+            out[text] = Form(text, kind, min(anchor, len(text)), step, min(run, len(text)))
 
-    add(value)
-    for form in _quoted(value):
-        add(form)
-    for form in _json_forms(value):
-        add(form)
-    for form in _escaped_forms(value):
-        add(form)
+    add(value, raw)
+    json_once = json.dumps(value)[1:-1]
+    add(json_once, raw)
+    if not large:
+        add(urllib.parse.quote(value, safe=""), raw)
+    for core in _cores(data, base64.b64encode, 3, 6):
+        add(core, b64, KIND_B64)
+        add(core.replace("+", "-").replace("/", "_"), sparse_b64, KIND_B64)
     hexed = binascii.hexlify(data).decode("ascii")
-    add(hexed)
-    add(hexed.upper())
-    for core in _b64_cores(data):
-        add(core, KIND_B64)
-        add(core.replace("+", "-").replace("/", "_"), KIND_B64)
+    add(hexed, hexp)
+    # the other forms: whole occurrences, and long runs
+    add(hexed.upper(), sparse_hex)
+    if not large:  # the standard library's base32 encodes at about 6 MB/s
+        for core in _cores(data, base64.b32encode, 5, 5):
+            add(core, (12, 2 * _SPARSE * scale, 37), KIND_B64)
+    add(value[::-1], sparse)
+    add(codecs.encode(value, "rot13"), sparse)
+    add(value.upper(), sparse)
+    add(value.lower(), sparse)
+    if large:  # only the wire forms' base64
+        for wire in wire_forms(value)[:2]:
+            for core in _cores(wire.encode("utf-8", "surrogatepass"), base64.b64encode, 3, 6):
+                add(core, sparse_b64, KIND_B64)
+    else:
+        for form in (*_quoted(value), *_json_forms(value), *_escaped_forms(value)):
+            add(form, sparse)
+        for wire in wire_forms(value):
+            wdata = wire.encode("utf-8", "surrogatepass")
+            for core in _cores(wdata, base64.b64encode, 3, 6):
+                add(core, sparse_b64, KIND_B64)
+                add(core.replace("+", "-").replace("/", "_"), sparse_b64, KIND_B64)
+            whex = binascii.hexlify(wdata).decode("ascii")
+            add(whex, sparse_hex)
+            add(whex.upper(), sparse_hex)
+            for form in _quoted(wire):
+                add(form, sparse)
     if "\n" in value or "\r" in value:
         for line in value.splitlines():
             if len(normalize(line)) >= MIN_LINE:
-                add(line)
-    return sorted(out.items(), key=lambda item: (-len(item[0]), item[0]))
+                add(line, raw)
+    return list(out.values())
+
+
+def anchors(form: Form) -> Iterator[int]:
+    """The offsets of ``form``'s anchors: every ``step`` characters, and one ending at its end
+    (for a sparse form, only when it is longer than its step)."""
+    last = len(form.text) - form.anchor
+    offsets = range(0, last + 1, form.step)
+    yield from offsets
+    if offsets[-1] != last and (form.step < _SPARSE or last >= form.step):
+        yield last
+
+
+def expand(value: str) -> list[tuple[str, int]]:
+    """Every form of ``value`` as a whole needle with its kind, longest first.
+
+    Forms shorter than :data:`MIN_LEN` after normalization are dropped (they would mask ordinary
+    text); the caller treats a value whose raw form is that short separately.
+    """
+    return sorted(((f.text, f.kind) for f in forms(value)), key=lambda item: (-len(item[0]), item[0]))

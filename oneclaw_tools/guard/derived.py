@@ -1,0 +1,224 @@
+"""Texts derived from a view, for forms that no needle of a value can match in place.
+
+The guard scans a text's normalized view (see :mod:`.haystack`). Three transformations need a
+view of their own, built only when a cheap test on the view's bytes says the text may hold one;
+each derived text is scanned with the same tiers, and its matches are mapped back to the view:
+
+* **spaced out** (``s e c r e t``): where :data:`SPACED_RUN` or more single characters follow
+  one another, each after one space (or each after one tab), that stretch is also scanned with
+  its whitespace removed (:func:`spaced`); the test is a regex starting with a literal (fast in
+  ``re``), or one Vectorscan pass with the ``hyperscan`` engine. Other separators (two spaces,
+  a mix) are not looked for: a value spelled out that way is caught only by what its pieces
+  reveal, which for characters one by one is nothing;
+* **JSON escapes at any depth**: a text with two backslashes in a row is also scanned with every
+  backslash run collapsed to one backslash; the JSON escapes of a value are registered in the
+  same collapsed form (:func:`~.variants.collapse_backslashes`), so a value escaped three,
+  five or ten times over is caught (:func:`collapsed`);
+* **compressed then base64 (or hex)**: each base64 run that starts like gzip (``H4sI``) or zlib
+  (``eJ``, ``eN``, ``eA``, ``eF``, a ``0x78`` header), and each hex run starting ``1f8b08``, is
+  decoded and inflated, at most :data:`INFLATE_MAX` bytes out, and the result scanned; a hit
+  masks the whole run (:func:`compressed`).
+
+A derived text is scanned with its own derived texts turned off, so the work is bounded.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import re
+import threading
+import zlib
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .engines import thread_scratch
+
+__all__ = ["INFLATE_MAX", "SPACED_RUN", "Derived", "collapsed", "compressed", "spaced"]
+
+#: single characters between whitespace, this many in a row, make a text "spaced out"
+SPACED_RUN = 5
+#: at most this many bytes are inflated from one compressed run
+INFLATE_MAX = 1 << 20
+#: the shortest base64 run that is decoded (a gzip header alone is 10 bytes)
+_MIN_RUN = 16
+#: (finder, extender) per separator: single characters each after one space, or one tab
+_SPACED = tuple(
+    (re.compile(sep + rb"(?:[^\s]" + sep + rb"){%d}" % SPACED_RUN), re.compile(rb"(?:[^\s]" + sep + rb")*"))
+    for sep in (rb" ", rb"\t")
+)
+_WHITESPACE = re.compile(r"\s+")
+_BACKSLASH_RUN = re.compile(r"\\{2,}")
+_B64_RUN = re.compile(rb"[A-Za-z0-9+/_-]+={0,2}")
+_HEX_RUN = re.compile(rb"[0-9a-fA-F]+")
+_B64_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
+_HEX_BYTES = frozenset(b"0123456789abcdefABCDEF")
+_B64_STARTS = (b"H4sI", b"eJ", b"eN", b"eA", b"eF")
+_HEX_STARTS = (b"1f8b08", b"1F8B08")
+
+
+class Derived:
+    """A window ``[lo, hi)`` of a view with runs of it replaced, and the way back to view offsets."""
+
+    __slots__ = ("_shift", "_starts", "text")
+
+    def __init__(self, view: str, lo: int, hi: int, pattern: re.Pattern[str], repl: str) -> None:
+        parts: list[str] = []
+        starts = [0]
+        shift = [lo]
+        pos = lo
+        d = 0
+        for m in pattern.finditer(view, lo, hi):
+            piece = view[pos : m.start()]
+            parts.append(piece)
+            parts.append(repl)
+            d += len(piece) + len(repl)
+            starts.append(d)
+            shift.append(m.end() - d)
+            pos = m.end()
+        parts.append(view[pos:hi])
+        self.text = "".join(parts)
+        self._starts = starts
+        self._shift = shift
+
+    def to_view(self, start: int, end: int) -> tuple[int, int]:
+        """The view span of the derived span ``[start, end)``: from its first character to its last."""
+        a = start + self._shift[bisect_right(self._starts, start) - 1]
+        b = end - 1 + self._shift[bisect_right(self._starts, end - 1) - 1]
+        return a, b + 1
+
+
+def _windows(spots: list[tuple[int, int]], reach: int, size: int) -> list[tuple[int, int]]:
+    """The spots widened by ``reach`` on either side, overlapping ones joined."""
+    out: list[tuple[int, int]] = []
+    for s, e in spots:
+        lo, hi = max(0, s - reach), min(size, e + reach)
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _spaced_spots(view_bytes: bytes) -> list[tuple[int, int]]:
+    spots: list[tuple[int, int]] = []
+    for find, more in _SPACED:
+        m = find.search(view_bytes)
+        while m is not None:
+            end = more.match(view_bytes, m.end()).end()  # type: ignore[union-attr]
+            spots.append((m.start(), end))
+            m = find.search(view_bytes, end)
+    spots.sort()
+    return spots
+
+
+def spaced(view: Callable[[], str], view_bytes: bytes, reach: int, engine: str = "aho") -> list[Derived]:
+    """Each spaced-out stretch of the view (:data:`SPACED_RUN` single characters or more, each
+    after one space, or each after one tab), widened by ``reach``, with its whitespace removed.
+
+    With the ``hyperscan`` engine, one Vectorscan pass first tells whether there is any.
+    """
+    if engine == "hyperscan" and not _hyperscan_spaced(view_bytes):
+        return []
+    spots = _spaced_spots(view_bytes)
+    if not spots:
+        return []
+    text = view()
+    return [Derived(text, lo, hi, _WHITESPACE, "") for lo, hi in _windows(spots, reach, len(text))]
+
+
+_hs_lock = threading.Lock()
+_hs_db: Any = None
+_hs_local = threading.local()
+
+
+def _hyperscan_spaced(view_bytes: bytes) -> bool:
+    global _hs_db
+    if _hs_db is None:
+        with _hs_lock:
+            if _hs_db is None:
+                import hyperscan
+
+                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+                db.compile(
+                    expressions=[find.pattern for find, _ in _SPACED],
+                    ids=[0, 1],
+                    elements=2,
+                    flags=[hyperscan.HS_FLAG_SINGLEMATCH] * 2,
+                )
+                _hs_db = db
+    found: list[int] = []
+
+    def on_match(index: int, _from: int, _to: int, _flags: int, _ctx: object) -> bool:
+        found.append(index)
+        return True  # stop: one is enough
+
+    import hyperscan
+
+    with contextlib.suppress(hyperscan.ScanTerminated):  # the callback stops the scan on purpose
+        _hs_db.scan(view_bytes, match_event_handler=on_match, scratch=thread_scratch(_hs_local, _hs_db))
+    return bool(found)
+
+
+def collapsed(view: Callable[[], str], view_bytes: bytes, reach: int) -> list[Derived]:
+    """The stretches around backslash runs, widened by ``reach``, each run collapsed to one."""
+    i = view_bytes.find(b"\\\\")
+    if i < 0:
+        return []
+    spots: list[tuple[int, int]] = []
+    while i >= 0:
+        j = i + 2
+        while j < len(view_bytes) and view_bytes[j] == 0x5C:
+            j += 1
+        spots.append((i, j))
+        i = view_bytes.find(b"\\\\", j)
+    text = view()
+    return [Derived(text, lo, hi, _BACKSLASH_RUN, "\\") for lo, hi in _windows(spots, reach, len(text))]
+
+
+def _inflate(data: bytes) -> bytes | None:
+    try:
+        inflater = zlib.decompressobj(wbits=47)  # gzip or zlib header, detected
+        out = inflater.decompress(data, INFLATE_MAX)
+    except zlib.error:
+        return None
+    return out or None
+
+
+def compressed(view_bytes: bytes) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, inflated text)`` for every compressed run of the view that inflates."""
+    seen: set[int] = set()
+    for starts, run, allowed, decode in (
+        (_B64_STARTS, _B64_RUN, _B64_BYTES, _b64_decode),
+        (_HEX_STARTS, _HEX_RUN, _HEX_BYTES, _hex_decode),
+    ):
+        for lead in starts:
+            i = view_bytes.find(lead)
+            while i >= 0:
+                if i not in seen and (i == 0 or view_bytes[i - 1] not in allowed):
+                    seen.add(i)
+                    m = run.match(view_bytes, i)
+                    if m is not None and m.end() - i >= _MIN_RUN:
+                        data = decode(m.group())
+                        out = _inflate(data) if data else None
+                        if out is not None:
+                            yield i, m.end(), out.decode("utf-8", "surrogateescape")
+                i = view_bytes.find(lead, i + 1)
+
+
+def _b64_decode(run: bytes) -> bytes | None:
+    run = run.rstrip(b"=").replace(b"-", b"+").replace(b"_", b"/")
+    run = run[: len(run) - len(run) % 4 if len(run) % 4 == 1 else len(run)]
+    try:
+        return base64.b64decode(run + b"=" * (-len(run) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _hex_decode(run: bytes) -> bytes | None:
+    try:
+        return binascii.unhexlify(run[: len(run) - len(run) % 2])
+    except (binascii.Error, ValueError):
+        return None
