@@ -20,6 +20,7 @@ from .backends.base import VaultBackend
 from .capture import capture
 from .errors import InvalidArgument, OneClawError, PermissionDenied
 from .guard import Guard
+from .guard.variants import MIN_LEN, normalize
 from .handles import Handle, HandleStore
 from .hitl.store import HitlStore
 from .models import AuditEvent, Secret, SecretValue
@@ -30,6 +31,20 @@ from .validation import validate_path
 __all__ = ["Services"]
 
 logger = logging.getLogger("oneclaw_tools.session")
+
+
+def warn_if_short(value: str, what: str, path: str | None) -> None:
+    """Warn the operator (never with the value) that a value too short to guard well was
+    stored or fetched: the guard masks it only raw and as a whole word."""
+    if value.strip() and len(normalize(value)) < MIN_LEN:
+        where = f" at {path}" if path else ""
+        logger.warning(
+            "a secret value %s%s is shorter than %d characters: the redaction guard masks it only "
+            "as it is and as a whole word, never encoded or in pieces; store a longer secret",
+            what,
+            where,
+            MIN_LEN,
+        )
 
 
 class Services:
@@ -150,10 +165,18 @@ class Services:
             not_after=meta.expires_at,
         )
         self.guard.register(handle.value.reveal_unsafe(), handle.id)
+        warn_if_short(handle.value.reveal_unsafe(), "fetched from", meta.path)
         return handle
 
     def register_value(self, value: str) -> str:
-        return self.guard.register(value)
+        try:
+            mask = self.guard.register(value)
+        except ValueError:  # the guard refused it: say so before anything is stored
+            raise InvalidArgument(
+                "value", "the redaction guard could not learn this value, so it was not stored"
+            ) from None
+        warn_if_short(value, "stored or sent", None)
+        return mask
 
     @staticmethod
     def preview(value: SecretValue) -> str:

@@ -41,7 +41,18 @@ from .engines import Tier, make_tier, resolve_engine
 from .fragments import MAX_ENTRIES, Entry, confirm
 from .haystack import Haystack, Locator, one_byte
 from .prefilter import aho_candidates, hyperscan_prefilter
-from .variants import FRAGMENT_MIN, IGNORABLE, KIND_B64, MIN_LEN, Form, anchors, expand, forms, normalize
+from .variants import (
+    FRAGMENT_MIN,
+    IGNORABLE,
+    KIND_B64,
+    MIN_LEN,
+    Form,
+    anchors,
+    expand,
+    forms,
+    legacy_expand,
+    normalize,
+)
 
 if TYPE_CHECKING:
     from .stream import StreamScrubber
@@ -233,6 +244,10 @@ class Guard:
     ``patterns`` turns the credential-format detectors on (masks ``[secret:pattern:<rule>]``).
     """
 
+    #: benchmarks only: register the forms of before issue 12 (no new forms, no anchors, no
+    #: derived views), to measure what they cost; set before the first registration
+    _legacy_forms = False
+
     def __init__(self, engine: str = "auto", patterns: bool = True) -> None:
         self.engine = resolve_engine(engine)
         self.patterns = patterns
@@ -347,9 +362,9 @@ class Guard:
         norm = len(normalize(value))
         if "\n" in value or "\r" in value:
             multiline[mask] = ("".join(_SOLID.findall(value)), norm)
-        if norm < FRAGMENT_MIN:
+        if norm < FRAGMENT_MIN or self._legacy_forms:
             longest = 0
-            for needle, kind in expand(value):
+            for needle, kind in (legacy_expand if self._legacy_forms else expand)(value):
                 longest = max(longest, len(needle))
                 if needle not in self._needle_ids:
                     self._needle_ids[needle] = len(self._needles)
@@ -565,7 +580,7 @@ class Guard:
                     if forms[fid].kind == KIND_B64:
                         s, e = _widen_b64(view, s, e)
                     spans.append((s, e, base + fid, masks[fid]))
-        if derive:
+        if derive and not self._legacy_forms:
             spans.extend(self._derived_spans(st, hay, view))
         return spans
 

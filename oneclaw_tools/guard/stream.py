@@ -1,9 +1,10 @@
 """Scrubbing a text that arrives in chunks (subprocess output, streamed tool results, logs).
 
 ``feed`` returns the scrubbed part of the text that can no longer change; it holds back only
-the tail a match could still extend into: the longest needle (counted in normalized
-characters, so a value split by line breaks or NULs is still held whole), room for the pattern
-detectors, and any match that reaches into that tail. ``flush`` scrubs and returns the rest.
+the tail a match could still extend into: twice the longest form (counted in normalized
+characters, so a value split by line breaks or NULs, or spelled out with spaces, is still held
+whole), room for the pattern detectors, any match that reaches into that tail, and a base64 or
+hex run reaching it (compressed data inflates only whole). ``flush`` scrubs and returns the rest.
 For known values the concatenated output equals ``guard.scrub`` of the whole text.
 
 One scrubber serves one stream; it is not meant to be fed from several threads at once.
@@ -11,10 +12,11 @@ One scrubber serves one stream; it is not meant to be fed from several threads a
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from .haystack import Haystack
-from .variants import normalize
+from .variants import IGNORABLE, normalize
 
 if TYPE_CHECKING:
     from .guard import Guard
@@ -25,6 +27,8 @@ __all__ = ["StreamScrubber"]
 PATTERN_HOLD = 512
 #: a match that started this long ago is emitted (masked) even if it may still grow
 MAX_HOLD = 1 << 20
+_RUN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")
+_RUN_END = re.compile("[A-Za-z0-9+/=_" + re.escape(IGNORABLE) + "-]+$")
 
 
 class StreamScrubber:
@@ -44,7 +48,7 @@ class StreamScrubber:
         guard = self._guard
         st = guard._state
         hold = max(st.max_short + 1, PATTERN_HOLD if guard.patterns else 0, 1)
-        view_hold = st.max_needle + 2
+        view_hold = 2 * st.max_needle + 2  # a spaced-out value is twice its length
         if len(buf) <= hold:
             return 0
         h = hold
@@ -53,6 +57,11 @@ class StreamScrubber:
         cut = len(buf) - h
         if cut <= 0:
             return 0
+        # never cut a base64 or hex run: it may be compressed data that only inflates whole
+        if buf[cut] in _RUN_CHARS:
+            m = _RUN_END.search(buf, max(0, len(buf) - MAX_HOLD), cut)
+            if m is not None and m.group().strip(IGNORABLE):  # ignorable characters join runs
+                cut = m.start()
         intervals = [(s, e) for s, e, _, _ in guard._value_spans(Haystack(buf), self._before)]
         if guard.patterns:
             intervals.extend((f.start, f.end) for f in guard._detect(buf, self._before))

@@ -79,6 +79,7 @@ __all__ = [
     "expand",
     "forms",
     "has_wide",
+    "legacy_expand",
     "normalize",
     "present",
 ]
@@ -119,6 +120,7 @@ _SHELL_UNSAFE = re.compile(r"([^\w@%+=:,./-])", re.ASCII)
 _DQ_UNSAFE = re.compile(r'([\\"$`])')
 _HEX_ESCAPE = re.compile(r"%[0-9A-F]{2}")
 _BACKSLASHES = re.compile(r"\\{2,}")
+_SPACE = re.compile(r"\s+")
 #: anchor length, step and minimal run (in form characters) of a main form's families
 _RAW, _HEX, _B64 = (12, 13, 24), (16, 33, 48), (12, 20, 31)
 #: the step of the other forms' anchors
@@ -264,6 +266,9 @@ def forms(value: str) -> list[Form]:
     if not large:  # the standard library's base32 encodes at about 6 MB/s
         for core in _cores(data, base64.b32encode, 5, 5):
             add(core, (12, 2 * _SPARSE * scale, 37), KIND_B64)
+    squeezed = _SPACE.sub("", value)
+    if squeezed != value:  # what a spaced-out copy reads as once its whitespace is removed
+        add(squeezed, sparse)
     add(value[::-1], sparse)
     add(codecs.encode(value, "rot13"), sparse)
     add(value.upper(), sparse)
@@ -300,6 +305,26 @@ def anchors(form: Form) -> Iterator[int]:
     yield from offsets
     if offsets[-1] != last and (form.step < _SPARSE or last >= form.step):
         yield last
+
+
+def legacy_expand(value: str) -> list[tuple[str, int]]:
+    """The forms the guard registered before base32, reversed, rot13, case, wire forms and
+    anchors were added, as whole needles: for benchmarks that measure what those cost."""
+    data = value.encode("utf-8", "surrogatepass")
+    out: dict[str, int] = {}
+    candidates: list[tuple[str, int]] = [(value, KIND_PLAIN)]
+    candidates += [(f, KIND_PLAIN) for f in (*_quoted(value), *_json_forms(value), *_escaped_forms(value))]
+    hexed = binascii.hexlify(data).decode("ascii")
+    candidates += [(hexed, KIND_PLAIN), (hexed.upper(), KIND_PLAIN)]
+    for core in _cores(data, base64.b64encode, 3, 6):
+        candidates += [(core, KIND_B64), (core.replace("+", "-").replace("/", "_"), KIND_B64)]
+    if "\n" in value or "\r" in value:
+        candidates += [(line, KIND_PLAIN) for line in value.splitlines() if len(normalize(line)) >= MIN_LINE]
+    for candidate, kind in candidates:
+        text = normalize(candidate)
+        if len(text) >= MIN_LEN and text not in out:
+            out[text] = kind
+    return sorted(out.items(), key=lambda item: (-len(item[0]), item[0]))
 
 
 def expand(value: str) -> list[tuple[str, int]]:
