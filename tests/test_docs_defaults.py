@@ -1,0 +1,69 @@
+"""README.md, SECURITY.md and every adapter README state the same defaults, and they are the
+defaults the code has.
+
+The table between ``<!-- defaults:start -->`` and ``<!-- defaults:end -->`` is written once in
+SECURITY.md and copied verbatim into README.md and each ``adapters/*/README.md``. If this fails
+after a change of defaults, change the table in SECURITY.md, copy it to the others, and make
+sure ``tests/core/test_default_policy.py`` pins the same behaviour.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from oneclaw_tools import OperatorPolicy
+from oneclaw_tools.policy import DEFAULT_REQUIRE_APPROVAL
+from oneclaw_tools.tools import ALL_TOOLS
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = [ROOT / "SECURITY.md", ROOT / "README.md", *sorted((ROOT / "adapters").glob("*/README.md"))]
+BLOCK = re.compile(r"<!-- defaults:start -->\n(.*?)<!-- defaults:end -->", re.S)
+
+
+def block(path: Path) -> str:
+    found = BLOCK.findall(path.read_text(encoding="utf-8"))
+    assert len(found) == 1, f"{path.relative_to(ROOT)} must hold the defaults table exactly once"
+    return str(found[0])
+
+
+def test_every_document_states_the_same_defaults() -> None:
+    assert len(DOCS) == 6
+    reference = block(DOCS[0])
+    for path in DOCS[1:]:
+        assert block(path) == reference, f"{path.relative_to(ROOT)} disagrees with SECURITY.md"
+
+
+def test_the_table_matches_the_code() -> None:
+    rows = {line.split(" | ")[0]: line for line in block(DOCS[0]).splitlines() if line.startswith("| `")}
+    named = {
+        name
+        for row in rows
+        for name in re.findall(r"`([a-z_]+)`", row)
+        if name in {t.name for t in ALL_TOOLS}
+    }
+    assert named | {"http_request"} == {t.name for t in ALL_TOOLS}, "every tool appears in the table"
+    approval_row = next(line for line in rows.values() if "needs a human's approval" in line)
+    assert set(re.findall(r"`([a-z_]+)`", approval_row.split(" | ")[0])) == set(DEFAULT_REQUIRE_APPROVAL)
+    policy = OperatorPolicy()
+    assert policy.vaults is None and not policy.allow_http_loopback and policy.http_allow_networks == ()
+    assert "capture_max_per_call" in block(DOCS[0]) and policy.capture_max_per_call > 0
+
+
+def test_the_readme_links_security_md_on_its_first_screen() -> None:
+    first_screen = "\n".join((ROOT / "README.md").read_text(encoding="utf-8").splitlines()[:25])
+    assert "[SECURITY.md](SECURITY.md)" in first_screen
+
+
+def test_security_md_has_every_part_the_issue_asks_for() -> None:
+    text = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    for heading in (
+        "## The threat model",
+        "## What is protected",
+        "## What is not protected",
+        "## The operator's checklist",
+        "## Reporting a vulnerability",
+    ):
+        assert heading in text, heading
+    for limit in ("8 characters", "roll back", "transformation the guard does not know", "scrub_logs=False"):
+        assert limit in text, limit
