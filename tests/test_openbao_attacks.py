@@ -148,3 +148,33 @@ def test_plain_http_is_refused_off_loopback_unless_the_operator_allows_it() -> N
     OpenBaoVault.from_env(
         {"BAO_ADDR": "http://10.0.0.5:8200", "BAO_TOKEN": "t", "ONECLAW_BAO_ALLOW_HTTP": "1"}
     ).close()
+
+
+def test_a_passphrase_share_opens_only_with_its_passphrase(bao: BaoServer, owner: OpenBaoVault) -> None:
+    vault = owner.create_vault("passphrase").id
+    owner.put_secret(vault, "k", "guarded-value")
+    share = owner.create_share(vault, "k", recipient_type="anyone_with_link", expires_at=LATER,
+                               passphrase="correct horse battery staple")  # fmt: skip
+    assert share.share_url is not None
+    link = share.share_url.reveal_unsafe()
+    assert (
+        _raw(bao, _token(link), "GET", f"/secret/data/{owner._prefix}/v/{vault}/s/k") == 403
+    )  # no token in clear
+    for wrong in (None, "wrong horse"):
+        with pytest.raises(PermissionDenied) as info:
+            owner.access_share(link, passphrase=wrong)
+        assert "guarded-value" not in str(info.value) and "horse" not in str(info.value)
+    assert (
+        owner.access_share(link, passphrase="correct horse battery staple").value.reveal_unsafe()
+        == "guarded-value"
+    )
+    agent = OpenBaoVault(
+        bao.addr, token=bao.token, prefix=owner._prefix, principal=Principal("agent", "bot-2")
+    )
+    direct = owner.create_share(vault, "k", recipient_type="agent", recipient_id="bot-2", expires_at=LATER,
+                                passphrase="another one")  # fmt: skip
+    agent.accept_share(direct.id)
+    with pytest.raises(PermissionDenied):
+        agent.access_share(direct.id)
+    assert agent.access_share(direct.id, passphrase="another one").value.reveal_unsafe() == "guarded-value"
+    agent.close()

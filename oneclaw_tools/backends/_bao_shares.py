@@ -16,18 +16,27 @@ token; when Vault refuses it, the backend's own token reads the record to say wh
 404; expired or used up: 410). A share made out to a user or an agent can also be opened by id
 alone by that recipient once accepted (counted on the record by check-and-set).
 
-Not supported here: a share passphrase (refused with a clear error), and a share access does
-not count against the secret's own ``max_access_count`` (the share's count is Vault's).
+A share with a passphrase carries its token sealed (AES-256-GCM under a scrypt key of the
+passphrase, bound to the share id): the link alone opens nothing and is no Vault token; a
+missing or wrong passphrase is 403. A share access does not count against the secret's own
+``max_access_count`` (the share's count is Vault's).
 """
 
 from __future__ import annotations
 
+import base64
 import math
+import os
 import re
 import uuid
 from datetime import datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from .. import crypto
 from ..errors import Gone, InvalidArgument, NotAuthenticated, NotFound, OneClawError, PermissionDenied
 from ..models import PolicyInfo, Secret, SecretValue, ShareInfo
 from ..validation import (
@@ -40,7 +49,7 @@ from ..validation import (
 from ._bao_core import BaoCore, check_vault_id, iso, policy_from, version_attrs
 from ._bao_http import BaoAuth, BaoClient
 from ._bao_kv import KV
-from ._local_core import check_future, check_id
+from ._local_core import check_future, check_id, check_text
 from ._local_shares import _EMAIL, RECIPIENT_TYPES
 
 __all__ = ["SharesMixin"]
@@ -48,6 +57,32 @@ __all__ = ["SharesMixin"]
 _ROLE = "oneclaw-share"
 _LINK = re.compile(r"(?:oneclaw://share/)?([0-9a-f-]{36})(?:#([A-Za-z0-9._\-]{8,256}))?")
 _USES_PER_ACCESS = 3
+
+
+def _passphrase_key(passphrase: str, salt: bytes) -> AESGCM:
+    n = 2**crypto.SCRYPT_LOG2_N
+    key = Scrypt(salt=salt, length=32, n=n, r=crypto.SCRYPT_R, p=crypto.SCRYPT_P).derive(passphrase.encode())
+    return AESGCM(key)
+
+
+def seal_token(token: str, passphrase: str, share_id: str) -> str:
+    """``p.`` + base64url(salt, nonce, AES-GCM(token)) under a scrypt key of the passphrase."""
+    salt, nonce = os.urandom(16), os.urandom(12)
+    sealed = _passphrase_key(passphrase, salt).encrypt(nonce, token.encode(), share_id.encode())
+    return "p." + base64.urlsafe_b64encode(salt + nonce + sealed).decode().rstrip("=")
+
+
+def open_token(sealed: str, passphrase: str | None, share_id: str) -> str:
+    if passphrase is None:
+        raise PermissionDenied("the share needs its passphrase.", action="Ask the sender for the passphrase.")
+    try:
+        raw = base64.urlsafe_b64decode(sealed[2:] + "=" * (-len(sealed[2:]) % 4))
+        token = _passphrase_key(passphrase, raw[:16]).decrypt(raw[16:28], raw[28:], share_id.encode())
+    except (InvalidTag, ValueError):
+        raise PermissionDenied(
+            "the share needs its passphrase.", action="Ask the sender for the passphrase."
+        ) from None
+    return token.decode()
 
 
 def _parse(text: object) -> datetime | None:
@@ -148,7 +183,7 @@ class SharesMixin(BaoCore):
         assert expires is not None
         max_access = validate_max_access_count(max_access_count)
         if passphrase is not None:
-            raise InvalidArgument("passphrase", "is not supported by the OpenBao backend; leave it out")
+            check_text(passphrase, "passphrase", max_len=1024, allow_empty=False)
         self._require(vault_id, "read", path)
         self._live_meta(vault_id, path)
         share_id = str(uuid.uuid4())
@@ -172,11 +207,14 @@ class SharesMixin(BaoCore):
                 "email": email, "expires_at": iso(expires), "max_access_count": max_access, "access_count": 0,
                 "accessor": accessor, "created_by": str(self._principal), "created_at": iso(self._now()),
                 "accepted": False, "declined": False, "revoked": False,
+                "passphrase": None if passphrase is None else crypto.hash_passphrase(passphrase).hex(),
             }  # fmt: skip
             self._kv.write_version(self._share_key(share_id), record, 0, what="creating a share")
         except OneClawError:
             self.client.request("DELETE", f"sys/policies/acl/{policy}", what="cleaning up a share")
             raise
+        if passphrase is not None:
+            token = seal_token(token, passphrase, share_id)
         return self._share_info(share_id, record, url=SecretValue(f"oneclaw://share/{share_id}#{token}"))
 
     def _ensure_role(self) -> None:
@@ -202,10 +240,12 @@ class SharesMixin(BaoCore):
         if match is None:
             raise InvalidArgument("share_id", "must be a share id or a share link")
         if passphrase is not None:
-            raise InvalidArgument("passphrase", "is not supported by the OpenBao backend; leave it out")
+            check_text(passphrase, "passphrase", max_len=1024, allow_empty=False)
         sid, token = match.group(1), match.group(2)
         if token is None:
-            return self._access_as_recipient(sid)
+            return self._access_as_recipient(sid, passphrase)
+        if token.startswith("p."):
+            token = open_token(token, passphrase, sid)
         link = BaoClient(self.client.addresses, BaoAuth(token=token, lookup=False), deadline=10.0)
         try:
             kv = KV(link, self._kv.mount)
@@ -248,7 +288,7 @@ class SharesMixin(BaoCore):
         self._check_share(record)
         raise Gone("the share has reached its maximum access count.")
 
-    def _access_as_recipient(self, share_id: str) -> Secret:
+    def _access_as_recipient(self, share_id: str, passphrase: str | None) -> Secret:
         p = self._principal
 
         def change(doc: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
@@ -258,6 +298,13 @@ class SharesMixin(BaoCore):
             if not doc.get("accepted"):
                 raise PermissionDenied(
                     "accept the share before opening it.", action="Call accept_share first."
+                )
+            stored = doc.get("passphrase")
+            if stored and (
+                passphrase is None or not crypto.verify_passphrase(passphrase, bytes.fromhex(stored))
+            ):
+                raise PermissionDenied(
+                    "the share needs its passphrase.", action="Ask the sender for the passphrase."
                 )
             used, limit = int(doc.get("access_count") or 0), int(doc.get("max_access_count") or 0)
             if limit and used >= limit:
