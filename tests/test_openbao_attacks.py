@@ -168,13 +168,19 @@ def test_a_passphrase_share_opens_only_with_its_passphrase(bao: BaoServer, owner
         owner.access_share(link, passphrase="correct horse battery staple").value.reveal_unsafe()
         == "guarded-value"
     )
-    agent = OpenBaoVault(
-        bao.addr, token=bao.token, prefix=owner._prefix, principal=Principal("agent", "bot-2")
-    )
-    direct = owner.create_share(vault, "k", recipient_type="agent", recipient_id="bot-2", expires_at=LATER,
-                                passphrase="another one")  # fmt: skip
-    agent.accept_share(direct.id)
-    with pytest.raises(PermissionDenied):
-        agent.access_share(direct.id)
-    assert agent.access_share(direct.id, passphrase="another one").value.reveal_unsafe() == "guarded-value"
-    agent.close()
+    bot = Principal("agent", "bot-2")
+    with OpenBaoVault(bao.addr, token=bao.token, prefix=owner._prefix, principal=bot) as agent:
+        direct = owner.create_share(
+            vault,
+            "k",
+            recipient_type="agent",
+            recipient_id="bot-2",
+            expires_at=LATER,
+            passphrase="another one",
+        )
+        agent.accept_share(direct.id)
+        with pytest.raises(PermissionDenied):
+            agent.access_share(direct.id)
+        assert (
+            agent.access_share(direct.id, passphrase="another one").value.reveal_unsafe() == "guarded-value"
+        )
