@@ -427,3 +427,36 @@ def test_a_tampered_row_stops_a_migration_and_changes_nothing(
     assert _record(db) == before and _kek_ids(db) == {f"t-transit/{transit.env['ONECLAW_TRANSIT_KEY']}"}
     with LocalVault(db, env=transit.env) as v:
         assert v.get_secret(v.default_vault_id(), "a").value.reveal_unsafe() == "va"
+
+
+def test_transit_with_approle_and_no_plain_http_off_loopback(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """AppRole (BAO_ROLE_ID/BAO_SECRET_ID) reaches transit like a token; http:// to a non-loopback
+    address is refused before anything is sent (the token would travel in clear)."""
+    kek = make_kek("transit", request)
+    name = kek.env["ONECLAW_TRANSIT_KEY"]
+    with httpx.Client(
+        base_url=kek.env["BAO_ADDR"], headers={"X-Vault-Token": kek.env["BAO_TOKEN"]}, trust_env=False
+    ) as bao:
+        bao.post("/v1/sys/auth/approle", json={"type": "approle"})  # 400 if already enabled
+        rules = (
+            f'path "transit/keys/{name}" {{ capabilities = ["read", "create", "update"] }}\n'
+            f'path "transit/encrypt/{name}" {{ capabilities = ["update"] }}\n'
+            f'path "transit/decrypt/{name}" {{ capabilities = ["update"] }}'
+        )
+        assert bao.put(f"/v1/sys/policies/acl/kek-{name}", json={"policy": rules}).status_code == 204
+        role = f"/v1/auth/approle/role/kek-{name}"
+        assert bao.post(role, json={"token_policies": [f"kek-{name}"], "token_ttl": "5m"}).status_code == 204
+        role_id = bao.get(role + "/role-id").json()["data"]["role_id"]
+        secret_id = bao.post(role + "/secret-id").json()["data"]["secret_id"]
+    env = {k: v for k, v in kek.env.items() if k != "BAO_TOKEN"}
+    env.update(BAO_ROLE_ID=role_id, BAO_SECRET_ID=secret_id)
+    db = tmp_path / "vault.db"
+    _fill(db, KekSetup("transit", env), a="va")
+    assert _read_all(db, env) == {"a": "va"}
+    text = _expect_unavailable(db, dict(env, BAO_SECRET_ID="not-the-secret-id"), "AppRole")
+    assert secret_id not in text and role_id not in text
+    _expect_unavailable(
+        db, dict(env, BAO_ADDR="http://192.0.2.10:8200"), "https://", "ONECLAW_BAO_ALLOW_HTTP"
+    )

@@ -10,9 +10,11 @@ data key under the new key version; a re-wrap of the whole vault uses transit's 
 
 Configuration: ``ONECLAW_TRANSIT_KEY`` (default ``oneclaw-kek``), ``ONECLAW_TRANSIT_MOUNT``
 (default ``transit``), and the server's own variables ``BAO_ADDR``/``VAULT_ADDR``,
-``BAO_TOKEN``/``VAULT_TOKEN``, ``BAO_NAMESPACE``/``VAULT_NAMESPACE``, ``BAO_CACERT``/
-``VAULT_CACERT``. The token is sent only as the ``X-Vault-Token`` header, never shown;
-errors name the call that failed (unreachable, denied, no such key or mount, sealed).
+``BAO_TOKEN``/``VAULT_TOKEN`` or AppRole ``BAO_ROLE_ID``/``BAO_SECRET_ID`` (login and token
+renewal are the OpenBao backend's :class:`BaoAuth`), ``BAO_NAMESPACE``, ``BAO_CACERT``. As for
+that backend, a plain ``http://`` address is refused off loopback unless
+``ONECLAW_BAO_ALLOW_HTTP=1``. The token is sent only as the ``X-Vault-Token`` header, never
+shown; errors name the call that failed (unreachable, denied, no such key or mount, sealed).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from typing import Any
 
 import httpx
 
-from ..errors import IntegrityError
+from ..backends._bao_http import BaoAuth, _is_loopback
+from ..errors import IntegrityError, InvalidArgument, NotAuthenticated
 from .base import INTEGRITY_MESSAGE, KekProvider, KekUnavailable
 
 __all__ = ["DEFAULT_KEY_NAME", "TransitKek"]
@@ -56,12 +59,15 @@ class TransitKek(KekProvider):
     def __init__(
         self,
         addr: str,
-        token: str,
+        token: str | None,
         key: str,
         mount: str = "transit",
         *,
+        role_id: str | None = None,
+        secret_id: str | None = None,
         namespace: str = "",
         verify: str | bool = True,
+        allow_http: bool = False,
         create: bool = False,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
@@ -69,14 +75,31 @@ class TransitKek(KekProvider):
             raise KekUnavailable("ONECLAW_TRANSIT_KEY must be a transit key name (letters, digits, _ . -).")
         if _MOUNT.fullmatch(mount) is None:
             raise KekUnavailable("ONECLAW_TRANSIT_MOUNT must be a mount path (letters, digits, _ . - and /).")
+        if not addr.startswith(("http://", "https://")):
+            raise KekUnavailable(
+                "BAO_ADDR (or VAULT_ADDR) must start with https:// (or http:// on loopback)."
+            )
+        if addr.startswith("http://") and not allow_http and not _is_loopback(addr):
+            raise KekUnavailable(
+                "the transit server address must use https:// (plain http:// would send the token and every "
+                "data key in clear text; it is accepted toward 127.0.0.1, ::1 or localhost, or with "
+                "ONECLAW_BAO_ALLOW_HTTP=1)."
+            )
         self._addr = addr.rstrip("/")
         self._key = key
         self._mount = mount
-        headers = {"X-Vault-Token": token, "X-Vault-Request": "true"}
+        try:  # the OpenBao backend's auth: the token, or AppRole login and renewal
+            auth = BaoAuth(token=token or None, role_id=role_id, secret_id=secret_id)
+        except InvalidArgument:
+            raise KekUnavailable(
+                "the transit key-encryption key needs BAO_TOKEN (or VAULT_TOKEN), or BAO_ROLE_ID and "
+                "BAO_SECRET_ID for AppRole; none is set."
+            ) from None
+        headers = {"X-Vault-Request": "true"}
         if namespace:
             headers["X-Vault-Namespace"] = namespace
         self._client = httpx.Client(
-            base_url=self._addr, headers=headers, timeout=httpx.Timeout(10.0, connect=5.0),
+            base_url=self._addr, headers=headers, timeout=httpx.Timeout(10.0, connect=5.0), auth=auth,
             verify=verify, transport=transport, follow_redirects=False, trust_env=False,
         )  # fmt: skip
         try:
@@ -89,24 +112,22 @@ class TransitKek(KekProvider):
     def from_env(
         cls, env: Mapping[str, str], record: Mapping[str, str] | None, *, create: bool
     ) -> TransitKek:
-        """Server and token from BAO_*/VAULT_*; key name and mount from the vault's record if any."""
+        """Server and credentials from BAO_*/VAULT_*; key name and mount from the vault's record if any."""
         addr = _first(env, "BAO_ADDR", "VAULT_ADDR")
-        token = _first(env, "BAO_TOKEN", "VAULT_TOKEN")
         if not addr:
             raise KekUnavailable(
                 "the transit key-encryption key needs BAO_ADDR (or VAULT_ADDR); it is not set."
-            )
-        if not token:
-            raise KekUnavailable(
-                "the transit key-encryption key needs BAO_TOKEN (or VAULT_TOKEN); it is not set."
             )
         key, mount = cls.names_from_env(env)
         if record:
             key, mount = record.get("key") or key, record.get("mount") or mount
         cacert = _first(env, "BAO_CACERT", "VAULT_CACERT")
         return cls(
-            addr, token, key, mount, namespace=_first(env, "BAO_NAMESPACE", "VAULT_NAMESPACE"),
-            verify=cacert or True, create=create,
+            addr, _first(env, "BAO_TOKEN", "VAULT_TOKEN") or None, key, mount,
+            role_id=_first(env, "BAO_ROLE_ID", "VAULT_ROLE_ID") or None,
+            secret_id=_first(env, "BAO_SECRET_ID", "VAULT_SECRET_ID") or None,
+            namespace=_first(env, "BAO_NAMESPACE", "VAULT_NAMESPACE"), verify=cacert or True,
+            allow_http=env.get("ONECLAW_BAO_ALLOW_HTTP") == "1", create=create,
         )  # fmt: skip
 
     @staticmethod
@@ -126,6 +147,11 @@ class TransitKek(KekProvider):
                     raise KekUnavailable(
                         f"the transit server at {self._addr} could not be reached."
                     ) from None
+            except NotAuthenticated:
+                raise KekUnavailable(
+                    "the transit server refused the AppRole login, or the token can no longer be renewed "
+                    "(BAO_ROLE_ID/BAO_SECRET_ID, BAO_TOKEN)."
+                ) from None
             except httpx.HTTPError:
                 raise KekUnavailable(
                     f"the transit call '{what}' to {self._addr} failed in transit."
