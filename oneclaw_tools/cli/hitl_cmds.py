@@ -1,4 +1,5 @@
-"""A human's commands: ``approvals``, ``approve ID``, ``deny ID``, ``requests``, ``fulfil ID``.
+"""A human's commands: ``approvals`` (``--history``: the audit), ``approve ID``, ``deny ID``,
+``requests``, ``fulfil ID``.
 
 They work on the approval store (:mod:`oneclaw_tools.hitl.store`): ``--store`` or
 ``ONECLAW_APPROVALS``, else ``<vault>.approvals`` beside the embedded vault, the same file the
@@ -41,6 +42,8 @@ def _who() -> str:
 def _cmd_approvals(args: argparse.Namespace) -> int:
     store = _store(args)
     try:
+        if args.history:
+            return _history(store, as_json=args.json)
         pending = [r.to_dict() for r in store.pending()]
     finally:
         store.close()
@@ -51,6 +54,15 @@ def _cmd_approvals(args: argparse.Namespace) -> int:
     else:
         for r in pending:
             print(f"{r['id']}  {r['summary']}  (expires {r['expires_at']})")
+    return 0
+
+
+def _history(store: Any, *, as_json: bool) -> int:
+    rows = store.audit_log()
+    if as_json:
+        print(json.dumps(rows, sort_keys=True))
+    for row in [] if as_json else rows:
+        print(f"{row['ts']}  {row['event']:<20} {row['ref']}  by {row['actor']}: {row['detail']}")
     return 0
 
 
@@ -137,7 +149,12 @@ def register(subparsers: Any) -> None:
         p.set_defaults(func=func)
         return p
 
-    add("approvals", "list the actions waiting for a human's approval", _cmd_approvals, json_flag=True)
+    approvals = add(
+        "approvals", "list the actions waiting for a human's approval", _cmd_approvals, json_flag=True
+    )
+    approvals.add_argument(
+        "--history", action="store_true", help="print every request, decision, use and fulfilment (no values)"
+    )
     add(
         "approve",
         "approve one pending action (single use, expires in 5 minutes)",

@@ -29,6 +29,16 @@ __all__ = ["VALUE_ARGS", "Action", "action_for"]
 VALUE_ARGS = frozenset({"value", "body", "json_body", "headers", "query"})
 
 
+def _shown(value: Any) -> str:
+    """A field as one line: a string with anything but printable characters (a newline that
+    could fake another line of the prompt, a control or bidi character) is shown quoted, escaped."""
+    if isinstance(value, str):
+        if value.isprintable():
+            return value
+        return json.dumps(value, ensure_ascii=True)
+    return _canonical(value)
+
+
 def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
@@ -52,15 +62,15 @@ class Action:
         parts = [self.tool]
         for key in ("vault", "path", "recipient", "principal", "method", "host"):
             if f.get(key) not in (None, ""):
-                parts.append(f"{key}={f.pop(key)}")
+                parts.append(f"{key}={_shown(f.pop(key))}")
             else:
                 f.pop(key, None)
         agent = f.pop("agent", None)
-        parts.extend(f"{k}={_canonical(v) if not isinstance(v, str) else v}" for k, v in sorted(f.items()))
+        parts.extend(f"{k}={_shown(v)}" for k, v in sorted(f.items()))
         if self.sealed:
             parts.append("(with a request body or headers not shown)")
         if agent:
-            parts.append(f"requested by {agent}")
+            parts.append(f"requested by {_shown(agent)}")
         return " ".join(parts)
 
     def to_json(self) -> str:

@@ -155,6 +155,10 @@ class HitlStore:
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)
         self._db.row_factory = sqlite3.Row
         with self._lock:
+            # WAL: one sync per commit, and readers (the CLI listing, the page) never block a
+            # decision; FULL keeps each committed decision and each used grant on disk.
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
 
     def __repr__(self) -> str:
@@ -271,6 +275,8 @@ class HitlStore:
 
     def consume(self, digest: str, *, by: str) -> ApprovalRecord | None:
         """Use one approved, unexpired grant for exactly this digest; None when there is none."""
+        if not self.has_grant(digest):  # the common case, answered without a write transaction
+            return None
         now = _iso(self._clock())
         with self._tx() as db:
             row = db.execute(

@@ -110,6 +110,12 @@ def test_request_fulfil_check(env: dict[str, str], agent: Session, tmp_path: Pat
     assert out["status"] == "fulfilled" and SUPPLIED not in json.dumps(out)
     assert agent.reveal_unsafe(out["handle"]) == SUPPLIED
     assert json.loads(cli(env, "requests", "--json").stdout) == []
+    history = cli(env, "approvals", "--history")
+    assert (
+        "secret_requested" in history.stdout
+        and "secret_fulfilled" in history.stdout
+        and SUPPLIED not in history.stdout
+    )
     twice = cli(env, "fulfil", rid, stdin="other-value-0123456789\n")
     assert twice.returncode == 1 and "already fulfilled" in twice.stderr
 
