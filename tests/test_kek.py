@@ -12,6 +12,7 @@ oneclaw_tools/kek/*.py and the migration is Admin._migrate in backends/_local_ad
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -133,7 +134,10 @@ def test_init_refuses_another_provider_for_an_existing_vault(tmp_path: Path, kek
     assert _read_all(db, kek.env) == {"a": "1"}
 
 
-def test_pin_and_token_never_in_repr_or_record(tmp_path: Path, kek: KekSetup) -> None:
+def test_pin_and_token_never_in_repr_or_record(
+    tmp_path: Path, kek: KekSetup, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger, httpx's request lines included
     db = tmp_path / "vault.db"
     with LocalVault(db, env=kek.env, kek=kek.kind) as v:
         v.put_secret(v.default_vault_id(), "a", "1")
@@ -143,8 +147,14 @@ def test_pin_and_token_never_in_repr_or_record(tmp_path: Path, kek: KekSetup) ->
             import pickle
 
             pickle.dumps(ring)
+    if kek.kind != "file":  # a failing open logs nothing secret either
+        broken = {"pkcs11": {"ONECLAW_PKCS11_MODULE": "/nonexistent"}, "transit": {"BAO_TOKEN": "s.wrong"}}
+        with pytest.raises(KekUnavailable):
+            LocalVault(db, env={**kek.env, **broken[kek.kind]}).initialize()
+    logged = caplog.text + "".join(str(r.args) for r in caplog.records)
     for secret in _secrets_of(kek):
         assert all(secret not in text for text in texts)
+        assert secret not in logged
 
 
 # -- failures: one clear error each, nothing lost --------------------------------------------------
