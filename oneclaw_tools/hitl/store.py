@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import Conflict, Gone, InvalidArgument, NotFound
+from ..errors import Conflict, Gone, InvalidArgument, NotFound, ResourceLimitExceeded
 from .action import Action
 
 __all__ = ["ApprovalRecord", "HitlStore", "SecretRequest", "store_path"]
@@ -40,6 +40,8 @@ __all__ = ["ApprovalRecord", "HitlStore", "SecretRequest", "store_path"]
 APPROVAL_TTL = timedelta(minutes=15)  # a request not decided by then expires
 GRANT_TTL = timedelta(minutes=5)  # an approval not used by then expires
 REQUEST_TTL = timedelta(hours=24)  # a secret request not fulfilled by then expires
+MAX_PENDING_APPROVALS = 100  # a model cannot bury the human's list under requests
+MAX_PENDING_REQUESTS = 20  # open secret requests per agent
 
 _ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # no i, l, o, u: easy to read and type
 
@@ -203,6 +205,14 @@ class HitlStore:
             ).fetchone()
             if row is not None:
                 return _approval(row)
+            (open_count,) = db.execute(
+                "SELECT COUNT(*) FROM approvals WHERE status = 'pending' AND expires_at > ?", (_iso(now),)
+            ).fetchone()
+            if open_count >= MAX_PENDING_APPROVALS:
+                raise ResourceLimitExceeded(
+                    f"{open_count} actions already wait for a human's approval.",
+                    action="Wait until the user decided the pending ones; do not file more.",
+                )
             new_id = _new_id("apr_")
             db.execute(
                 "INSERT INTO approvals (id, digest, tool, summary, action, status, created_at, expires_at) "
@@ -310,6 +320,15 @@ class HitlStore:
         now = self._clock()
         new_id = _new_id("req_")
         with self._tx() as db:
+            (open_count,) = db.execute(
+                "SELECT COUNT(*) FROM secret_requests WHERE status = 'pending' AND requested_by = ? AND expires_at > ?",
+                (requested_by, _iso(now)),
+            ).fetchone()
+            if open_count >= MAX_PENDING_REQUESTS:
+                raise ResourceLimitExceeded(
+                    f"{open_count} secret requests of this agent are still open.",
+                    action="Wait until the user supplied them (check_secret_request); do not ask again.",
+                )
             db.execute(
                 "INSERT INTO secret_requests (id, vault_id, path, reason, type, requested_by, status, "
                 "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",

@@ -46,6 +46,7 @@ def request_secret(s: ToolContext, a: RequestSecretArgs) -> dict[str, Any]:
     reason = a.reason.strip()
     if not 1 <= len(reason) <= 500:
         raise InvalidArgument("reason", "must be 1-500 characters")
+    reason = str(s.scrub_output(reason))  # a credential the model pasted in is not kept or shown
     vault_id = s.vault_for(a.vault_id)
     req = s.hitl_store.request_secret(
         vault_id=vault_id, path=path, reason=reason, type=a.type, requested_by=s.agent

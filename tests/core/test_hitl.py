@@ -33,6 +33,12 @@ def gated(make_session) -> Session:  # type: ignore[no-untyped-def]
     return s
 
 
+def store_bytes(s: Session) -> bytes:
+    """The approval store's file and its write-ahead log, as they sit on disk."""
+    path = s.approvals.store.path
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+
+
 def refused(s: Session, tool: str, args: dict[str, Any]) -> ToolError:
     with pytest.raises(ToolError) as info:
         s.call(tool, args)
@@ -169,7 +175,7 @@ def test_the_store_file_is_private_and_holds_no_value(gated: Session) -> None:
     gated.call("put_secret", {"path": "svc/x", "value": VALUE + "zz"})
     path = gated.approvals.store.path
     assert path.name == "vault.db.approvals" and (path.stat().st_mode & 0o777) == 0o600
-    assert VALUE.encode() not in path.read_bytes()
+    assert VALUE.encode() not in store_bytes(gated)
 
 
 # -- secrets supplied out of band ----------------------------------------------------------------
@@ -191,7 +197,7 @@ def test_request_fulfil_check_gives_a_handle_never_the_value(
     assert SUPPLIED not in json.dumps(done) and SUPPLIED not in caplog.text
     assert gated.reveal_unsafe(done["handle"]) == SUPPLIED
     assert SUPPLIED not in gated.scrub(f"echo {SUPPLIED}")  # registered with the guard
-    assert SUPPLIED.encode() not in gated.approvals.store.path.read_bytes()
+    assert SUPPLIED.encode() not in store_bytes(gated)
     events = [e["event"] for e in gated.approvals.store.audit_log()]
     assert events[-2:] == ["secret_requested", "secret_fulfilled"]
     with pytest.raises(Exception, match="already fulfilled"):
@@ -224,3 +230,17 @@ def test_a_summary_is_one_line_whatever_the_model_puts_in_a_field(gated: Session
     [pending] = gated.approvals.store.pending()
     assert "\n" not in pending.summary and "\u202e" not in pending.summary
     assert "\\n" in pending.summary  # shown escaped, so the human sees the trick
+
+
+def test_a_model_cannot_flood_the_human_with_requests(gated: Session) -> None:
+    for i in range(20):
+        gated.call("request_secret", {"path": f"ci/t{i}", "reason": "r"})
+    err = refused(gated, "request_secret", {"path": "ci/one_more", "reason": "r"})
+    assert err.code == "resource_limit_exceeded" and len(gated.approvals.store.pending_requests()) == 20
+
+
+def test_a_credential_pasted_into_a_reason_is_not_kept(gated: Session) -> None:
+    pasted = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    gated.call("request_secret", {"path": "ci/x", "reason": f"the old one was {pasted}"})
+    [req] = gated.approvals.store.pending_requests()
+    assert pasted not in req.reason and pasted.encode() not in store_bytes(gated)
