@@ -184,3 +184,15 @@ def test_a_passphrase_share_opens_only_with_its_passphrase(bao: BaoServer, owner
         assert (
             agent.access_share(direct.id, passphrase="another one").value.reveal_unsafe() == "guarded-value"
         )
+
+
+def test_a_share_access_counts_against_the_secrets_own_limit(owner: OpenBaoVault) -> None:
+    """A share cannot be used to read a limited secret more often than the secret allows."""
+    vault = owner.create_vault("limited-share").id
+    owner.put_secret(vault, "k", "twice", max_access_count=2)
+    share = owner.create_share(vault, "k", recipient_type="anyone_with_link", expires_at=LATER)
+    assert share.share_url is not None
+    assert owner.access_share(share.share_url.reveal_unsafe()).meta.uses_left == 1
+    owner.get_secret(vault, "k")
+    with pytest.raises(Gone):
+        owner.access_share(share.share_url.reveal_unsafe())

@@ -201,3 +201,21 @@ def test_unreachable_server_is_a_transport_error() -> None:
     with backend, pytest.raises(OneClawError) as info:
         backend.put_secret("v1", "k", canary)
     assert isinstance(info.value, TransportError) and canary not in str(info.value)
+
+
+def test_a_renewable_token_is_renewed_before_it_expires(bao: BaoServer) -> None:
+    """BAO_TOKEN with a 2 s TTL: the backend renews it and keeps working well past 2 s."""
+    with _root(bao) as root:
+        made = root.post("/auth/token/create", json={"policies": ["root"], "ttl": "2s", "renewable": True})
+        token = made.json()["auth"]["client_token"]
+    backend = open_backend({"BAO_ADDR": bao.addr, "BAO_TOKEN": token})
+    assert isinstance(backend, OpenBaoVault)
+    with backend:
+        vault = backend.create_vault("renew-" + uuid.uuid4().hex[:8]).id
+        deadline = time.monotonic() + 4.5
+        i = 0
+        while time.monotonic() < deadline:
+            i += 1
+            assert backend.put_secret(vault, "k", f"v{i}").version == i
+            time.sleep(0.25)
+        assert backend.auth.renewals >= 1 and backend.auth.logins == 0

@@ -14,7 +14,8 @@ Rules:
   answered is tried first.
 * Any request answered 307/308 (a standby with no active node), 412 (index not reached) or 429
   is retried, on the next address for the first two.
-* Reads (GET, LIST) are retried on connection loss and 5xx, with backoff, until
+* Reads (GET, LIST) and idempotent writes (a PATCH or PUT that sets, a DELETE) are retried
+  on connection loss and 5xx, with backoff, until
   ``deadline`` seconds have passed (long enough for a Raft election).
 * A write that may have been applied raises :class:`~oneclaw_tools.errors.OutcomeUnknown`.
   The KV layer (:mod:`._bao_kv`) makes its writes idempotent (check-and-set plus a write id)
@@ -269,13 +270,16 @@ class BaoClient:
         params: dict[str, str] | None = None,
         content_type: str | None = None,
         missing_ok: bool = False,
+        idempotent: bool = False,
     ) -> dict[str, Any] | None:
         """The JSON body of a 2xx answer (``{}`` for 204).
 
         With ``missing_ok`` a 404 returns ``None``, or its body under ``"missing"`` when it has
         one (KV v2 answers a deleted version with 404 and that version's metadata).
+        ``idempotent``: a write that may be repeated safely (setting a value, deleting), retried
+        like a read.
         """
-        read = method in _READS
+        read = method in _READS or idempotent
         started = time.monotonic()
         attempt = 0
         while True:

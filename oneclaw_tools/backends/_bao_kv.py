@@ -185,14 +185,16 @@ class KV:
         """Merge keys into the key's custom metadata (``None`` removes one)."""
         self.client.request(
             "PATCH", self._url("metadata", key), json={"custom_metadata": custom}, what=what,
-            content_type="application/merge-patch+json",
+            content_type="application/merge-patch+json", idempotent=True,
         )  # fmt: skip
 
     def delete_versions(self, key: str, versions: list[int], *, what: str) -> None:
         """Vault's own soft delete of versions (an operator can undelete them)."""
         if versions:
-            self.client.request("POST", self._url("delete", key), json={"versions": versions}, what=what)
+            self.client.request(
+                "POST", self._url("delete", key), json={"versions": versions}, what=what, idempotent=True
+            )
 
     def remove(self, key: str, *, what: str) -> None:
         """Remove a key with every version and its metadata."""
-        self.client.request("DELETE", self._url("metadata", key), what=what, missing_ok=True)
+        self.client.request("DELETE", self._url("metadata", key), what=what, missing_ok=True, idempotent=True)

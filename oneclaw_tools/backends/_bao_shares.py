@@ -18,23 +18,18 @@ alone by that recipient once accepted (counted on the record by check-and-set).
 
 A share with a passphrase carries its token sealed (AES-256-GCM under a scrypt key of the
 passphrase, bound to the share id): the link alone opens nothing and is no Vault token; a
-missing or wrong passphrase is 403. A share access does not count against the secret's own
-``max_access_count`` (the share's count is Vault's).
+missing or wrong passphrase is 403. A share access also counts against the secret's own
+``max_access_count``, with the opening backend's token (which must be allowed to count it).
 """
 
 from __future__ import annotations
 
-import base64
+import contextlib
 import math
-import os
 import re
 import uuid
 from datetime import datetime
 from typing import Any
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from .. import crypto
 from ..errors import Gone, InvalidArgument, NotAuthenticated, NotFound, OneClawError, PermissionDenied
@@ -49,6 +44,7 @@ from ..validation import (
 from ._bao_core import BaoCore, check_vault_id, iso, policy_from, version_attrs
 from ._bao_http import BaoAuth, BaoClient
 from ._bao_kv import KV
+from ._bao_seal import open_token, seal_token
 from ._local_core import check_future, check_id, check_text
 from ._local_shares import _EMAIL, RECIPIENT_TYPES
 
@@ -57,32 +53,6 @@ __all__ = ["SharesMixin"]
 _ROLE = "oneclaw-share"
 _LINK = re.compile(r"(?:oneclaw://share/)?([0-9a-f-]{36})(?:#([A-Za-z0-9._\-]{8,256}))?")
 _USES_PER_ACCESS = 3
-
-
-def _passphrase_key(passphrase: str, salt: bytes) -> AESGCM:
-    n = 2**crypto.SCRYPT_LOG2_N
-    key = Scrypt(salt=salt, length=32, n=n, r=crypto.SCRYPT_R, p=crypto.SCRYPT_P).derive(passphrase.encode())
-    return AESGCM(key)
-
-
-def seal_token(token: str, passphrase: str, share_id: str) -> str:
-    """``p.`` + base64url(salt, nonce, AES-GCM(token)) under a scrypt key of the passphrase."""
-    salt, nonce = os.urandom(16), os.urandom(12)
-    sealed = _passphrase_key(passphrase, salt).encrypt(nonce, token.encode(), share_id.encode())
-    return "p." + base64.urlsafe_b64encode(salt + nonce + sealed).decode().rstrip("=")
-
-
-def open_token(sealed: str, passphrase: str | None, share_id: str) -> str:
-    if passphrase is None:
-        raise PermissionDenied("the share needs its passphrase.", action="Ask the sender for the passphrase.")
-    try:
-        raw = base64.urlsafe_b64decode(sealed[2:] + "=" * (-len(sealed[2:]) % 4))
-        token = _passphrase_key(passphrase, raw[:16]).decrypt(raw[16:28], raw[28:], share_id.encode())
-    except (InvalidTag, ValueError):
-        raise PermissionDenied(
-            "the share needs its passphrase.", action="Ask the sender for the passphrase."
-        ) from None
-    return token.decode()
 
 
 def _parse(text: object) -> datetime | None:
@@ -190,7 +160,7 @@ class SharesMixin(BaoCore):
         policy = f"{_ROLE}-{share_id}"
         self._ensure_role()
         self.client.request("PUT", f"sys/policies/acl/{policy}", json={"policy": self._hcl(vault_id, path, share_id)},
-                            what="creating a share")  # fmt: skip
+                            what="creating a share", idempotent=True)  # fmt: skip
         try:
             ttl = f"{max(1, math.ceil((expires - self._now()).total_seconds()))}s"
             body = self.client.request(
@@ -211,7 +181,9 @@ class SharesMixin(BaoCore):
             }  # fmt: skip
             self._kv.write_version(self._share_key(share_id), record, 0, what="creating a share")
         except OneClawError:
-            self.client.request("DELETE", f"sys/policies/acl/{policy}", what="cleaning up a share")
+            self.client.request(
+                "DELETE", f"sys/policies/acl/{policy}", what="cleaning up a share", idempotent=True
+            )
             raise
         if passphrase is not None:
             token = seal_token(token, passphrase, share_id)
@@ -267,8 +239,24 @@ class SharesMixin(BaoCore):
             raise Gone("the shared version was disabled meanwhile.")
         attrs = version_attrs(got)
         self._check_expiry(path, attrs)
-        meta_out = self._meta(vault_id, path, got.version, attrs, created_at=got.created_at)
+        used = self._count_share_access(vault_id, path, got.version, attrs)
+        meta_out = self._meta(
+            vault_id, path, got.version, attrs, created_at=got.created_at, access_count=used
+        )
         return Secret(meta_out, SecretValue(str(got.data.get("value", ""))))
+
+    def _count_share_access(self, vault_id: str, path: str, version: int, attrs: dict[str, Any]) -> int:
+        """A share access counts against the secret's own limit, with this backend's token."""
+        limit = int(attrs.get("max_access_count") or 0)
+        if not limit:
+            return 0
+        try:
+            return self._count(vault_id, path, version, limit, take=True)
+        except (PermissionDenied, NotAuthenticated):
+            raise PermissionDenied(
+                "the shared secret has an access limit that this backend's token cannot count.",
+                action="Ask the operator for a token that may count accesses, or a share of an unlimited secret.",
+            ) from None
 
     def _check_share(self, record: dict[str, Any]) -> None:
         if not record or record.get("revoked"):
@@ -316,10 +304,10 @@ class SharesMixin(BaoCore):
         got = self._latest(vault_id, path)
         attrs = version_attrs(got)
         self._check_expiry(path, attrs)
+        used = self._count_share_access(vault_id, path, got.version, attrs)
         value = str((got.data or {}).get("value", ""))
-        return Secret(
-            self._meta(vault_id, path, got.version, attrs, created_at=got.created_at), SecretValue(value)
-        )
+        meta = self._meta(vault_id, path, got.version, attrs, created_at=got.created_at, access_count=used)
+        return Secret(meta, SecretValue(value))
 
     def accept_share(self, share_id: str) -> None:
         self._answer(share_id, accepted=True)
@@ -352,9 +340,12 @@ class SharesMixin(BaoCore):
             return {**doc, "revoked": True}, doc
 
         record = self._kv.update_doc(self._share_key(share_id), change, what="revoking a share")
-        self.client.request("POST", "auth/token/revoke-accessor", json={"accessor": record.get("accessor")},
-                            what="revoking a share", missing_ok=True)  # fmt: skip
-        self.client.request("DELETE", f"sys/policies/acl/{_ROLE}-{share_id}", what="revoking a share")
+        with contextlib.suppress(InvalidArgument):  # 400: the token is gone already (expired, used up)
+            self.client.request("POST", "auth/token/revoke-accessor", json={"accessor": record.get("accessor")},
+                                what="revoking a share", missing_ok=True, idempotent=True)  # fmt: skip
+        self.client.request(
+            "DELETE", f"sys/policies/acl/{_ROLE}-{share_id}", what="revoking a share", idempotent=True
+        )
 
     def _shares(self, keep: Any) -> list[ShareInfo]:
         folder = f"{self._prefix}/shares"

@@ -384,7 +384,7 @@ class OpenBaoVault(SharesMixin, VaultBackend):
         while len(out) < length:
             body = self.client.request(
                 "POST", f"sys/tools/random/{max(32, 2 * (length - len(out)))}", json={"format": "base64"},
-                what="generating a value",
+                what="generating a value", idempotent=True,
             )  # fmt: skip
             assert body is not None
             for byte in base64.b64decode(body["data"]["random_bytes"]):
