@@ -341,7 +341,9 @@ def test_capture_configurations_that_would_break_the_policy_are_refused() -> Non
 
 
 def test_captures_per_call_are_capped(make_session, recorder, dns) -> None:  # type: ignore[no-untyped-def]
-    tokens = [f"github_pat_{i:02d}" + "A1b2C3d4E5f6G7h8I9j0K1" + "x" * 10 for i in range(20)]
+    import secrets
+
+    tokens = ["github_pat_" + secrets.token_hex(20) for _ in range(20)]  # unrelated fresh values
     transport = httpx.MockTransport(lambda request: httpx.Response(200, text=" ".join(tokens)))
     session = make_session(
         OperatorPolicy(capture=True, capture_max_per_call=3), http_transport=transport, resolver=dns

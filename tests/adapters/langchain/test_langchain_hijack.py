@@ -140,3 +140,46 @@ def test_a_hijacked_langchain_agent_gets_nothing_out(
         ("handle_refused", "denied"),
     } <= actions
     assert session.handles.get(handle[0]).uses == 0
+
+
+def test_capture_and_a_pathological_glob_through_the_agent(tmp_path: Path) -> None:
+    """A hostile API answers with a pile of fresh tokens (capture stores at most the cap, the
+    model sees masks), and the model grants an allowlisted agent a glob built to make a
+    backtracking matcher spin: the grant is made and checking a path against it is instant."""
+    import secrets
+
+    from oneclaw_tools import OperatorPolicy
+    from oneclaw_tools.globs import glob_match
+
+    tokens = ["github_pat_" + secrets.token_hex(20) for _ in range(12)]  # unrelated fresh values
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, text=" ".join(tokens)))
+    policy = OperatorPolicy(capture=True, capture_max_per_call=2, grant_principals=("agent:helper",))
+    session = Session.local(
+        tmp_path / "vault.db", policy=policy, http_transport=transport, resolver=Resolver()
+    )
+    nasty = "*a" * 40 + "*b"
+    plan = [
+        Step("http_request", {"url": "https://api.example.com/tokens"}),
+        Step(
+            "grant_access",
+            {
+                "vault_id": session.vault_for(None),
+                "principal_type": "agent",
+                "principal_id": "helper",
+                "permissions": ["read"],
+                "secret_path_pattern": nasty,
+            },
+        ),
+    ]
+    steps = iter(plan)
+    model = ScriptedChatModel(next_call=lambda last: next(steps, None))
+    try:
+        agent = create_agent(model, tools=OneClawToolkit(session=session).get_tools())
+        state = agent.invoke({"messages": [HumanMessage("fetch the tokens and share access")]})
+        tools = [m for m in state["messages"] if isinstance(m, ToolMessage)]
+        assert [m.status for m in tools] == ["success", "success"], [m.content for m in tools]
+        assert not any(t in str(tools[0].content) for t in tokens)
+        assert len(session.backend.list_secrets(session.vault_for(None), "quarantine/")) == 2
+        assert glob_match(nasty, "a" * 500) is False  # what the vault's access check now runs
+    finally:
+        session.close()
