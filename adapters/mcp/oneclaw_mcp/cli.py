@@ -85,7 +85,29 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-http-loopback",
         action="store_true",
-        help="let http_request send handles over plain http to 127.0.0.1/localhost (local development)",
+        help="let http_request reach loopback addresses and send handles over plain http to "
+        "127.0.0.1/localhost (local development)",
+    )
+    parser.add_argument(
+        "--allow-network",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="a non-public network http_request may reach (e.g. 10.1.2.0/24); repeatable",
+    )
+    parser.add_argument(
+        "--share-recipient",
+        action="append",
+        default=[],
+        metavar="WHO",
+        help="share_secret may reach WHO without a human (an e-mail, @domain, agent:ID, user:ID); repeatable",
+    )
+    parser.add_argument(
+        "--grant-principal",
+        action="append",
+        default=[],
+        metavar="WHO",
+        help="grant_access may name WHO without a human (agent:ID or user:ID); repeatable",
     )
     parser.add_argument(
         "--wrap",
@@ -148,7 +170,16 @@ def _configure_logging() -> None:
 
 
 def _session_factory(args: argparse.Namespace) -> SessionFactory:
-    policy = OperatorPolicy(read_only=args.read_only, allow_http_loopback=args.allow_http_loopback)
+    try:
+        policy = OperatorPolicy(
+            read_only=args.read_only,
+            allow_http_loopback=args.allow_http_loopback,
+            http_allow_networks=tuple(args.allow_network),
+            share_recipients=tuple(args.share_recipient),
+            grant_principals=tuple(args.grant_principal),
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     factory: Callable[[], Session] = functools.partial(Session.from_env, policy=policy)
     return factory
 

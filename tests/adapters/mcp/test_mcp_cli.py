@@ -136,3 +136,24 @@ def test_readme_python_snippet_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     exec(compile(block, "README.md", "exec"), namespace)
     assert callable(namespace["app"])
     assert [t.name for t in namespace["extra"]] == ["search"]  # type: ignore[attr-defined]
+
+
+def test_policy_flags_reach_the_policy_and_bad_ones_are_usage_errors(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The operator's allowlists and networks are flags; a mistake is a one-line usage error."""
+    from oneclaw_mcp.cli import _parser, _session_factory, main
+
+    args = _parser().parse_args(
+        ["stdio", "--share-recipient", "ops@example.com", "--share-recipient", "@team.example",
+         "--grant-principal", "agent:ci", "--allow-network", "10.1.2.0/24"]
+    )  # fmt: skip
+    policy = _session_factory(args).keywords["policy"]  # type: ignore[attr-defined]
+    assert policy.share_recipients == ("ops@example.com", "@team.example")
+    assert policy.grant_principals == ("agent:ci",)
+    assert policy.http_allow_networks == ("10.1.2.0/24",)
+    assert policy.require_approval == {"share_secret", "grant_access"}
+    assert main(["stdio", "--allow-network", "not-a-network"]) == 2
+    assert main(["stdio", "--grant-principal", "ci"]) == 2
+    err = capsys.readouterr().err
+    assert "not a CIDR network" in err and "agent:ID" in err
