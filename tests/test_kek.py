@@ -76,7 +76,7 @@ def test_init_kek_through_the_cli(kind: str, tmp_path: Path, request: pytest.Fix
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
-    assert out["kek"]["kind"] == kind and out["kek"] == _record(db)
+    assert out["kek"]["kind"] == kind and out["kek"] == _record(db) and "note" not in out
     if kind == "file":
         assert out["key_file"] == str(db.with_name("vault.db.key"))
     else:
@@ -87,6 +87,12 @@ def test_init_kek_through_the_cli(kind: str, tmp_path: Path, request: pytest.Fix
     )  # fmt: skip
     assert put.returncode == 0, put.stderr
     assert _read_all(db, kek.env) == {"app/token": "v-" + kind}  # reopened from the record alone
+    if kind == "transit":  # without ONECLAW_BACKEND, init says how later commands reach this vault
+        again = subprocess.run(
+            [sys.executable, "-m", "oneclaw_tools", "init"], capture_output=True, text=True, timeout=60,
+            env={k: v for k, v in env.items() if k != "ONECLAW_BACKEND"},
+        )  # fmt: skip
+        assert again.returncode == 0 and "ONECLAW_BACKEND=local" in json.loads(again.stdout)["note"]
     blob = db.read_bytes() + b"".join(p.read_bytes() for p in db.parent.iterdir() if p.is_file())
     for secret in _secrets_of(kek):
         assert secret.encode() not in blob

@@ -78,14 +78,17 @@ def _cmd_init(args: argparse.Namespace) -> int:
         vault.initialize()
         vault_id = vault.default_vault_id()
         key_file = vault.key_file if vault.key_file.exists() else None
-        _print(
-            {
-                "path": str(vault.path),
-                "key_file": None if key_file is None else str(key_file),
-                "vault_id": vault_id,
-                "kek": vault.kek,
-            }
-        )
+        out: dict[str, Any] = {
+            "path": str(vault.path),
+            "key_file": None if key_file is None else str(key_file),
+            "vault_id": vault_id,
+            "kek": vault.kek,
+        }
+        if out["kek"]["kind"] == "transit" and not chosen:
+            out["note"] = (
+                "BAO_ADDR alone selects the OpenBao backend: set ONECLAW_BACKEND=local to use this vault"
+            )
+        _print(out)
     return 0
 
 
