@@ -180,3 +180,17 @@ def test_request_secret_fulfil_check_end_to_end(world: HitlWorld, caplog: pytest
     assert outputs[-1]["handle"].startswith("h_") and outputs[-1]["path"] == WANTED_PATH
     assert agent.session.reveal_unsafe(outputs[-1]["handle"]) == SUPPLIED
     assert SUPPLIED not in agent.haystack(state) and SUPPLIED not in caplog.text
+
+
+async def test_the_async_path_pauses_and_resumes_the_same_way(world: HitlWorld) -> None:
+    agent = Agent(world, [ToolCall("share_secret", SHARE), ToolCall("share_secret", REPLAY_RECIPIENT)])
+    state = await agent.agent.ainvoke({"messages": [HumanMessage("Share it.")]}, agent.config)
+    first = interrupt_of(state)
+    state = await agent.agent.ainvoke(Command(resume={"type": "approve"}), agent.config)
+    assert world.shares() == [(SHARE_PATH, "bob@example.com")]
+    second = interrupt_of(state)
+    assert "mallory@evil.example" in second["description"]
+    state = await agent.agent.ainvoke(
+        Command(resume={"type": "approve", "approval_id": first["approval_id"]}), agent.config
+    )
+    assert tool_messages(state)[-1].status == "error" and world.shares() == [(SHARE_PATH, "bob@example.com")]
