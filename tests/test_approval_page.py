@@ -137,3 +137,50 @@ def test_without_login_or_from_a_foreign_host_nothing_is_shown(setup: dict[str, 
         rebound = client.get(server.page.login_path(), headers={"host": "attacker.example"})
         assert rebound.status_code == 403
         assert client.get(server.page.login_path()).status_code == 303  # still unused: host refused first
+
+
+def test_serve_prints_a_one_time_login_link(tmp_path: Path) -> None:
+    import os
+    import re
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONECLAW_")}
+    env["ONECLAW_LOCAL_VAULT"] = str(tmp_path / "vault.db")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "oneclaw_tools", "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        link = None
+        deadline = time.monotonic() + 60
+        assert proc.stderr is not None
+        while link is None and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            found = re.search(r"(http://127\.0\.0\.1:\d+/approvals/login\?token=[\w-]+)", line)
+            link = found.group(1) if found else None
+        assert link is not None, "serve did not print the approval page's login link"
+        with httpx.Client(trust_env=False) as client:
+            for _ in range(100):  # the link is printed before uvicorn accepts connections
+                try:
+                    first = client.get(link)
+                    break
+                except httpx.ConnectError:
+                    time.sleep(0.1)
+            assert first.status_code == 303 and "oneclaw_page" in first.cookies
+            assert client.get(f"http://127.0.0.1:{port}/approvals/").status_code == 200
+            with httpx.Client(trust_env=False) as other:
+                assert other.get(link).status_code == 403  # used once
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        if proc.stderr is not None:
+            proc.stderr.close()
