@@ -95,18 +95,14 @@ class ApprovalGate:
         if spec is None or not isinstance(args, Mapping) or not self._policy.needs_approval(tool, args):
             return None
         try:
-            parsed = spec.args_model.model_validate(dict(args))
-            action = self.action(tool, parsed)
-        except (ValidationError, ValueError, TypeError, PermissionDenied):
+            action = self.action(tool, spec.args_model.model_validate(dict(args)))
+            if self.store.has_grant(action.digest):
+                return None
+            return self._file(action)
+        except (ValidationError, ValueError, TypeError, OneClawError):
+            # invalid arguments, a vault lookup that failed, too many pending requests: the
+            # call itself reports it to the model, with the same words as on every surface
             return None
-        except Exception:  # a failing vault lookup: the call itself will report it
-            return None
-        if self._has_grant(action.digest):
-            return None
-        return self._file(action)
-
-    def _has_grant(self, digest: str) -> bool:
-        return self.store.has_grant(digest)
 
     def _file(self, action: Action) -> ApprovalRecord:
         record = self.store.request(action, self.summary(action))

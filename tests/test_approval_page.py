@@ -105,6 +105,11 @@ def test_login_approve_deny_supply_in_chromium(setup: dict[str, Any], browser: A
     out = agent.call("check_secret_request", {"request_id": rid})
     assert out["status"] == "fulfilled" and SUPPLIED not in json.dumps(out)
     assert agent.reveal_unsafe(out["handle"]) == SUPPLIED
+    audited = [
+        (e.action, e.outcome) for e in server.vault.audit_events(200) if e.principal == "approval-page"
+    ]
+    assert audited == [("approval", "ok"), ("approval", "denied"), ("secret_fulfilled", "ok")]
+    assert all(SUPPLIED not in str(e) for e in server.vault.audit_events(200))
 
     # the login link works once
     second = browser.new_page()

@@ -24,6 +24,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 from jinja2 import Environment, select_autoescape
@@ -36,7 +37,7 @@ from starlette.routing import Route
 from ..backends.base import VaultBackend
 from ..errors import OneClawError
 from ..hitl import HitlStore, fulfil
-from ..models import SecretValue
+from ..models import AuditEvent, SecretValue
 
 __all__ = ["COOKIE", "ApprovalPage"]
 
@@ -184,6 +185,17 @@ class ApprovalPage:
             return self._refuse(403, "Refused: the form's CSRF token is missing or wrong. Reload the page.")
         return form
 
+    def _audit(self, action: str, outcome: str, ref: str, detail: str, path: str | None = None) -> None:
+        """The decision also goes to the vault's audit (``oneclaw-tools audit``), without values."""
+        event = AuditEvent(
+            ts=datetime.now(UTC), principal="approval-page", action=action, outcome=outcome, path=path,
+            detail=f"{ref}: {detail}",
+        )  # fmt: skip
+        try:
+            self.vault.record_audit(event)
+        except OneClawError:
+            log.warning("approval page: could not record an audit event (%s)", action)
+
     def _back(self, message: str) -> Response:
         with self._lock:
             self._flash = message
@@ -233,6 +245,8 @@ class ApprovalPage:
             )
         except OneClawError as exc:
             return self._back(exc.message)
+        outcome = "ok" if record.status == "approved" else "denied"
+        await run_in_threadpool(self._audit, "approval", outcome, record.id, record.summary)
         return self._back(f"{record.id} {record.status}: {record.summary}")
 
     async def supply(self, request: Request) -> Response:
@@ -251,4 +265,7 @@ class ApprovalPage:
             )
         except OneClawError as exc:
             return self._back(exc.message)
+        await run_in_threadpool(
+            self._audit, "secret_fulfilled", "ok", req.id, f"version {req.version}", req.path
+        )
         return self._back(f"{req.id} fulfilled: {req.path} version {req.version} (the value is not shown).")
