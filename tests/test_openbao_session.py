@@ -219,3 +219,33 @@ def test_a_renewable_token_is_renewed_before_it_expires(bao: BaoServer) -> None:
             assert backend.put_secret(vault, "k", f"v{i}").version == i
             time.sleep(0.25)
         assert backend.auth.renewals >= 1 and backend.auth.logins == 0
+
+
+def test_the_command_line_on_openbao(bao: BaoServer, tmp_path: Path) -> None:
+    """put (value on stdin), call and audit through the real CLI with only BAO_* set; no value printed."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ONECLAW_", "BAO_", "VAULT_"))}
+    env.update(BAO_ADDR=bao.addr, BAO_TOKEN=bao.token, HOME=str(tmp_path))
+    canary = "cnry-" + uuid.uuid4().hex
+
+    def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "oneclaw_tools", *args], input=stdin, env=env,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    put = cli("put", "cli/api_key", "--type", "api_key", stdin=canary)
+    assert put.returncode == 0, put.stderr
+    limited = cli("put", "cli/once", "--max-access", "1", stdin=canary + "-once")
+    assert limited.returncode == 0, limited.stderr
+    got = cli("call", "get_secret", '{"path": "cli/api_key"}')
+    assert got.returncode == 0, got.stderr
+    assert json.loads(got.stdout)["type"] == "api_key"
+    scrub = cli("scrub", stdin=f"log line with {canary} inside\n")
+    assert scrub.returncode == 0 and canary not in scrub.stdout
+    for done in (put, got, scrub):
+        assert canary not in done.stdout + done.stderr
+    once = cli("call", "get_secret", '{"path": "cli/once"}')  # scrub exported it without using it up
+    assert once.returncode == 0 and json.loads(once.stdout)["uses_left"] == 0, once.stdout + once.stderr
+    assert not (tmp_path / ".local").exists(), "no embedded vault may be created when OpenBao is selected"

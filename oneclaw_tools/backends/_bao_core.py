@@ -26,12 +26,12 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import Gone, InvalidArgument, NotFound, PermissionDenied
-from ..models import AuditEvent, PolicyInfo, Principal, SecretMeta
+from ..models import AuditEvent, PolicyInfo, Principal, SecretMeta, SecretValue
 from ..validation import glob_match, parse_datetime
 from ._bao_kv import KV, KeyMeta, Stored
 
@@ -117,6 +117,39 @@ class BaoCore:
         if vault is None:
             raise NotFound("vault not found.", action="Check the vault id with list_vaults.")
         return vault
+
+    def resolve_vault(self, name_or_id: str) -> str:
+        """A vault id from an id or a name (for the command line)."""
+        if not isinstance(name_or_id, str) or not name_or_id:
+            raise InvalidArgument("vault", "must be a vault id or name")
+        vaults = self._vaults()
+        if name_or_id in vaults:
+            return name_or_id
+        for vault_id, vault in vaults.items():
+            if vault.get("name") == name_or_id:
+                return vault_id
+        raise NotFound("vault not found.", action="Check the name with list_vaults.")
+
+    def export_latest_unsafe(self, vault_id: str | None = None) -> Iterator[tuple[str, SecretValue]]:
+        """Every live path's latest readable value, WITHOUT counting an access (owner only).
+
+        For the operator's ``scrub`` command, which must know every value to find it in logs;
+        expired and used-up secrets are included. The export is audited.
+        """
+        if not self._principal.is_owner:
+            raise PermissionDenied("only the vault owner may export values.")
+        vault_ids = [check_vault_id(vault_id)] if vault_id is not None else sorted(self._vaults())
+        self.record_audit(AuditEvent(ts=self._now(), principal=str(self._principal), action="export_latest_unsafe",
+                                     vault_id=vault_id, detail="values exported for scrubbing"))  # fmt: skip
+        for vid in vault_ids:
+            base = f"{self._prefix}/v/{vid}/s"
+            for path in sorted(self._kv.walk(base, what="exporting values")):
+                try:
+                    got = self._latest(vid, path)
+                except (Gone, NotFound):
+                    continue
+                if got.data is not None:
+                    yield path, SecretValue(str(got.data.get("value", "")))
 
     def _is_admin(self, vault: dict[str, Any]) -> bool:
         return self._principal.is_owner or vault.get("created_by") == str(self._principal)

@@ -34,7 +34,9 @@ def _local(backend: VaultBackend, command: str) -> Any:
 
     if not isinstance(backend, LocalVault):
         raise InvalidArgument(
-            "command", f"'{command}' applies to the embedded vault (unset ONECLAW_AGENT_API_KEY)"
+            "command",
+            f"'{command}' applies to the embedded vault (set ONECLAW_BACKEND=local, or unset "
+            "ONECLAW_AGENT_API_KEY and BAO_ADDR/VAULT_ADDR)",
         )
     return backend
 
