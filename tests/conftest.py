@@ -34,3 +34,19 @@ def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
 @pytest.fixture(params=["file", "pkcs11", "transit"])
 def kek(request: pytest.FixtureRequest) -> KekSetup:
     return make_kek(request.param, request)
+
+
+@pytest.fixture(autouse=True)
+def _http_request_resolves_no_public_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No packet leaves 127.0.0.0/8: ``http_request``'s default resolver answers only for
+    ``localhost`` in tests. A test that needs a name must inject a resolver
+    (``Session(..., resolver=...)``, see ``tests/core/conftest.py``'s ``FakeDNS``); one that
+    forgets gets "could not resolve", never a real DNS query."""
+    import oneclaw_tools.network as network
+
+    def loopback_only(host: str, port: int) -> list[str]:
+        if host.lower().rstrip(".") == "localhost":
+            return ["127.0.0.1"]
+        raise OSError(f"tests resolve no public name ({host}); inject a resolver")
+
+    monkeypatch.setattr(network, "system_resolver", loopback_only)

@@ -401,3 +401,33 @@ def test_logs_are_scrubbed_every_way_and_the_hook_leaves_with_the_last_session(v
     second.close()
     assert not logscrub.installed()
     assert logging.Logger.handle is logscrub._ORIGINAL_HANDLE or logscrub._ORIGINAL_HANDLE is None
+
+
+def test_the_default_transport_connects_to_the_address_it_checked(make_session, dns) -> None:  # type: ignore[no-untyped-def]
+    """The pinned connection really works: a name resolved by the session's resolver, checked,
+    and connected to by address, while the request still names the host."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Host", ""))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        dns.answers["localhost"] = ["127.0.0.1"]
+        session = make_session(OperatorPolicy(allow_http_loopback=True), resolver=dns)
+        assert session.call("http_request", {"url": f"http://localhost:{port}/"})["status"] == 204
+        assert seen == [f"localhost:{port}"] and dns.asked == ["localhost", "localhost"]
+    finally:
+        server.shutdown()
+        server.server_close()
