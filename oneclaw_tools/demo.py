@@ -8,12 +8,12 @@ It prints what the model saw, turn by turn, and ends by searching all of it for 
 value in every common encoding.
 
 With ``--framework langchain|llamaindex|crewai|mcp`` the same scenario runs through that
-framework's adapter (``<adapter>.demo.run_demo``).
+framework's real agent loop: the adapter's driver (``<adapter>.testing``), found through the
+entry-point group ``oneclaw_tools.surfaces``, so the core imports no framework.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import tempfile
@@ -36,11 +36,12 @@ from .testing.scenario import (
 
 __all__ = ["FRAMEWORK_DEMOS", "run_demo"]
 
+#: framework → the adapter's folder in a clone of this repository (for the install hint)
 FRAMEWORK_DEMOS = {
-    "langchain": ("langchain_oneclaw.demo", "langchain-oneclaw"),
-    "llamaindex": ("llama_index.tools.oneclaw.demo", "llama-index-tools-oneclaw"),
-    "crewai": ("crewai_oneclaw.demo", "crewai-oneclaw"),
-    "mcp": ("oneclaw_mcp.demo", "oneclaw-mcp"),
+    "langchain": "adapters/langchain",
+    "llamaindex": "adapters/llamaindex",
+    "crewai": "adapters/crewai",
+    "mcp": "adapters/mcp",
 }
 
 Echo = Callable[[str], None]
@@ -124,20 +125,51 @@ def _openai_loop(session: Session, model: str, seen: list[Any], echo: Echo) -> N
                 messages.append({"role": "tool", "tool_call_id": call["id"], "content": output})
 
 
+def _framework_demo(framework: str, echo: Echo) -> int:
+    """The scenario through an installed adapter's driver (found by its entry point)."""
+    from .testing.driver import load_driver, play, surface_names
+
+    try:
+        driver = load_driver(framework)
+    except LookupError:
+        known = sorted({"core", *FRAMEWORK_DEMOS, *surface_names()})
+        if framework not in FRAMEWORK_DEMOS:
+            echo(f"unknown framework {framework!r}; choose one of: " + ", ".join(known))
+        else:
+            echo(
+                f"the {framework} demo needs its adapter; from a clone of this repository: "
+                f"pip install . ./{FRAMEWORK_DEMOS[framework]}"
+            )
+        return 2
+    started = time.perf_counter()
+    echo(f"framework: {framework}; a temporary embedded vault with canary secrets; an API on 127.0.0.1")
+    echo(f"user:  {USER_PROMPT}")
+    echo(f"user:  {LEAK_PROMPT}")
+    played = play(driver)
+    for turn, (call, output) in enumerate(played.script.transcript, 1):
+        echo(f"[{turn:02}] model  → {call.name}({json.dumps(call.args)})")
+        echo(f"     tool   → model: {_show(output)}")
+    for answer in played.run.answers:
+        echo(f"model  → answer: {_show(answer)}")
+    try:
+        played.script.check_flow()
+        assert_no_canary(played.haystack(), played.canaries)
+    except AssertionError as exc:
+        echo(f"check FAILED: {exc}")
+        return 1
+    echo(
+        f"check passed: none of the {len(played.canaries.values)} secret values appeared, raw or encoded, "
+        f"in the {len(played.run.recorded)} things {framework} recorded (messages to the model, tool "
+        f"outputs, events, traces, state) or in {len(played.logs)} log records. "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
+    return 0
+
+
 def run_demo(*, echo: Echo = print, framework: str | None = None) -> int:
     """Run the demo; returns 0 when the final no-leak check passes."""
     if framework and framework != "core":
-        if framework not in FRAMEWORK_DEMOS:
-            echo(f"unknown framework {framework!r}; choose one of: core, " + ", ".join(FRAMEWORK_DEMOS))
-            return 2
-        module_name, dist = FRAMEWORK_DEMOS[framework]
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            echo(f"the {framework} demo needs its adapter: pip install {dist}")
-            return 2
-        result: int = module.run_demo(echo=echo)
-        return result
+        return _framework_demo(framework, echo)
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="oneclaw-demo-") as tmp:

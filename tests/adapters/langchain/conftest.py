@@ -9,7 +9,6 @@ dump, so a value hidden in a field that ``repr`` omits is still found.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ import pytest
 from langchain_core.globals import set_debug, set_verbose
 
 from oneclaw_tools import Session
+from oneclaw_tools.testing.driver import rendered
 from oneclaw_tools.testing.scenario import Canaries, LocalApi, local_api, scenario_policy, seed_canaries
 
 
@@ -48,40 +48,7 @@ def _reset_langchain_globals() -> Iterator[None]:
     set_verbose(False)
 
 
-def _render(obj: Any) -> list[Any]:
-    """``obj`` plus every text an observer could read from it."""
-    out: list[Any] = [obj]
-    for fn in (repr, str):
-        try:
-            out.append(fn(obj))
-        except Exception as exc:  # a failing repr cannot leak
-            out.append(type(exc).__name__)
-    dump = getattr(obj, "model_dump", None)
-    if callable(dump):
-        try:
-            out.append(json.dumps(dump(mode="json", fallback=repr), default=repr))
-        except Exception as exc:
-            out.append(type(exc).__name__)
-    return out
-
-
-def haystack(*things: Any) -> list[Any]:
-    """Flatten lists/tuples/dicts of recorded things and render each one."""
-    out: list[Any] = []
-    stack = list(things)
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (list, tuple, set)):
-            stack.extend(item)
-        elif isinstance(item, dict):
-            out.append(json.dumps(item, default=repr))
-            stack.extend(item.values())
-        else:
-            out.extend(_render(item))
-    return out
-
-
 @pytest.fixture
 def lc_haystack() -> Any:
     """``lc_haystack(*recorded)``: the texts the canary search reads."""
-    return haystack
+    return rendered

@@ -45,7 +45,7 @@ def test_imports_and_runs_without_the_other_frameworks(tmp_path: Path) -> None:
     code = f"""
 import json, pathlib
 from langchain_oneclaw import OneClawGuardMiddleware, OneClawToolkit, wrap_tool
-from langchain_oneclaw.demo import build_agent
+from langchain_oneclaw.testing.driver import LangChainDriver
 tk = OneClawToolkit.local(pathlib.Path({str(tmp_path)!r}) / "v.db")
 print(tk.get_tools()[0].invoke({{"prefix": ""}}))
 print(json.dumps(sorted(m for m in __import__("sys").modules if m.split(".")[0] in {OTHERS!r})))

@@ -2,7 +2,7 @@
 
 ``ScriptedChatModel`` is a real ``BaseChatModel`` (so ``create_agent`` runs its normal loop,
 callbacks, tracers and ``astream_events``) whose replies come from a ``next_call`` function,
-e.g. the shared scenario's ``Script(session).next_call``: given the text of the last tool
+e.g. the shared scenario's ``Script(api_url).next_call``: given the text of the last tool
 result, it returns the next tool call or ``None`` for the final answer. It records every message
 list it is given (``.calls``) and every tool schema bound to it (``.tools_seen``). The fakes in
 ``langchain_core`` cannot be used: none implements ``bind_tools``, which ``create_agent`` calls.
@@ -59,7 +59,10 @@ class ScriptedChatModel(BaseChatModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     next_call: NextCall = Field(exclude=True, repr=False)
-    final_answer: str = "Done. The secrets were used through handles; no value was shown to me."
+    #: the closing answer, or a function giving it when it is due (so it can report what happened)
+    final_answer: str | Callable[[], str] = Field(
+        default="Done. The secrets were used through handles; no value was shown to me.", exclude=True
+    )
     calls: list[list[BaseMessage]] = Field(default_factory=list, exclude=True, repr=False)
     tools_seen: list[dict[str, Any]] = Field(default_factory=list, exclude=True, repr=False)
     _ids: Iterator[int] = PrivateAttr(default_factory=lambda: itertools.count(1))
@@ -93,7 +96,8 @@ class ScriptedChatModel(BaseChatModel):
         last_output = message_text(last) if isinstance(last, ToolMessage) else None
         step = self.next_call(last_output)
         if step is None:
-            reply = AIMessage(content=self.final_answer)
+            answer = self.final_answer() if callable(self.final_answer) else self.final_answer
+            reply = AIMessage(content=answer)
         else:
             call = {"name": step.name, "args": dict(step.args), "id": self._next_id(), "type": "tool_call"}
             reply = AIMessage(content="", tool_calls=[call])
