@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from llama_index_instrumentation import get_dispatcher
-from llamaindex_recorder import Recorder
+from llama_index.tools.oneclaw.testing.recorder import Recorder
 
 from oneclaw_tools import Session
 from oneclaw_tools.testing.scenario import Canaries, LocalApi, local_api, scenario_policy, seed_canaries
@@ -18,15 +17,8 @@ from oneclaw_tools.testing.scenario import Canaries, LocalApi, local_api, scenar
 
 @pytest.fixture
 def recorder() -> Iterator[Recorder]:
-    rec = Recorder()
-    root = get_dispatcher()
-    root.add_event_handler(rec.events)
-    root.add_span_handler(rec.spans)
-    try:
+    with Recorder().attached() as rec:
         yield rec
-    finally:
-        root.event_handlers = [h for h in root.event_handlers if h is not rec.events]
-        root.span_handlers = [h for h in root.span_handlers if h is not rec.spans]
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import llama_index.tools.oneclaw as oneclaw_li
 import pytest
-from llama_index.tools.oneclaw import demo as li_demo
+from llama_index.tools.oneclaw.testing.driver import LlamaIndexDriver
 
 from oneclaw_tools import __version__
+from oneclaw_tools.testing.driver import play
 
 ADAPTER = Path(oneclaw_li.__file__).resolve().parents[3]
 OTHER_FRAMEWORKS = ("langchain", "langchain_core", "langgraph", "crewai", "mcp")
@@ -33,7 +34,6 @@ def test_public_surface() -> None:
     assert oneclaw_li.__version__ == __version__
     for name in set(oneclaw_li.__all__) - {"__version__"}:
         assert getattr(oneclaw_li, name).__module__.startswith("llama_index.tools.oneclaw")
-    assert li_demo.__all__ == ["SYSTEM_PROMPT", "arun_demo", "run_demo", "scenario_tools"]
 
 
 def test_source_tree_is_a_namespace_layout() -> None:
@@ -113,14 +113,14 @@ def test_core_cli_demo_runs_this_adapter() -> None:
     assert core_run_demo(echo=lines.append, framework="llamaindex") == 0, "\n".join(lines)
     text = "\n".join(lines)
     assert "model  → get_secret(" in text and "model  → share_secret(" in text
-    assert "tool   → model [error]: Error (tool_failed): tool boom failed (RuntimeError)." in text
+    assert "tool   → model: Error (tool_failed): tool boom failed (RuntimeError)." in text
     assert lines[-1].startswith("check passed")
 
 
 @pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20")
 @pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211")
 async def test_run_demo_from_inside_a_running_loop() -> None:
-    """A notebook calls run_demo() inside its event loop: it must still work."""
-    lines: list[str] = []
-    assert li_demo.run_demo(echo=lines.append) == 0, "\n".join(lines)
-    assert lines[-1].startswith("check passed")
+    """A notebook plays the scenario inside its event loop: it must still work."""
+    played = play(LlamaIndexDriver())
+    played.script.check_flow()
+    assert played.run.answers

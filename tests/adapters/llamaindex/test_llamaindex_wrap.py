@@ -14,7 +14,7 @@ import pytest
 from llama_index.core.tools import FunctionTool, ToolMetadata, ToolOutput
 from llama_index.core.tools.types import BaseTool
 from llama_index.tools.oneclaw import wrap_tool, wrap_tools
-from llamaindex_recorder import Recorder
+from llama_index.tools.oneclaw.testing.recorder import Recorder
 
 from oneclaw_tools import Session, ToolError
 from oneclaw_tools.testing.scenario import DEMO_PATH, Canaries, assert_no_canary, third_party_tools

@@ -3,12 +3,15 @@
 Instrumentation events and spans on the root dispatcher, the legacy callback manager (a
 ``LlamaDebugHandler`` given to the model), streamed workflow events, tool outputs, and anything
 else a test adds (memory, serialized context, console, logs). ``Recorder.haystack()`` is what
-``assert_no_canary`` searches. (A uniquely named module, so it cannot collide with other tests.)
+``assert_no_canary`` searches; ``with recorder.attached():`` adds its handlers to the root
+dispatcher for the block.
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from llama_index.core.callbacks import CallbackManager, LlamaDebugHandler
@@ -17,29 +20,17 @@ from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.instrumentation.span import SimpleSpan
 from llama_index.core.instrumentation.span_handlers import BaseSpanHandler
 from llama_index.core.tools import ToolOutput
+from llama_index_instrumentation import get_dispatcher
 from pydantic import Field
+
+from oneclaw_tools.testing.driver import rendered
 
 __all__ = ["EventRecorder", "Recorder", "SpanRecorder", "dump"]
 
 
-def dump(obj: Any) -> Any:
+def dump(obj: Any) -> list[Any]:
     """Everything an observer could read from ``obj``: its repr, str and pydantic dump."""
-    out: list[Any] = []
-    for render in (repr, str):
-        try:
-            out.append(render(obj))
-        except Exception as exc:  # a failing repr cannot leak
-            out.append(type(exc).__name__)
-    dump = getattr(obj, "model_dump", None)
-    if callable(dump):
-        try:
-            out.append(dump(mode="json", fallback=repr))
-        except Exception:
-            try:
-                out.append(repr(dump()))
-            except Exception as exc:
-                out.append(type(exc).__name__)
-    return out
+    return rendered(obj)
 
 
 class EventRecorder(BaseEventHandler):
@@ -113,6 +104,18 @@ class Recorder:
         self.stream: list[Any] = []
         self.tool_outputs: list[ToolOutput] = []
         self.extra: list[Any] = []
+
+    @contextmanager
+    def attached(self) -> Iterator[Recorder]:
+        """Record the root dispatcher's events and spans for the block."""
+        root = get_dispatcher()
+        root.add_event_handler(self.events)
+        root.add_span_handler(self.spans)
+        try:
+            yield self
+        finally:
+            root.event_handlers = [h for h in root.event_handlers if h is not self.events]
+            root.span_handlers = [h for h in root.span_handlers if h is not self.spans]
 
     def add_tool_output(self, output: ToolOutput) -> None:
         self.tool_outputs.append(output)
