@@ -174,7 +174,7 @@ def _core_surface(session: Session) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def framework_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """CrewAI offline and writing only under a temporary folder, as in its own tests."""
-    from crewai_oneclaw.offline import offline_env, use_env
+    from crewai_oneclaw.testing.offline import offline_env, use_env
 
     with use_env(offline_env(tmp_path_factory.mktemp("crewai"))), warnings.catch_warnings():
         # crewai's lazy `crewai.rag` import raises an ImportWarning (an error under

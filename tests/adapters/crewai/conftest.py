@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from crewai_oneclaw.offline import offline_env
+from crewai_oneclaw.testing.offline import offline_env
 
 CREWAI_BASE = Path(tempfile.mkdtemp(prefix="oneclaw-crewai-tests-"))
 os.environ.update(offline_env(CREWAI_BASE))

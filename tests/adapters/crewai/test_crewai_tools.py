@@ -16,8 +16,8 @@ import pytest
 from crewai.tools import BaseTool, tool
 from crewai.tools.tool_failure import ToolFailure, ToolFailureReason
 from crewai_oneclaw import OneClawCrewTools, OneClawTool, make_tool, never_cache, tool_surface, wrap_tool
-from crewai_oneclaw.scenario import function_tool
 from crewai_oneclaw.surface import react_tool_block
+from crewai_oneclaw.testing.crew import function_tool
 
 from oneclaw_tools import Session, ToolError
 from oneclaw_tools.testing.scenario import (
@@ -275,7 +275,7 @@ def test_crew_cache_stores_an_ordinary_tool_but_never_ours(
     session: Session, canaries: Canaries, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from crewai import Agent, Crew, Task
-    from crewai_oneclaw.scripted import ScriptedLLM
+    from crewai_oneclaw.testing.scripted import ScriptedLLM
 
     monkeypatch.chdir(tmp_path)
 

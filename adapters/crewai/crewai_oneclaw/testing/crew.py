@@ -19,8 +19,8 @@ from crewai.tools import BaseTool
 from crewai.tools.base_tool import Tool
 from pydantic import create_model
 
-from .tools import OneClawCrewTools
-from .wrap import wrap_tool
+from ..tools import OneClawCrewTools
+from ..wrap import wrap_tool
 
 if TYPE_CHECKING:
     from oneclaw_tools import Session
