@@ -18,7 +18,7 @@ warnings.simplefilter("ignore", ImportWarning)
 import crewai_oneclaw
 lazy = sorted(m for m in sys.modules if m.split(".")[0] == "crewai")
 from crewai_oneclaw import OneClawCrewTools, wrap_tool, tool_surface, make_tool
-from crewai_oneclaw import demo, scripted, recorder
+from crewai_oneclaw.testing import crew, driver, scripted, recorder
 roots = sorted({m.split(".")[0] for m in sys.modules})
 print(json.dumps({"lazy": lazy, "roots": roots}))
 """
