@@ -114,7 +114,10 @@ class SurfaceConformanceTests:
             f"third-party tools not run: {set(THIRD_PARTY_TOOLS) - called}"
         )
         token = result.canaries.api_token
-        assert all(token in text for _, text in result.received), "a placeholder was not resolved"
+        assert all("{{secret:" not in text for _, text in result.received), "a placeholder was not resolved"
+        assert all(token in text for name, text in result.received[: len(THIRD_PARTY_TOOLS)]), (
+            "the scenario's third-party turns did not get the credential's value"
+        )
         assert result.run.answers and result.run.answers[-1], "the agent gave no final answer"
 
     def test_errors_reach_the_model_safely(self, played: tuple[Played, str]) -> None:

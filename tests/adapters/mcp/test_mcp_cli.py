@@ -70,7 +70,7 @@ def test_wrap_accepts_a_name_map_or_wrapped_tools() -> None:
     tools = load_wrapped_tools("oneclaw_tools.testing.scenario:THIRD_PARTY_TOOLS")
     assert [t.name for t in tools] == list(THIRD_PARTY_TOOLS)
     assert all(t.input_schema["required"] == ["text"] for t in tools)
-    again = load_wrapped_tools("oneclaw_mcp.demo:scenario_extra_tools")
+    again = load_wrapped_tools("oneclaw_mcp.testing.driver:scenario_extra_tools")
     assert [t.name for t in again] == [t.name for t in tools]
     assert all(isinstance(t, WrappedTool) for t in again)
 

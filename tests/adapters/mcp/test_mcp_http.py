@@ -23,8 +23,8 @@ from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp_helpers import World
 from oneclaw_mcp import build_http_app
-from oneclaw_mcp.demo import scenario_extra_tools
-from oneclaw_mcp.testing import McpRecorder, result_text, run_scenario
+from oneclaw_mcp.testing.driver import scenario_extra_tools
+from oneclaw_mcp.testing.host import McpRecorder, result_text, run_scenario
 
 from oneclaw_tools.testing.scenario import DEMO_PATH, Script, assert_no_canary
 

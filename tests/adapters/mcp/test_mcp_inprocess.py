@@ -16,32 +16,40 @@ import pytest
 from mcp import types
 from mcp_helpers import TrackedSession, World
 from oneclaw_mcp import WrappedTool, build_server, spec_to_tool, wrap_function
-from oneclaw_mcp.demo import run_demo, scenario_extra_tools
-from oneclaw_mcp.testing import McpRecorder, result_text, run_scenario, tapped_client
+from oneclaw_mcp.testing.driver import McpDriver, scenario_extra_tools
+from oneclaw_mcp.testing.host import McpRecorder, result_text, run_scenario, tapped_client
 
 from oneclaw_tools import Session
+from oneclaw_tools.testing.driver import Played
 from oneclaw_tools.testing.scenario import DEMO_PATH, Script, assert_no_canary, scenario_policy
+from oneclaw_tools.testing.surface import SurfaceConformanceTests
 
 
-async def test_scenario_in_process_leaks_nothing(mcp_world: World, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)
+class TestInProcess(SurfaceConformanceTests):
+    """The surface conformance suite over a real in-memory MCP client session: every JSON-RPC
+    message in both directions, every result and error, and every log record is searched."""
+
+    def make_driver(self) -> McpDriver:
+        return McpDriver()
+
+    def test_results_are_text_and_errors_are_iserror(self, played: tuple[Played, str]) -> None:
+        recorder: McpRecorder = played[0].run.details["recorder"]
+        errors = [result_text(r) for r in recorder.results if r.isError]
+        assert any("tool boom failed" in t for t in errors), errors
+        assert any("may not be sent" in t for t in errors), errors
+        assert all(r.content and isinstance(r.content[0], types.TextContent) for r in recorder.results)
+        assert recorder.wire, "the tap saw no JSON-RPC traffic"
+
+
+async def test_scenario_session_is_closed_with_the_mcp_session(mcp_world: World) -> None:
+    """Each MCP session gets its own session (handle store), closed when the MCP session ends."""
     recorder = McpRecorder()
     script = Script(api_url=mcp_world.api.url)
     server = build_server(mcp_world.make_session, extra_tools=scenario_extra_tools())
     async with tapped_client(server, recorder) as client:
         await run_scenario(client, script, recorder)
-
     script.check_flow()
-    errors = [r for r in recorder.results if r.isError]
-    error_texts = [result_text(r) for r in errors]
-    assert any("tool boom failed" in t for t in error_texts), error_texts
-    assert any("may not be sent" in t for t in error_texts), error_texts
-    assert all(r.content and isinstance(r.content[0], types.TextContent) for r in recorder.results)
     assert len(mcp_world.sessions) == 1 and mcp_world.sessions[0].closed, "the MCP session's handle store"
-    assert recorder.wire, "the tap saw no JSON-RPC traffic"
-    assert_no_canary(
-        [recorder.everything(), caplog.text, [r.getMessage() for r in caplog.records]], mcp_world.canaries
-    )
 
 
 async def test_tool_list_is_the_core_specs(mcp_world: World) -> None:
@@ -156,9 +164,12 @@ def test_wrap_function_schema_follows_the_signature() -> None:
 
 
 def test_demo_passes_its_own_check() -> None:
+    """``oneclaw-tools demo --framework mcp`` finds the driver by its entry point."""
+    from oneclaw_tools.demo import run_demo
+
     lines: list[str] = []
-    assert run_demo(echo=lines.append) == 0
-    assert lines[-1].startswith("no leak:")
+    assert run_demo(echo=lines.append, framework="mcp") == 0
+    assert lines[-1].startswith("check passed:")
     assert any("share_secret" in line for line in lines)
 
 

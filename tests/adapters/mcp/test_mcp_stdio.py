@@ -16,7 +16,7 @@ import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp_helpers import World
-from oneclaw_mcp.testing import McpRecorder, result_text, run_scenario
+from oneclaw_mcp.testing.host import McpRecorder, result_text, run_scenario
 
 from oneclaw_tools import Session
 from oneclaw_tools.testing.scenario import Script, assert_no_canary, scenario_policy
