@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEMO_PATH",
     "LEAK_PROMPT",
+    "SCRIPT_CALLS",
     "THIRD_PARTY_TOOLS",
     "USER_PROMPT",
     "Canaries",
@@ -94,6 +95,19 @@ THIRD_PARTY_TOOLS: dict[str, tuple[str, Callable[[str], str]]] = {
     f.__name__: ((f.__doc__ or "").strip(), f)
     for f in (echo_raw, echo_b64, echo_url, echo_json, echo_lines, boom)
 }
+
+
+#: the tool calls :class:`Script` makes, in order
+SCRIPT_CALLS: tuple[str, ...] = (
+    "list_secrets",
+    "describe_secret",
+    "get_secret",
+    "http_request",
+    *THIRD_PARTY_TOOLS,
+    "http_request",
+    "rotate_and_store",
+    "share_secret",
+)
 
 
 def third_party_tools() -> dict[str, tuple[str, Callable[[str], str]]]:

@@ -18,7 +18,7 @@ from crewai_oneclaw.testing.driver import CrewAIDriver
 from crewai_oneclaw.testing.recorder import CrewRecorder
 
 from oneclaw_tools.testing.driver import Played
-from oneclaw_tools.testing.scenario import LEAK_PROMPT, third_party_tools
+from oneclaw_tools.testing.scenario import LEAK_PROMPT, SCRIPT_CALLS, third_party_tools
 from oneclaw_tools.testing.surface import SurfaceConformanceTests
 
 pytestmark = [
@@ -32,16 +32,7 @@ pytestmark = [
 #: where conftest pointed CrewAI before its first import (its credentials key lives there)
 CREWAI_BASE = Path(os.environ["CREWAI_STORAGE_DIR"]).parent
 
-SCRIPT_TOOLS = [
-    "list_secrets",
-    "describe_secret",
-    "get_secret",
-    "http_request",
-    *third_party_tools(),
-    "http_request",
-    "rotate_and_store",
-    "share_secret",
-]
+SCRIPT_TOOLS = list(SCRIPT_CALLS)
 
 
 class CrewAIChecks(SurfaceConformanceTests):

@@ -19,7 +19,13 @@ from llama_index.tools.oneclaw.testing.recorder import Recorder, dump
 from llama_index.tools.oneclaw.testing.scripted import ScriptedFunctionCallingLLM
 
 from oneclaw_tools.testing.driver import Played
-from oneclaw_tools.testing.scenario import LEAK_PROMPT, THIRD_PARTY_TOOLS, Canaries, assert_no_canary
+from oneclaw_tools.testing.scenario import (
+    LEAK_PROMPT,
+    SCRIPT_CALLS,
+    THIRD_PARTY_TOOLS,
+    Canaries,
+    assert_no_canary,
+)
 from oneclaw_tools.testing.surface import SurfaceConformanceTests
 
 # llama-index-workflows inspects agents with inspect.getmembers, touching pydantic's deprecated
@@ -32,16 +38,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:is_running called from within a step:DeprecationWarning"),
 ]
 
-EXPECTED_CALLS = [
-    "list_secrets",
-    "describe_secret",
-    "get_secret",
-    "http_request",
-    *THIRD_PARTY_TOOLS,
-    "http_request",
-    "rotate_and_store",
-    "share_secret",
-]
+EXPECTED_CALLS = list(SCRIPT_CALLS)
 
 
 class LlamaIndexChecks(SurfaceConformanceTests):
