@@ -6,7 +6,7 @@
 >>> tools = OneClawCrewTools(session).tools() + [wrap_tool(my_crewai_tool, session)]
 
 Names resolve lazily: importing this package does not import crewai, so an application (or
-``crewai_oneclaw.demo``) can set CrewAI's environment (telemetry off, ``HOME``) first.
+its ``testing`` drivers) can set CrewAI's environment (telemetry off, ``HOME``) first.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 from crewai_oneclaw import OneClawApprovalHook
-from crewai_oneclaw.scenario import build_crew
-from crewai_oneclaw.scripted import ScriptedLLM
+from crewai_oneclaw.testing.crew import build_crew
+from crewai_oneclaw.testing.scripted import ScriptedLLM
 
 from oneclaw_tools.testing.hitl import (
     APPROVED_FLAG,

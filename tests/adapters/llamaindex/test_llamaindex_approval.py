@@ -18,7 +18,7 @@ import pytest
 from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
 from llama_index.core.workflow import HumanResponseEvent, InputRequiredEvent
 from llama_index.tools.oneclaw import ApprovalRequiredEvent, OneClawToolSpec
-from llama_index.tools.oneclaw.scripted import ScriptedFunctionCallingLLM
+from llama_index.tools.oneclaw.testing.scripted import ScriptedFunctionCallingLLM
 
 from oneclaw_tools.testing.hitl import (
     APPROVED_FLAG,

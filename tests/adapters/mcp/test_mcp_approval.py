@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from mcp import types
 from oneclaw_mcp import build_server
-from oneclaw_mcp.testing import McpRecorder, result_text, tapped_client
+from oneclaw_mcp.testing.host import McpRecorder, result_text, tapped_client
 
 from oneclaw_tools.testing.hitl import (
     APPROVED_FLAG,

@@ -3,7 +3,7 @@
 :func:`function_tool` turns a plain Python function into an ordinary CrewAI tool, which is how
 the scenario's "third-party" tools (echoes, a tool that raises) enter the crew; each is then
 wrapped with :func:`~crewai_oneclaw.wrap.wrap_tool`. :func:`build_crew` assembles one agent with
-the generated tools and the wrapped ones, a :class:`~crewai_oneclaw.scripted.ScriptedLLM` (or any
+the generated tools and the wrapped ones, a :class:`~crewai_oneclaw.testing.scripted.ScriptedLLM` (or any
 CrewAI LLM) and one task whose description is the user's prompt (and the leak prompt).
 """
 
