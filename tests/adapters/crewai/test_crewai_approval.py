@@ -65,13 +65,13 @@ class Script:
 
 
 def kickoff(
-    world: HitlWorld, steps: list[Step], answers: str, monkeypatch: pytest.MonkeyPatch
+    world: HitlWorld, steps: list[Step], answers: str, monkeypatch: pytest.MonkeyPatch, *, native: bool = True
 ) -> dict[str, Any]:
     """One crew run; ``answers`` is what the human types at the console, one line per question."""
     monkeypatch.setattr("sys.stdin", io.StringIO(answers))
     session = world.session()
     script = Script(steps)
-    llm = ScriptedLLM.for_script(script, native=True)
+    llm = ScriptedLLM.for_script(script, native=native)
     crew = build_crew(session, llm, task_description="Share the deploy token with Bob.", cache=False)
     with OneClawApprovalHook(session):
         output = crew.kickoff()
@@ -83,14 +83,16 @@ def kickoff(
     }
 
 
+@pytest.mark.parametrize("native", [True, False], ids=["function-calling", "react"])
 def test_approve_runs_the_share_once(
-    world: HitlWorld, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+    world: HitlWorld, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], native: bool
 ) -> None:
     run = kickoff(
         world,
         [ToolCall("share_secret", SHARE), ToolCall("share_secret", SHARE)],
         "approve\ndeny\n",
         monkeypatch,
+        native=native,
     )
     outputs = run["script"].outputs
     assert "share_link" in outputs[1] and "not approved" in outputs[2] and "denied" in outputs[2]
