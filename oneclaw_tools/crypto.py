@@ -324,10 +324,8 @@ def write_key_file(path: Path, keys: list[bytes], *, exclusive: bool = False) ->
         indent=1,
     ).encode()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    fd, tmp = _locked_temporary(path)
     try:
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # held until renamed: a cleaner never takes a live file
         os.fchmod(fd, 0o600)
         os.write(fd, body)
         os.fsync(fd)
@@ -343,6 +341,26 @@ def write_key_file(path: Path, keys: list[bytes], *, exclusive: bool = False) ->
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        os.close(fd)
+
+
+def _locked_temporary(path: Path) -> tuple[int, str]:
+    """A new ``<key file>.*.tmp`` held under an exclusive lock (held until it is renamed).
+
+    Between creating the file and locking it, another process's cleaner may take it for a
+    crashed writer's leftover and remove it; then the lock holds a file no longer there, so
+    make another (a locked file is never removed).
+    """
+    while True:
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        if fcntl is None:  # pragma: no cover - no flock: the cleaner goes by age instead
+            return fd, tmp
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.stat(tmp).st_ino == os.fstat(fd).st_ino:
+                return fd, tmp
+        except FileNotFoundError:
+            pass
         os.close(fd)
 
 
