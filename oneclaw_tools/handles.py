@@ -111,6 +111,8 @@ class HandleStore:
         self._clock = clock
         self._handles: dict[str, Handle] = {}
         self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._timer_at: datetime | None = None
 
     def __len__(self) -> int:
         return len(self._handles)
@@ -152,7 +154,30 @@ class HandleStore:
         )
         with self._lock:
             self._handles[handle.id] = handle
+            self._wake_at(expires)
         return handle
+
+    def _wake_at(self, when: datetime) -> None:
+        """Sweep when the earliest live handle expires, so its plaintext goes at once (a daemon
+        timer; with an injected clock the sweep still asks that clock). Caller holds the lock."""
+        if self._timer is not None and self._timer_at is not None and self._timer_at <= when:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        delay = max(0.0, (when - self._clock()).total_seconds()) + 0.01
+        self._timer = threading.Timer(delay, self._on_timer)
+        self._timer.daemon = True
+        self._timer_at = when
+        self._timer.start()
+
+    def _on_timer(self) -> None:
+        with self._lock:
+            self._timer = self._timer_at = None
+        self.sweep()
+        with self._lock:
+            live = [h.expires_at for h in self._handles.values() if not h.expired]
+            if live and self._timer is None:
+                self._wake_at(min(live))
 
     def get(self, handle_id: str) -> Handle:
         """The live handle (no use counted); NotFound if unknown, Gone if expired or used up."""
@@ -239,4 +264,9 @@ class HandleStore:
 
     def clear(self) -> None:
         with self._lock:
+            for handle in self._handles.values():
+                self._drop(handle)
             self._handles.clear()
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = self._timer_at = None

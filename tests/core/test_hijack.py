@@ -431,3 +431,19 @@ def test_the_default_transport_connects_to_the_address_it_checked(make_session, 
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_expiry_drops_the_plaintext_without_waiting_for_a_call() -> None:
+    """Nobody touches the store after issuing: the value still goes when the handle expires."""
+    import time
+
+    from oneclaw_tools.handles import HandleStore
+    from oneclaw_tools.models import SecretValue
+
+    store = HandleStore(ttl=timedelta(seconds=0.2))
+    handle = store.issue(SecretValue("q" * 24), vault_id="v", path="p", version=1, type="api_key")
+    deadline = time.monotonic() + 5
+    while not handle.expired and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert handle.expired and handle.value.reveal_unsafe() == ""
+    store.clear()
