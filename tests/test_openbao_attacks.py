@@ -116,7 +116,13 @@ def test_a_non_owner_principal_meets_the_vaults_1claw_policies(bao: BaoServer, o
             agent.create_policy(vault, principal_type="agent", principal_id="bot-1", permissions=["write"])
         with pytest.raises(PermissionDenied):
             agent.delete_vault(vault)
-        assert [(e.outcome, e.path) for e in agent.audit_events(10)][-1] == ("denied", None)
+        with pytest.raises(PermissionDenied):
+            agent.create_share(vault, "prod/db", recipient_type="external_email", email="x@example.com",
+                               expires_at=LATER)  # fmt: skip
+        assert [(e.outcome, e.path) for e in agent.audit_events(10)][-2:] == [
+            ("denied", None),
+            ("denied", "prod/db"),
+        ]
     assert owner.get_secret(vault, "prod/db").value.reveal_unsafe() == "prod-value"
     assert {e.outcome for e in owner.audit_events(50)} == {"denied"}
 

@@ -29,7 +29,7 @@ import math
 import re
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from .. import crypto
 from ..errors import Gone, InvalidArgument, NotAuthenticated, NotFound, OneClawError, PermissionDenied
@@ -47,6 +47,7 @@ from ._bao_kv import KV
 from ._bao_seal import open_token, seal_token
 from ._local_core import check_future, check_id, check_text
 from ._local_shares import _EMAIL, RECIPIENT_TYPES
+from .base import PolicyOptions, ShareOptions, complete_options
 
 __all__ = ["SharesMixin"]
 
@@ -63,16 +64,14 @@ class SharesMixin(BaoCore):
     client: BaoClient
 
     # -- policies -----------------------------------------------------------------------
-    def create_policy(
-        self,
-        vault_id: str,
-        *,
-        principal_type: str,
-        principal_id: str,
-        secret_path_pattern: str = "**",  # noqa: S107 - a glob, not a password
-        permissions: list[str] | tuple[str, ...] = ("read",),
-        expires_at: datetime | str | None = None,
-    ) -> PolicyInfo:
+    def create_policy(self, vault_id: str, **options: Unpack[PolicyOptions]) -> PolicyInfo:
+        o = complete_options(PolicyOptions, "create_policy", options)
+        principal_type, principal_id = o["principal_type"], o["principal_id"]
+        secret_path_pattern, permissions, expires_at = (
+            o["secret_path_pattern"],
+            o["permissions"],
+            o["expires_at"],
+        )
         vault_id = check_vault_id(vault_id)
         if principal_type not in ("user", "agent"):
             raise InvalidArgument("principal_type", "must be 'user' or 'agent'")
@@ -119,18 +118,10 @@ class SharesMixin(BaoCore):
             self._deny(vault_id, None, "only the vault's creator or the owner may do this.")
 
     # -- shares -------------------------------------------------------------------------
-    def create_share(
-        self,
-        vault_id: str,
-        path: str,
-        *,
-        recipient_type: str,
-        expires_at: datetime | str,
-        email: str | None = None,
-        recipient_id: str | None = None,
-        max_access_count: int = 0,
-        passphrase: str | None = None,
-    ) -> ShareInfo:
+    def create_share(self, vault_id: str, path: str, **options: Unpack[ShareOptions]) -> ShareInfo:
+        o = complete_options(ShareOptions, "create_share", options)
+        recipient_type, expires_at, email = o["recipient_type"], o["expires_at"], o["email"]
+        recipient_id, max_access_count, passphrase = o["recipient_id"], o["max_access_count"], o["passphrase"]
         vault_id, path = check_vault_id(vault_id), validate_path(path)
         if recipient_type not in RECIPIENT_TYPES:
             raise InvalidArgument("recipient_type", "must be one of " + ", ".join(RECIPIENT_TYPES))
@@ -154,6 +145,8 @@ class SharesMixin(BaoCore):
         max_access = validate_max_access_count(max_access_count)
         if passphrase is not None:
             check_text(passphrase, "passphrase", max_len=1024, allow_empty=False)
+        if recipient_type == "external_email" and self._principal.type == "agent":
+            self._deny(vault_id, path, "agents cannot share with an e-mail address (1Claw blocks it).")
         self._require(vault_id, "read", path)
         self._live_meta(vault_id, path)
         share_id = str(uuid.uuid4())

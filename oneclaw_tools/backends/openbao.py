@@ -33,7 +33,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
@@ -56,7 +56,7 @@ from ._bao_http import BaoAuth, BaoClient, CasMismatch
 from ._bao_kv import KV, Stored
 from ._bao_shares import SharesMixin
 from ._local_core import check_future, check_text, check_version
-from .base import VaultBackend
+from .base import SecretOptions, VaultBackend, complete_options
 
 __all__ = ["OWNER", "OpenBaoVault"]
 
@@ -206,24 +206,17 @@ class OpenBaoVault(SharesMixin, VaultBackend):
 
     # -- secrets ------------------------------------------------------------------------
     def put_secret(
-        self,
-        vault_id: str,
-        path: str,
-        value: str,
-        *,
-        type: str = "generic",
-        metadata: dict[str, Any] | None = None,
-        expires_at: datetime | str | None = None,
-        max_access_count: int = 0,
+        self, vault_id: str, path: str, value: str, **options: Unpack[SecretOptions]
     ) -> SecretMeta:
+        o = complete_options(SecretOptions, "put_secret", options)
         vault_id = check_vault_id(vault_id)
         path = validate_path(path)
         validate_value(value)
         attrs = {
-            "type": validate_secret_type(type),
-            "metadata": validate_metadata(metadata),
-            "expires_at": iso(check_future(parse_datetime(expires_at), self._now(), "expires_at")),
-            "max_access_count": validate_max_access_count(max_access_count),
+            "type": validate_secret_type(o["type"]),
+            "metadata": validate_metadata(o["metadata"]),
+            "expires_at": iso(check_future(parse_datetime(o["expires_at"]), self._now(), "expires_at")),
+            "max_access_count": validate_max_access_count(o["max_access_count"]),
             "created_by": str(self._principal),
         }
         self._require(vault_id, "write", path)
