@@ -17,6 +17,7 @@ import pytest
 
 from oneclaw_tools.backends.base import VaultBackend
 from oneclaw_tools.backends.openbao import OpenBaoVault
+from oneclaw_tools.models import Principal
 from oneclaw_tools.testing.backend import BackendConformanceTests
 from oneclaw_tools.testing.bao import BaoServer, dev_server
 
@@ -37,3 +38,15 @@ class TestOpenBaoConformance(BackendConformanceTests):
         return OpenBaoVault(
             server.addr, token=server.token, prefix="t" + uuid.uuid4().hex[:12], clock=self.clock
         )
+
+
+class TestOpenBaoAsAgentConformance(BackendConformanceTests):
+    """The same suite acting as an agent: every check of the 1Claw principal rules runs (the
+    agent creates each test's vault, so it is that vault's creator)."""
+
+    def make_backend(self, tmp_path: Path) -> VaultBackend:
+        server = _STATE["server"]
+        return OpenBaoVault(
+            server.addr, token=server.token, prefix="a" + uuid.uuid4().hex[:12], clock=self.clock,
+            principal=Principal(type="agent", id="agent-" + uuid.uuid4().hex[:8]),
+        )  # fmt: skip
