@@ -42,6 +42,12 @@ def is_own_credential(name: str) -> bool:
     return upper.startswith(_OWN_PREFIXES) and any(word in upper for word in _CREDENTIAL_WORDS)
 
 
+def own_credentials(env: Mapping[str, str]) -> list[str]:
+    """The values of our credential variables in ``env`` (8 characters or more: the guard masks
+    shorter ones only as whole words, and a short PIN would mask ordinary text)."""
+    return [value for name, value in env.items() if is_own_credential(name) and len(value) >= 8]
+
+
 def child_environment(
     variables: Mapping[str, str], guard: Guard, base: Mapping[str, str] | None = None
 ) -> dict[str, str]:

@@ -27,6 +27,7 @@ import asyncio
 import inspect
 import json
 import logging
+import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +46,7 @@ from .handles import HandleStore
 from .hitl.store import HitlStore, store_path
 from .network import Resolver
 from .policy import OperatorPolicy
+from .run import own_credentials
 from .services import Services
 from .tools import ALL_TOOLS, ToolSpec
 from .validation import utcnow
@@ -122,6 +124,8 @@ class Session:
             and (spec.read_only or not policy.read_only)
         )
         self._by_name = {spec.name: spec for spec in self.specs}
+        for value in own_credentials(os.environ):  # the agent key, the vault key, a PIN, a token
+            self.guard.register(value)
         self.approvals = ApprovalGate(self.services, self.guard, policy, self._by_name)
         if scrub_logs:
             logscrub.attach(self)
@@ -148,7 +152,10 @@ class Session:
         """The backend the environment selects (:func:`oneclaw_tools.config.open_backend`)."""
         from .config import open_backend
 
-        return cls(open_backend(env), **kwargs)
+        session = cls(open_backend(env), **kwargs)
+        for value in own_credentials(os.environ if env is None else env):
+            session.guard.register(value)
+        return session
 
     @classmethod
     def local(cls, path: str | Path, **kwargs: Any) -> Self:

@@ -158,3 +158,23 @@ def test_run_env_shows_names_masks_values_and_hides_our_keys(tmp_path: Path) -> 
         for line in lines
         if line.startswith("ONECLAW_LOCAL_VAULT_KEY") or line.startswith("ONECLAW_AGENT_TOKEN")
     ]
+
+
+def test_a_session_masks_this_process_own_credentials(tmp_path: Path) -> None:
+    """A tool output that echoes the vault key or the agent token shows masks."""
+    import httpx
+
+    kek = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    token = "eyJ" + "t" * 40
+    env = {
+        "ONECLAW_BACKEND": "local",
+        "ONECLAW_LOCAL_VAULT": str(tmp_path / "v.db"),
+        "ONECLAW_LOCAL_VAULT_KEY": kek,
+        "ONECLAW_AGENT_TOKEN": token,
+    }
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, text=f"debug: key={kek} token={token}"))
+    with Session.from_env(
+        env, http_transport=transport, resolver=lambda host, port: ["93.184.216.34"]
+    ) as session:
+        body = session.call("http_request", {"url": "https://api.example.com/debug"})["body"]
+    assert kek not in body and token not in body and body.count("[secret:") >= 2
