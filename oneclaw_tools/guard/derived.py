@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import re
 import threading
 import zlib
@@ -36,7 +35,16 @@ from typing import Any
 
 from .engines import thread_scratch
 
-__all__ = ["INFLATE_MAX", "SPACED_RUN", "Derived", "collapsed", "compressed", "spaced"]
+__all__ = [
+    "INFLATE_MAX",
+    "SPACED_RUN",
+    "Derived",
+    "Triggers",
+    "collapsed",
+    "compressed",
+    "spaced",
+    "triggers",
+]
 
 #: single characters between whitespace, this many in a row, make a text "spaced out"
 SPACED_RUN = 5
@@ -55,7 +63,15 @@ _B64_RUN = re.compile(rb"[A-Za-z0-9+/_-]+={0,2}")
 _HEX_RUN = re.compile(rb"[0-9a-fA-F]+")
 _B64_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
 _HEX_BYTES = frozenset(b"0123456789abcdefABCDEF")
-_B64_STARTS = (b"H4sI", b"eJ", b"eN", b"eA", b"eF")
+#: gzip, then zlib with each compression level's header (0x78 0x01, 0x5e, 0x9c, 0xda)
+_B64_STARTS = (
+    b"H4sI",
+    *(
+        b"e" + x + y
+        for x, ys in ((b"A", b"EFGH"), (b"F", b"4567"), (b"J", b"wxyz"), (b"N", b"opqr"))
+        for y in (bytes([c]) for c in ys)
+    ),
+)
 _HEX_STARTS = (b"1f8b08", b"1F8B08")
 
 
@@ -102,6 +118,79 @@ def _windows(spots: list[tuple[int, int]], reach: int, size: int) -> list[tuple[
     return out
 
 
+#: the literals that set off a derived text: compressed-data heads, then two backslashes
+_LEADS = (*_B64_STARTS, *_HEX_STARTS, b"\\\\")
+_BACKSLASH_LEAD = len(_LEADS) - 1
+_SPACED_ID = len(_LEADS)  # the Vectorscan id of the first spaced-out regex
+
+
+class Triggers:
+    """Where the literals of :data:`_LEADS` occur in a view, and whether it looks spaced out."""
+
+    __slots__ = ("leads", "spaced")
+
+    def __init__(self, leads: list[tuple[int, int]], spaced: bool | None) -> None:
+        #: ``(lead index, start)`` of every lead occurrence
+        self.leads = leads
+        #: ``None``: not known yet (the aho engine asks ``re`` when needed)
+        self.spaced = spaced
+
+
+_lock = threading.Lock()
+_aho: Any = None
+_hs_db: Any = None
+_hs_local = threading.local()
+
+
+def triggers(view_bytes: bytes, engine: str) -> Triggers:
+    """One pass over the view for every lead: an ``ahocorasick-rs`` automaton (a SIMD prefilter
+    for so few literals), or one Vectorscan database that also holds the spaced-out regexes."""
+    if engine == "hyperscan":
+        db = _hyperscan_db()
+        found: list[tuple[int, int]] = []
+        spaced = False
+
+        def on_match(index: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+            nonlocal spaced
+            if index >= _SPACED_ID:
+                spaced = True
+            else:
+                found.append((index, to - len(_LEADS[index])))
+
+        db.scan(view_bytes, match_event_handler=on_match, scratch=thread_scratch(_hs_local, db))
+        return Triggers(found, spaced)
+    automaton = _aho_automaton()
+    return Triggers([(i, start) for i, start, _ in automaton.find_matches_as_indexes(view_bytes)], None)
+
+
+def _aho_automaton() -> Any:
+    global _aho
+    if _aho is None:
+        with _lock:
+            if _aho is None:
+                import ahocorasick_rs
+
+                _aho = ahocorasick_rs.BytesAhoCorasick(list(_LEADS))
+    return _aho
+
+
+def _hyperscan_db() -> Any:
+    global _hs_db
+    if _hs_db is None:
+        with _lock:
+            if _hs_db is None:
+                import hyperscan
+
+                patterns = [re.escape(lead) for lead in _LEADS] + [find.pattern for find, _ in _SPACED]
+                flags = [0] * len(_LEADS) + [hyperscan.HS_FLAG_SINGLEMATCH] * len(_SPACED)
+                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+                db.compile(
+                    expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns), flags=flags
+                )
+                _hs_db = db
+    return _hs_db
+
+
 def _spaced_spots(view_bytes: bytes) -> list[tuple[int, int]]:
     spots: list[tuple[int, int]] = []
     for find, more in _SPACED:
@@ -114,13 +203,10 @@ def _spaced_spots(view_bytes: bytes) -> list[tuple[int, int]]:
     return spots
 
 
-def spaced(view: Callable[[], str], view_bytes: bytes, reach: int, engine: str = "aho") -> list[Derived]:
+def spaced(view: Callable[[], str], view_bytes: bytes, reach: int, found: Triggers) -> list[Derived]:
     """Each spaced-out stretch of the view (:data:`SPACED_RUN` single characters or more, each
-    after one space, or each after one tab), widened by ``reach``, with its whitespace removed.
-
-    With the ``hyperscan`` engine, one Vectorscan pass first tells whether there is any.
-    """
-    if engine == "hyperscan" and not _hyperscan_spaced(view_bytes):
+    after one space, or each after one tab), widened by ``reach``, with its whitespace removed."""
+    if found.spaced is False:
         return []
     spots = _spaced_spots(view_bytes)
     if not spots:
@@ -129,51 +215,17 @@ def spaced(view: Callable[[], str], view_bytes: bytes, reach: int, engine: str =
     return [Derived(text, lo, hi, _WHITESPACE, "") for lo, hi in _windows(spots, reach, len(text))]
 
 
-_hs_lock = threading.Lock()
-_hs_db: Any = None
-_hs_local = threading.local()
-
-
-def _hyperscan_spaced(view_bytes: bytes) -> bool:
-    global _hs_db
-    if _hs_db is None:
-        with _hs_lock:
-            if _hs_db is None:
-                import hyperscan
-
-                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-                db.compile(
-                    expressions=[find.pattern for find, _ in _SPACED],
-                    ids=[0, 1],
-                    elements=2,
-                    flags=[hyperscan.HS_FLAG_SINGLEMATCH] * 2,
-                )
-                _hs_db = db
-    found: list[int] = []
-
-    def on_match(index: int, _from: int, _to: int, _flags: int, _ctx: object) -> bool:
-        found.append(index)
-        return True  # stop: one is enough
-
-    import hyperscan
-
-    with contextlib.suppress(hyperscan.ScanTerminated):  # the callback stops the scan on purpose
-        _hs_db.scan(view_bytes, match_event_handler=on_match, scratch=thread_scratch(_hs_local, _hs_db))
-    return bool(found)
-
-
-def collapsed(view: Callable[[], str], view_bytes: bytes, reach: int) -> list[Derived]:
+def collapsed(view: Callable[[], str], view_bytes: bytes, reach: int, found: Triggers) -> list[Derived]:
     """The stretches around backslash runs, widened by ``reach``, each run collapsed to one."""
-    i = view_bytes.find(b"\\\\")
-    if i < 0:
-        return []
     spots: list[tuple[int, int]] = []
-    while i >= 0:
-        j = i + 2
-        while j < len(view_bytes) and view_bytes[j] == 0x5C:
-            j += 1
-        spots.append((i, j))
-        i = view_bytes.find(b"\\\\", j)
+    for index, i in found.leads:
+        if index == _BACKSLASH_LEAD and not (spots and i < spots[-1][1]):
+            j = i + 2
+            while j < len(view_bytes) and view_bytes[j] == 0x5C:
+                j += 1
+            spots.append((i, j))
+    if not spots:
+        return []
     text = view()
     return [Derived(text, lo, hi, _BACKSLASH_RUN, "\\") for lo, hi in _windows(spots, reach, len(text))]
 
@@ -187,25 +239,23 @@ def _inflate(data: bytes) -> bytes | None:
     return out or None
 
 
-def compressed(view_bytes: bytes) -> Iterator[tuple[int, int, str]]:
+def compressed(view_bytes: bytes, found: Triggers) -> Iterator[tuple[int, int, str]]:
     """``(start, end, inflated text)`` for every compressed run of the view that inflates."""
-    seen: set[int] = set()
-    for starts, run, allowed, decode in (
-        (_B64_STARTS, _B64_RUN, _B64_BYTES, _b64_decode),
-        (_HEX_STARTS, _HEX_RUN, _HEX_BYTES, _hex_decode),
-    ):
-        for lead in starts:
-            i = view_bytes.find(lead)
-            while i >= 0:
-                if i not in seen and (i == 0 or view_bytes[i - 1] not in allowed):
-                    seen.add(i)
-                    m = run.match(view_bytes, i)
-                    if m is not None and m.end() - i >= _MIN_RUN:
-                        data = decode(m.group())
-                        out = _inflate(data) if data else None
-                        if out is not None:
-                            yield i, m.end(), out.decode("utf-8", "surrogateescape")
-                i = view_bytes.find(lead, i + 1)
+    hex_first = len(_B64_STARTS)
+    for index, i in found.leads:
+        if index == _BACKSLASH_LEAD:
+            continue
+        run, allowed, decode = (
+            (_B64_RUN, _B64_BYTES, _b64_decode) if index < hex_first else (_HEX_RUN, _HEX_BYTES, _hex_decode)
+        )
+        if i > 0 and view_bytes[i - 1] in allowed:
+            continue
+        m = run.match(view_bytes, i)
+        if m is not None and m.end() - i >= _MIN_RUN:
+            data = decode(m.group())
+            out = _inflate(data) if data else None
+            if out is not None:
+                yield i, m.end(), out.decode("utf-8", "surrogateescape")
 
 
 def _b64_decode(run: bytes) -> bytes | None:

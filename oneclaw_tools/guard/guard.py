@@ -587,14 +587,15 @@ class Guard:
     def _derived_spans(self, st: _State, hay: Haystack, view: bytes) -> list[_Span]:
         out: list[_Span] = []
         reach = min(st.max_needle, _DERIVED_REACH)
-        texts = derived.spaced(hay.view, view, min(reach, 64), self.engine)
-        texts += derived.collapsed(hay.view, view, reach)
-        if texts:
-            for text in texts:
-                for s, e, order, mask in self._view_spans(st, Haystack(text.text), derive=False):
-                    a, b = text.to_view(s, e)
-                    out.append((a, b, order, mask))
-        for s, e, inflated in derived.compressed(view):
+        found = derived.triggers(view, self.engine)
+        texts = derived.spaced(hay.view, view, min(reach, 64), found)
+        if found.leads:
+            texts += derived.collapsed(hay.view, view, reach, found)
+        for text in texts:
+            for s, e, order, mask in self._view_spans(st, Haystack(text.text), derive=False):
+                a, b = text.to_view(s, e)
+                out.append((a, b, order, mask))
+        for s, e, inflated in derived.compressed(view, found) if found.leads else ():
             inner = self._view_spans(st, Haystack(inflated), derive=False)
             if inner:
                 best = max(inner, key=lambda span: span[1] - span[0])
