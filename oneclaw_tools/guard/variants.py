@@ -61,7 +61,7 @@ import json
 import re
 import shlex
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 __all__ = [
@@ -232,6 +232,35 @@ def _scaled(params: tuple[int, int, int], scale: int) -> tuple[int, int, int]:
     return anchor, step * scale, run
 
 
+def _transform(
+    text: str,
+    data: bytes,
+    add: Callable[..., None],
+    sparse: tuple[int, int, int],
+    sparse_b64: tuple[int, int, int],
+    sparse_hex: tuple[int, int, int],
+    cheap: bool,
+) -> None:
+    """Register the transformations of ``text`` (the value, or one of its wire forms) other than
+    its main forms: URL-safe base64, hex upper, base32, squeezed, reversed, rot13, case."""
+    for core in _cores(data, base64.b64encode, 3, 6):
+        add(core, sparse_b64, KIND_B64)  # a duplicate of a main form is skipped
+        add(core.replace("+", "-").replace("/", "_"), sparse_b64, KIND_B64)
+    hexed = binascii.hexlify(data).decode("ascii")
+    add(hexed, sparse_hex)
+    add(hexed.upper(), sparse_hex)
+    if not cheap:  # the standard library's base32 encodes at about 6 MB/s
+        for core in _cores(data, base64.b32encode, 5, 5):
+            add(core, (12, 2 * sparse[1], 37), KIND_B64)
+    squeezed = _SPACE.sub("", text)
+    if squeezed != text:  # what a spaced-out copy reads as once its whitespace is removed
+        add(squeezed, sparse)
+    add(text[::-1], sparse)
+    add(codecs.encode(text, "rot13"), sparse)
+    add(text.upper(), sparse)
+    add(text.lower(), sparse)
+
+
 def forms(value: str) -> list[Form]:
     """The normalized forms of ``value`` (at least :data:`MIN_LEN` characters), deduplicated,
     main forms first (see the module docstring)."""
@@ -252,42 +281,27 @@ def forms(value: str) -> list[Form]:
             out[text] = Form(text, kind, min(anchor, len(text)), step, min(run, len(text)))
 
     add(value, raw)
-    json_once = json.dumps(value)[1:-1]
-    add(json_once, raw)
+    add(json.dumps(value)[1:-1], raw)
     if not large:
         add(urllib.parse.quote(value, safe=""), raw)
     for core in _cores(data, base64.b64encode, 3, 6):
         add(core, b64, KIND_B64)
-        add(core.replace("+", "-").replace("/", "_"), sparse_b64, KIND_B64)
     hexed = binascii.hexlify(data).decode("ascii")
     add(hexed, hexp)
     # the other forms: whole occurrences, and long runs
-    add(hexed.upper(), sparse_hex)
-    if not large:  # the standard library's base32 encodes at about 6 MB/s
-        for core in _cores(data, base64.b32encode, 5, 5):
-            add(core, (12, 2 * _SPARSE * scale, 37), KIND_B64)
-    squeezed = _SPACE.sub("", value)
-    if squeezed != value:  # what a spaced-out copy reads as once its whitespace is removed
-        add(squeezed, sparse)
-    add(value[::-1], sparse)
-    add(codecs.encode(value, "rot13"), sparse)
-    add(value.upper(), sparse)
-    add(value.lower(), sparse)
-    if large:  # only the wire forms' base64
+    if large:  # only the transformations that run at memory speed, and the wire forms' base64
+        _transform(value, data, add, sparse, sparse_b64, sparse_hex, cheap=True)
         for wire in wire_forms(value)[:2]:
             for core in _cores(wire.encode("utf-8", "surrogatepass"), base64.b64encode, 3, 6):
                 add(core, sparse_b64, KIND_B64)
     else:
+        _transform(value, data, add, sparse, sparse_b64, sparse_hex, cheap=False)
         for form in (*_quoted(value), *_json_forms(value), *_escaped_forms(value)):
             add(form, sparse)
-        for wire in wire_forms(value):
-            wdata = wire.encode("utf-8", "surrogatepass")
-            for core in _cores(wdata, base64.b64encode, 3, 6):
-                add(core, sparse_b64, KIND_B64)
-                add(core.replace("+", "-").replace("/", "_"), sparse_b64, KIND_B64)
-            whex = binascii.hexlify(wdata).decode("ascii")
-            add(whex, sparse_hex)
-            add(whex.upper(), sparse_hex)
+        for wire in wire_forms(value):  # what a host may reflect of what our tools sent
+            _transform(
+                wire, wire.encode("utf-8", "surrogatepass"), add, sparse, sparse_b64, sparse_hex, cheap=False
+            )
             for form in _quoted(wire):
                 add(form, sparse)
     if "\n" in value or "\r" in value:
