@@ -9,7 +9,10 @@ audit row, so it is a write transaction too). The prefix list matches about 1,00
 paths. A raw ``sqlite3`` baseline (same durability settings, no encryption, no audit, no
 version bookkeeping) runs in the same process for comparison. The KEK providers' wrap and
 unwrap cost (file, pkcs11 on SoftHSM2, transit on a bao dev server; ``bench/kek.py``) is
-printed with the others, the file provider as its baseline. The last line is JSON.
+printed with the others, the file provider as its baseline. Shared-file throughput follows
+(``bench/contention.py``): writes/s of N writer processes alone and beside M reader processes,
+alone as the baseline (``--writers 6 --readers 2`` by default; ``--contention-only`` runs just
+that). The last line is JSON.
 """
 
 from __future__ import annotations
@@ -157,7 +160,19 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=100_000, help="secrets to store (default 100,000)")
     parser.add_argument("--get-samples", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--writers", type=int, default=6, help="writer processes (contention)")
+    parser.add_argument("--readers", type=int, default=2, help="reader processes (contention)")
+    parser.add_argument("--contention-only", action="store_true", help="only the shared-file throughput")
     args = parser.parse_args()
+    from contention import bench_contention  # bench/contention.py: writers alone and beside readers
+    from contention import rows as contention_rows
+
+    if args.contention_only:
+        shared = bench_contention(args.writers, args.readers)
+        for name, ours, base, target in contention_rows(shared):
+            print(f"{name:<40} {ours:>16} {base:>18} {target:>8}")
+        print(json.dumps({"contention": shared}, sort_keys=True))
+        return 0
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="oneclaw-bench-") as tmp:
         root = Path(tmp)
@@ -186,12 +201,15 @@ def main() -> int:
         ("fill time (s) / db size (MiB)", f"{res['fill_s']:.1f} / {res['db_mib']:.1f}", "", ""),
     ]  # fmt: skip
     rows += kek_rows(keks)  # third column: the file provider, measured in the same run
+    shared = bench_contention(args.writers, args.readers)
+    rows += contention_rows(shared)  # third column: the writers alone, measured in the same run
     print(f"\n{'measure':<34} {'LocalVault':>22} {'raw sqlite3':>22} {'target':>12}")
     for name, ours, raw, target in rows:
         print(f"{name:<34} {ours:>22} {raw:>22} {target:>12}")
     checks = {key: res[key] <= limit for key, limit in TARGETS.items()}
     print("targets met: " + ", ".join(f"{k}={'yes' if ok else 'NO'}" for k, ok in checks.items()))
     res["targets_met"] = all(checks.values())
+    res["contention"] = shared  # type: ignore[assignment]
     res["kek"] = {
         k: {m: round(v, 2) if isinstance(v, float) else v for m, v in f.items()} for k, f in keks.items()
     }

@@ -33,41 +33,41 @@ class Admin(Part):
 
     # -- audit --------------------------------------------------------------------------
     def record_audit(self, event: AuditEvent) -> None:
-        """Store a session-level event as given (it must carry no value)."""
+        """Store a session-level event as given (it must carry no value), in the read log."""
         if not isinstance(event, AuditEvent):
             raise InvalidArgument("event", "must be an AuditEvent")
-        with self.core.store.write() as conn:
-            self.core.store.audit(
-                conn, event.principal, event.action, event.outcome, vault_id=event.vault_id, path=event.path,
-                version=event.version, detail=event.detail, tool=event.tool, ts=event.ts,
-            )  # fmt: skip
+        self.core.store.audit(
+            None, event.principal, event.action, event.outcome, vault_id=event.vault_id, path=event.path,
+            version=event.version, detail=event.detail, tool=event.tool, ts=event.ts,
+        )  # fmt: skip
 
     def audit_events(self, limit: int = 100) -> list[AuditEvent]:
-        """The newest ``limit`` events, oldest first; a non-owner sees only its own."""
+        """The newest ``limit`` events of both logs, oldest first; a non-owner sees only its own.
+
+        Rows of the vault file carry their ``id``; rows of the read log have none."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidArgument("limit", "must be a whole number of at least 1")
+        store, p = self.core.store, self.core.principal
         sql = "SELECT * FROM audit"
         args: tuple[Any, ...] = ()
-        if not self.core.principal.is_owner:
+        if not p.is_owner:
             sql += " WHERE principal = ?"
-            args = (str(self.core.principal),)
-        with self.core.store.lock:
-            rows = self.core.store.conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
-        return [
-            AuditEvent(
-                ts=parse_ts(r["ts"]) or self.core.now(),
-                principal=r["principal"],
-                action=r["action"],
-                outcome=r["outcome"],
-                vault_id=r["vault_id"],
-                path=r["path"],
-                version=r["version"],
-                tool=r["tool"],
-                detail=r["detail"],
-                id=r["id"],
-            )
-            for r in reversed(rows)
-        ]
+            args = (str(p),)
+        with store.lock:
+            writes = store.conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+            reads = store.reads.newest(limit, None if p.is_owner else str(p))
+        # a read-log row follows the vault file's row it saw last (after_id): no clock decides
+        keyed = [((r["id"], 0, 0), self._event(r, r["id"])) for r in writes]
+        keyed += [((r["after_id"], 1, r["id"]), self._event(r, None)) for r in reads]
+        keyed.sort(key=lambda item: item[0])
+        return [event for _, event in keyed[-limit:]]
+
+    def _event(self, r: sqlite3.Row, id_: int | None) -> AuditEvent:
+        return AuditEvent(
+            ts=parse_ts(r["ts"]) or self.core.now(), principal=r["principal"], action=r["action"],
+            outcome=r["outcome"], vault_id=r["vault_id"], path=r["path"], version=r["version"], tool=r["tool"],
+            detail=r["detail"], id=id_,
+        )  # fmt: skip
 
     # -- operator-only ------------------------------------------------------------------
     def export_latest_unsafe(self, vault_id: str | None = None) -> Iterator[tuple[str, SecretValue]]:

@@ -40,7 +40,7 @@ from ..models import Principal, SecretMeta, VaultInfo
 from ..validation import glob_match
 from ._local_store import Store, parse_ts
 
-__all__ = ["OWNER", "Core", "Note", "Part"]
+__all__ = ["OWNER", "Core", "NeedsWrite", "Note", "Part"]
 
 T = TypeVar("T")
 
@@ -60,15 +60,24 @@ META_COLUMNS = (
 
 
 class Note:
-    """What the ``ok`` audit row of an operation should say besides the action."""
+    """What the ``ok`` audit row of an operation should say besides the action.
 
-    __slots__ = ("detail", "path", "vault_id", "version")
+    ``writable`` is False while ``work`` runs in a read transaction: work that finds it must
+    write (a read it has to count) raises :class:`NeedsWrite`, and runs again in a write one.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("detail", "path", "vault_id", "version", "writable")
+
+    def __init__(self, *, writable: bool = True) -> None:
+        self.writable = writable
         self.vault_id: str | None = None
         self.version: int | None = None
         self.detail: str | None = None
         self.path: str | None = None
+
+
+class NeedsWrite(Exception):
+    """Raised by ``work`` in a read transaction when it has to write after all."""
 
 
 class Core:
@@ -95,23 +104,32 @@ class Core:
         *,
         vault_id: str | None = None,
         path: str | None = None,
+        reads: bool = False,
     ) -> T:
+        """Run ``work`` and audit it; a typed failure is audited on its own and raised.
+
+        With ``reads``, ``work`` first runs in a read transaction (no write lock) and its audit
+        row goes to the read log (:mod:`._local_audit_log`); if it raises :class:`NeedsWrite`,
+        it runs again in a ``BEGIN IMMEDIATE`` transaction with its audit row, as every write.
+        """
         store = self.store
-        note = Note()
         with store.lock:
             try:
                 try:
+                    if reads:
+                        note = Note(writable=False)
+                        try:
+                            with store.read() as conn:
+                                result = work(conn, note)
+                        except NeedsWrite:
+                            pass
+                        else:
+                            self._audit_ok(None, action, note, vault_id, path)
+                            return result
+                    note = Note()
                     with store.write() as conn:
                         result = work(conn, note)
-                        store.audit(
-                            conn,
-                            self.principal,
-                            action,
-                            vault_id=note.vault_id or vault_id,
-                            path=note.path or path,
-                            version=note.version,
-                            detail=note.detail,
-                        )
+                        self._audit_ok(conn, action, note, vault_id, path)
                     return result
                 except sqlite3.OperationalError as exc:
                     if "decode" in str(exc):  # a text value where a ciphertext belongs: edited by hand
@@ -120,17 +138,31 @@ class Core:
                 except sqlite3.DatabaseError:
                     raise IntegrityError("the vault file is damaged or is not a vault.") from None
             except OneClawError as exc:
-                self.audit_failure(action, exc, vault_id=vault_id, path=path)
+                self.audit_failure(action, exc, vault_id=vault_id, path=path, reads=reads)
                 raise
 
-    def audit_failure(
-        self, action: str, exc: OneClawError, *, vault_id: str | None, path: str | None
+    def _audit_ok(
+        self, conn: sqlite3.Connection | None, action: str, note: Note, vault_id: str | None, path: str | None
     ) -> None:
+        self.store.audit(
+            conn, self.principal, action, vault_id=note.vault_id or vault_id, path=note.path or path,
+            version=note.version, detail=note.detail,
+        )  # fmt: skip
+
+    def audit_failure(
+        self, action: str, exc: OneClawError, *, vault_id: str | None, path: str | None, reads: bool = False
+    ) -> None:
+        """Audit a typed failure: a read's in the read log, any other in the vault file."""
         outcome = "denied" if isinstance(exc, PermissionDenied) else "error"
         detail = exc.code
         if isinstance(exc, InvalidArgument):
             detail = f"{exc.code}:{exc.argument}"
         try:
+            if reads:
+                self.store.audit(
+                    None, self.principal, action, outcome, vault_id=vault_id, path=path, detail=detail
+                )
+                return
             with self.store.write() as conn:
                 self.store.audit(
                     conn, self.principal, action, outcome, vault_id=vault_id, path=path, detail=detail

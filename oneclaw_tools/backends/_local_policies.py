@@ -89,7 +89,7 @@ class Policies(Part):
                 if self.core.is_admin(vault) or (r["principal_type"], r["principal_id"]) == (p.type, p.id)
             ]
 
-        return self.core.run("list_policies", work, vault_id=vault_id)
+        return self.core.run("list_policies", work, vault_id=vault_id, reads=True)
 
     def update_policy(
         self,

@@ -26,7 +26,16 @@ from ..validation import (
     validate_secret_type,
     validate_value,
 )
-from ._local_core import META_COLUMNS, Note, Part, canonical_json, check_future, check_id, check_version
+from ._local_core import (
+    META_COLUMNS,
+    NeedsWrite,
+    Note,
+    Part,
+    canonical_json,
+    check_future,
+    check_id,
+    check_version,
+)
 from ._local_store import fmt_ts
 from .base import SecretOptions, complete_options
 
@@ -133,12 +142,16 @@ class Secrets(Part):
             self.core.require(conn, vault_id, "read", path)
             row = self.core.version_row(conn, self.core.live(conn, vault_id, path), version)
             self.core.check_readable(row)
+            counted = bool(row["max_access_count"])  # only a limit the user set is counted
+            if counted and not note.writable:
+                raise NeedsWrite
             value = self.core.store.open(row)
-            conn.execute("UPDATE versions SET access_count = access_count + 1 WHERE id = ?", (row["id"],))
+            if counted:
+                conn.execute("UPDATE versions SET access_count = access_count + 1 WHERE id = ?", (row["id"],))
             note.version = row["version"]
-            return Secret(self.core.meta(row, access_count=row["access_count"] + 1), SecretValue(value))
+            return Secret(self.core.meta(row, access_count=row["access_count"] + counted), SecretValue(value))
 
-        return self.core.run("get_secret", work, vault_id=vault_id, path=path)
+        return self.core.run("get_secret", work, vault_id=vault_id, path=path, reads=True)
 
     def describe_secret(self, vault_id: str, path: str) -> SecretMeta:
         with self.core.checking("describe_secret"):
@@ -152,7 +165,7 @@ class Secrets(Part):
             note.version = row["version"]
             return self.core.meta(row)
 
-        return self.core.run("describe_secret", work, vault_id=vault_id, path=path)
+        return self.core.run("describe_secret", work, vault_id=vault_id, path=path, reads=True)
 
     def list_secrets(self, vault_id: str, prefix: str = "") -> list[SecretMeta]:
         with self.core.checking("list_secrets"):
@@ -171,7 +184,7 @@ class Secrets(Part):
             note.detail = f"{len(out)} listed" + (f", prefix {prefix}" if prefix else "")
             return out
 
-        return self.core.run("list_secrets", work, vault_id=vault_id)
+        return self.core.run("list_secrets", work, vault_id=vault_id, reads=True)
 
     def list_versions(self, vault_id: str, path: str) -> list[SecretMeta]:
         with self.core.checking("list_versions"):
@@ -188,7 +201,7 @@ class Secrets(Part):
             ).fetchall()
             return [self.core.meta(r) for r in rows]
 
-        return self.core.run("list_versions", work, vault_id=vault_id, path=path)
+        return self.core.run("list_versions", work, vault_id=vault_id, path=path, reads=True)
 
     def disable_version(self, vault_id: str, path: str, version: int) -> None:
         with self.core.checking("disable_version"):

@@ -195,7 +195,7 @@ class Shares(Part):
             )
             return [self._share_info(r) for r in rows]
 
-        return self.core.run("list_inbound_shares", work)
+        return self.core.run("list_inbound_shares", work, reads=True)
 
     def list_outbound_shares(self) -> list[ShareInfo]:
         def work(conn: sqlite3.Connection, note: Note) -> list[ShareInfo]:
@@ -205,7 +205,7 @@ class Shares(Part):
             )
             return [self._share_info(r) for r in rows]
 
-        return self.core.run("list_outbound_shares", work)
+        return self.core.run("list_outbound_shares", work, reads=True)
 
     # -- helpers ------------------------------------------------------------------------
     @staticmethod

@@ -4,7 +4,9 @@ Durability: WAL with ``synchronous=NORMAL`` writes every committed transaction i
 file before ``COMMIT`` returns, so it survives a crash of the process (not necessarily a
 power cut, which would need ``synchronous=FULL``). Every write runs in ``BEGIN IMMEDIATE``
 with a busy timeout, so several processes can write one file and version numbers stay
-contiguous. One connection per vault object, guarded by a re-entrant lock, serves threads.
+contiguous. A read that changes nothing runs in a plain read transaction (:meth:`Store.read`),
+which in WAL mode neither waits for a writer nor blocks one; its audit row goes to the read log
+(:mod:`._local_audit_log`). One connection per vault object, guarded by a re-entrant lock, serves threads.
 
 The key-encryption key comes from the provider the vault records in ``vault_meta.kek``
 (:mod:`oneclaw_tools.kek`: a key file, a PKCS#11 token or a transit key; a vault without a
@@ -34,6 +36,7 @@ from ..errors import IntegrityError, InvalidArgument
 from ..kek import KekProvider
 from ..kek.providers import load_record, open_provider, record_for, same_record
 from ..models import Principal
+from ._local_audit_log import ReadLog
 
 __all__ = ["SCHEMA_VERSION", "Store", "fmt_ts", "parse_ts"]
 
@@ -136,6 +139,7 @@ class Store:
         self._closed = False
         self.ring: KekProvider | None = None
         self.instance_id = ""
+        self.reads = ReadLog(path.with_name(path.name + ".audit"))
 
     @property
     def env(self) -> Mapping[str, str]:
@@ -275,6 +279,7 @@ class Store:
                 self._conn = None
             if self.ring is not None:
                 self.ring.close()
+            self.reads.close()
             self._closed = True
 
     # -- transactions -------------------------------------------------------------------
@@ -291,9 +296,22 @@ class Store:
                 raise
             conn.execute("COMMIT")
 
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: one consistent snapshot; in WAL mode it neither waits for nor
+        blocks a writer. Nothing may be written in it."""
+        with self.lock:
+            conn = self.conn
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
+
     def audit(
         self,
-        conn: sqlite3.Connection,
+        conn: sqlite3.Connection | None,
         principal: Principal | str,
         action: str,
         outcome: str = "ok",
@@ -305,20 +323,19 @@ class Store:
         tool: str | None = None,
         ts: datetime | None = None,
     ) -> None:
+        """One audit row: in ``conn``'s write transaction, or (``conn`` None) in the read log."""
+        row = (
+            fmt_ts(ts or self.clock()), str(principal), action, outcome, vault_id, path, version,
+            tool if tool is not None else current_tool(), detail,
+        )  # fmt: skip
+        if conn is None:
+            after = self.conn.execute("SELECT MAX(id) FROM audit").fetchone()[0] or 0
+            self.reads.append((*row, after))
+            return
         conn.execute(
             "INSERT INTO audit (ts, principal, action, outcome, vault_id, path, version, tool, detail) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                fmt_ts(ts or self.clock()),
-                str(principal),
-                action,
-                outcome,
-                vault_id,
-                path,
-                version,
-                tool if tool is not None else current_tool(),
-                detail,
-            ),
+            row,
         )
 
     # -- envelope encryption ------------------------------------------------------------

@@ -87,7 +87,7 @@ class Vaults(Part):
                 rows = [r for r in rows if r["id"] in allowed or r["created_by"] == str(p)]
             return [self.core.vault_info(r) for r in rows]
 
-        return self.core.run("list_vaults", work)
+        return self.core.run("list_vaults", work, reads=True)
 
     def get_vault(self, vault_id: str) -> VaultInfo:
         with self.core.checking("get_vault"):
@@ -100,7 +100,7 @@ class Vaults(Part):
                 raise PermissionDenied("no policy grants access to that vault.")
             return self.core.vault_info(vault)
 
-        return self.core.run("get_vault", work, vault_id=vault_id)
+        return self.core.run("get_vault", work, vault_id=vault_id, reads=True)
 
     def delete_vault(self, vault_id: str) -> None:
         """Delete a vault with all its secrets, policies and shares (owner or creator only)."""
@@ -129,4 +129,4 @@ class Vaults(Part):
                 raise NotFound("vault not found.", action="Check the name with list_vaults.")
             return str(self.core.vault_row(conn, row["id"])["id"])
 
-        return self.core.run("get_vault", work)
+        return self.core.run("get_vault", work, reads=True)

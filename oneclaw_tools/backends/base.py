@@ -8,7 +8,9 @@ Semantics every backend shares (and :mod:`oneclaw_tools.testing` checks):
 
 * every ``put_secret`` creates version ``n+1`` (versions start at 1, contiguous);
 * ``get_secret`` returns the latest readable version (disabled versions are skipped) and
-  counts one access; a read past ``expires_at``, over ``max_access_count`` (0 = unlimited),
+  counts one access of a secret with a ``max_access_count`` (a backend may leave the count of
+  an unlimited secret alone, as the embedded vault does so that readers never wait for
+  writers; every read is audited either way); a read past ``expires_at``, over ``max_access_count`` (0 = unlimited),
   of a soft-deleted path, or of an explicitly requested disabled version raises
   :class:`~oneclaw_tools.errors.Gone`; a path that never existed raises ``NotFound``;
 * ``describe_secret`` and ``list_*`` never return values and never count an access;
