@@ -1,5 +1,7 @@
 """High availability, shown: a three-node Raft cluster of ``bao`` on 127.0.0.1 loses its leader
-in the middle of a stream of tool calls, and no acknowledged write is lost.
+in the middle of a stream of tool calls, and no acknowledged write is lost. First, a client that
+knows only a standby reads each of its writes back at once (OpenBao standbys serve reads from
+their own copy; the client's ``X-Vault-Index`` makes a lagging one forward to the leader).
 
 The cluster is bounded (a watchdog kills every node after 90 s; the fixture stops them; on Linux
 they die with the test process). The session's backend knows all three addresses, the leader's
@@ -29,6 +31,14 @@ def test_leader_killed_mid_stream_loses_no_acknowledged_write() -> None:
     with raft_cluster(3, max_seconds=90) as cluster:
         leader = cluster.leader()
         cluster.enable_kv("secret")
+        standby = next(a for i, a in enumerate(cluster.addrs) if i != leader)
+        # read-your-writes through a standby alone: writes are forwarded to the leader, reads are
+        # served by the standby's own copy unless the client sends back X-Vault-Index
+        with OpenBaoVault(standby, token=cluster.token, prefix="ryw") as via_standby:
+            vault = via_standby.create_vault("read-your-writes").id
+            for n in range(1, 31):
+                assert via_standby.put_secret(vault, "k", f"v{n}").version == n
+                assert via_standby.get_secret(vault, "k").value.reveal_unsafe() == f"v{n}"
         order = [cluster.addrs[leader]] + [a for i, a in enumerate(cluster.addrs) if i != leader]
         backend = OpenBaoVault(order, token=cluster.token, deadline=20.0)
         acked: dict[str, str] = {}
