@@ -14,6 +14,8 @@ the route and the exception type.
 The env-vars API (``env_vars.py``) stores variables as secrets under ``__env/``; plain
 secret lists leave that prefix out unless the ``prefix`` asks for it, so clients that list a
 vault see only their secrets. The secret routes still reach those paths, under the same policies.
+Policies and shares are in ``grants.py``, the JSON shapes in ``_render.py``. A body is read
+only after the caller is authenticated (401 before 400); a 405 carries ``Allow``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from starlette.applications import Starlette
@@ -32,13 +33,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..audit import tool_scope
-from ..backends._calls import SHARE_TOKEN_HEADER
 from ..backends.local import LocalBackend, LocalVault
-from ..errors import InvalidArgument, NotAuthenticated, NotFound, OneClawError
-from ..models import PolicyInfo, Principal, Secret, SecretMeta, ShareInfo, VaultInfo
+from ..errors import InvalidArgument, NotAuthenticated, OneClawError
+from ..models import Principal, SecretMeta
 from ._io import MAX_BODY_BYTES, json_body, problem, problem_for_error, want_int, want_str
+from ._render import meta_json, secret_json, vault_json
 from .agents import AgentRecord, AgentStore
 from .env_vars import EnvVarsApi, is_reserved
+from .grants import GrantsApi
 from .tokens import TokenIssuer
 
 __all__ = ["create_app"]
@@ -47,63 +49,12 @@ log = logging.getLogger("oneclaw_tools.server")
 T = TypeVar("T")
 
 _TOOL_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
-_SHARE_REF = re.compile(r"([0-9a-f-]{36})(?:\.([A-Za-z0-9_-]{20,128}))?")
-_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,128}")
-_LINK_URL = re.compile(r"oneclaw://share/([0-9a-f-]{36})#([A-Za-z0-9_-]{20,128})")
 _ANONYMOUS = Principal(type="user", id="anonymous", vault_ids=())
 _ENTITLEMENTS = dict.fromkeys(
     ("intents_api", "execution_intents", "execution_require_tee", "intents_require_tee", "cards", "memory",
      "shroud", "discoverable", "treasury_signer", "has_delegations"),
     False,
 )  # fmt: skip
-
-
-def _iso(ts: datetime | None) -> str | None:
-    return None if ts is None else ts.isoformat().replace("+00:00", "Z")
-
-
-def vault_json(v: VaultInfo) -> dict[str, Any]:
-    creator_type = v.created_by.partition(":")[0] if ":" in v.created_by else "user"
-    return {
-        "id": v.id, "name": v.name, "description": v.description, "created_by": v.created_by,
-        "created_by_type": creator_type, "created_at": _iso(v.created_at), "cmek_enabled": False,
-    }  # fmt: skip
-
-
-def meta_json(m: SecretMeta) -> dict[str, Any]:
-    return {
-        "id": m.id, "vault_id": m.vault_id, "path": m.path, "type": m.type, "version": m.version,
-        "metadata": m.metadata, "created_by": m.created_by, "created_at": _iso(m.created_at),
-        "expires_at": _iso(m.expires_at), "max_access_count": m.max_access_count,
-        "access_count": m.access_count, "is_disabled": m.is_disabled,
-    }  # fmt: skip
-
-
-def secret_json(s: Secret) -> dict[str, Any]:
-    body = meta_json(s.meta)
-    body["value"] = s.value.reveal_unsafe()  # the one place a value leaves the server: the response
-    body["cmek_encrypted"] = False
-    return body
-
-
-def policy_json(p: PolicyInfo) -> dict[str, Any]:
-    return {
-        "id": p.id, "vault_id": p.vault_id, "principal_type": p.principal_type, "principal_id": p.principal_id,
-        "secret_path_pattern": p.secret_path_pattern, "permissions": list(p.permissions), "effect": p.effect,
-        "priority": 0, "conditions": None, "created_by": p.created_by, "created_by_type": "user",
-        "created_at": _iso(p.created_at), "expires_at": _iso(p.expires_at),
-    }  # fmt: skip
-
-
-def share_json(s: ShareInfo, now: datetime | None = None) -> dict[str, Any]:
-    return {
-        "id": s.id, "secret_id": s.secret_id, "vault_id": s.vault_id, "secret_path": s.path,
-        "recipient_type": s.recipient_type, "recipient_id": s.recipient_id, "recipient_email": s.email,
-        "expires_at": _iso(s.expires_at), "max_access_count": s.max_access_count,
-        "access_count": s.access_count, "created_by": s.created_by, "created_at": _iso(s.created_at),
-        "is_accepted": s.is_accepted,
-        "is_expired": bool(now and s.expires_at and s.expires_at <= now),
-    }  # fmt: skip
 
 
 def _version_tail(tail: str) -> tuple[str, int]:
@@ -296,160 +247,6 @@ class _Api:
         self._remember(meta)
         return JSONResponse(meta_json(meta), status_code=201)
 
-    # -- policies -----------------------------------------------------------------------------
-    async def policies(self, request: Request) -> Response:
-        vault_id = request.path_params["vault_id"]
-        if request.method == "GET":
-            items = await self._run(request, lambda b: b.list_policies(vault_id))
-            return JSONResponse({"policies": [policy_json(p) for p in items]})
-        data = await self._body(
-            request,
-            ("principal_type", "principal_id", "secret_path_pattern", "permissions", "expires_at", "effect",
-             "priority", "conditions", "policy_schema_version"),
-            ("principal_type", "principal_id", "secret_path_pattern", "permissions"),
-        )  # fmt: skip
-        if want_str(data, "effect", default="allow") != "allow":
-            raise InvalidArgument("effect", "only 'allow' is supported by the local server")
-        if data.get("conditions"):
-            raise InvalidArgument("conditions", "are not supported by the local server")
-        want_int(data, "priority")
-        want_int(data, "policy_schema_version")
-        ptype, pid = want_str(data, "principal_type"), want_str(data, "principal_id")
-        pattern, expires = want_str(data, "secret_path_pattern"), want_str(data, "expires_at")
-        perms = data.get("permissions")
-        if not isinstance(perms, list):
-            raise InvalidArgument("permissions", "must be a list of permission names")
-        policy = await self._run(
-            request,
-            lambda b: b.create_policy(vault_id, principal_type=str(ptype), principal_id=str(pid),
-                                      secret_path_pattern=str(pattern), permissions=perms, expires_at=expires),
-        )  # fmt: skip
-        return JSONResponse(policy_json(policy), status_code=201)
-
-    async def policy(self, request: Request) -> Response:
-        vault_id, policy_id = request.path_params["vault_id"], request.path_params["policy_id"]
-        if request.method == "DELETE":
-            await self._run(request, lambda b: b.delete_policy(vault_id, policy_id))
-            return Response(status_code=204)
-        data = await self._body(
-            request, ("permissions", "conditions", "expires_at", "secret_path_pattern", "effect", "priority")
-        )
-        if want_str(data, "effect", default="allow") != "allow":
-            raise InvalidArgument("effect", "only 'allow' is supported by the local server")
-        if data.get("conditions"):
-            raise InvalidArgument("conditions", "are not supported by the local server")
-        want_int(data, "priority")
-        perms = data.get("permissions")
-        if perms is not None and not isinstance(perms, list):
-            raise InvalidArgument("permissions", "must be a list of permission names")
-        pattern, expires = want_str(data, "secret_path_pattern"), want_str(data, "expires_at")
-        policy = await self._run(
-            request,
-            lambda b: b.update_policy(vault_id, policy_id, permissions=perms, secret_path_pattern=pattern,
-                                      expires_at=expires),
-        )  # fmt: skip
-        return JSONResponse(policy_json(policy))
-
-    # -- shares -------------------------------------------------------------------------------
-    def _locate(self, backend: LocalBackend, secret_id: str) -> tuple[str, str]:
-        known = self._secret_index.get(secret_id)
-        if known is not None:
-            return known
-        for vault in backend.list_vaults():
-            for meta in backend.list_secrets(vault.id):
-                self._remember(meta)
-                if meta.id == secret_id:
-                    return meta.vault_id, meta.path
-        raise NotFound("secret not found.", action="Check the secret id with list_secrets.")
-
-    async def create_share(self, request: Request) -> Response:
-        secret_id = request.path_params["secret_id"]
-        data = await self._body(
-            request,
-            ("recipient_type", "expires_at", "recipient_id", "email", "permissions", "max_access_count",
-             "passphrase", "ip_allowlist"),
-            ("recipient_type", "expires_at"),
-        )  # fmt: skip
-        if data.get("ip_allowlist"):
-            raise InvalidArgument("ip_allowlist", "is not supported by the local server")
-        perms = data.get("permissions")
-        if perms is not None and perms != ["read"]:
-            raise InvalidArgument("permissions", "a share grants read only")
-        rtype, expires = want_str(data, "recipient_type"), want_str(data, "expires_at")
-        rid, email, passphrase = (
-            want_str(data, "recipient_id"),
-            want_str(data, "email"),
-            want_str(data, "passphrase"),
-        )
-        max_access = want_int(data, "max_access_count", default=0)
-
-        def work(b: LocalBackend) -> ShareInfo:
-            vault_id, path = self._locate(b, secret_id)
-            share = b.create_share(
-                vault_id, path, recipient_type=str(rtype), expires_at=str(expires), email=email,
-                recipient_id=rid, max_access_count=max_access or 0, passphrase=passphrase,
-            )  # fmt: skip
-            if share.secret_id != secret_id:  # the path was deleted and stored again since
-                b.revoke_share(share.id)
-                self._secret_index.pop(secret_id, None)
-                raise NotFound("secret not found.", action="Check the secret id with list_secrets.")
-            return share
-
-        share = await self._run(request, work)
-        body = share_json(share)
-        base = str(request.base_url).rstrip("/")
-        link = _LINK_URL.fullmatch(share.share_url.reveal_unsafe()) if share.share_url else None
-        ref = f"{link.group(1)}.{link.group(2)}" if link else share.id
-        body["share_url"] = f"{base}/v1/share/{ref}"
-        if share.recipient_type == "anyone_with_link":
-            body["id"] = ref  # a link share's id opens it (GET /v1/share/{id}), as 1Claw's is: shown once
-        return JSONResponse(body, status_code=201, headers={"Cache-Control": "no-store"})
-
-    async def share(self, request: Request) -> Response:
-        match = _SHARE_REF.fullmatch(request.path_params["share_ref"])
-        if match is None:
-            raise NotFound("share not found (unknown or revoked).")
-        share_id, token = match.group(1), match.group(2)
-        header_token = request.headers.get(SHARE_TOKEN_HEADER)
-        if token is None and header_token and _TOKEN_RE.fullmatch(header_token):
-            token = header_token  # the remote client sends it here, out of the URL
-        if request.method == "DELETE":
-            await self._run(request, lambda b: b.revoke_share(share_id))
-            return Response(status_code=204)
-        data = await self._body(request, ("passphrase",), optional=True, public=token is not None)
-        passphrase = want_str(data, "passphrase")
-        ref = f"oneclaw://share/{share_id}#{token}" if token else share_id
-        secret = await self._run(
-            request, lambda b: b.access_share(ref, passphrase), optional_auth=token is not None
-        )
-        m = secret.meta
-        return JSONResponse(
-            {"id": m.id, "path": m.path, "type": m.type, "value": secret.value.reveal_unsafe(),
-             "version": m.version, "access_count": m.access_count, "max_access_count": m.max_access_count},
-            headers={"Cache-Control": "no-store"},
-        )  # fmt: skip
-
-    async def answer_share(self, request: Request) -> Response:
-        share_id, answer = request.path_params["share_id"], request.path_params["answer"]
-        if answer == "accept":
-            await self._run(request, lambda b: b.accept_share(share_id))
-        elif answer == "decline":
-            await self._run(request, lambda b: b.decline_share(share_id))
-        else:
-            raise NotFound("no such route.")
-        return Response(status_code=204)
-
-    async def share_list(self, request: Request) -> Response:
-        direction = request.path_params["direction"]
-        if direction == "inbound":
-            items = await self._run(request, lambda b: b.list_inbound_shares())
-        elif direction == "outbound":
-            items = await self._run(request, lambda b: b.list_outbound_shares())
-        else:
-            raise NotFound("no such route.")
-        now = datetime.now(UTC)
-        return JSONResponse({"shares": [share_json(s, now) for s in items]})
-
 
 def _guarded(
     name: str, fn: Callable[[Request], Awaitable[Response]]
@@ -495,12 +292,7 @@ def create_app(
         (v + "/secret-version/{path:path}", api.version, ["GET"]),
         (v + "/secret-version-disable/{path:path}", api.disable, ["POST"]),
         (v + "/secret-rotate/{path:path}", api.rotate, ["POST"]),
-        (v + "/policies", api.policies, ["GET", "POST"]),
-        (v + "/policies/{policy_id}", api.policy, ["PUT", "DELETE"]),
-        ("/v1/secrets/{secret_id}/share", api.create_share, ["POST"]),
-        ("/v1/share/{share_ref}", api.share, ["GET", "DELETE"]),
-        ("/v1/shares/{share_id}/{answer}", api.answer_share, ["POST"]),
-        ("/v1/shares/{direction}", api.share_list, ["GET"]),
+        *GrantsApi(api).routes(v),
         *EnvVarsApi(api).routes(v),
     ]
     routes = [Route(path, _guarded(fn.__name__, fn), methods=methods) for path, fn, methods in table]
