@@ -33,6 +33,7 @@ Rules:
 from __future__ import annotations
 
 import base64
+import copy
 import ipaddress
 import json as jsonlib
 import logging
@@ -231,6 +232,7 @@ class BaoClient:
         headers = {"X-Vault-Request": "true"}
         if namespace:
             headers["X-Vault-Namespace"] = namespace
+        self._owns_http = True
         self._http = httpx.Client(
             timeout=timeout, transport=transport, headers=headers, follow_redirects=False, trust_env=False
         )
@@ -239,7 +241,15 @@ class BaoClient:
         return f"BaoClient(addresses={self.addresses!r})"
 
     def close(self) -> None:
-        self._http.close()
+        if self._owns_http:
+            self._http.close()
+
+    def with_auth(self, auth: BaoAuth) -> BaoClient:
+        """The same addresses, TLS settings and connections under another token (a share link's)."""
+        sibling = copy.copy(self)
+        sibling._auth = auth
+        sibling._owns_http = False
+        return sibling
 
     def _see_index(self, header: str | None) -> None:
         """Keep the highest ``X-Vault-Index`` seen (opaque to Vault; OpenBao's is base64 JSON)."""

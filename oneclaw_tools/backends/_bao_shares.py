@@ -211,7 +211,7 @@ class SharesMixin(BaoCore):
             return self._access_as_recipient(sid, passphrase)
         if token.startswith("p."):
             token = open_token(token, passphrase, sid)
-        link = BaoClient(self.client.addresses, BaoAuth(token=token, lookup=False), deadline=10.0)
+        link = self.client.with_auth(BaoAuth(token=token, lookup=False))
         try:
             kv = KV(link, self._kv.mount)
             record, _ = kv.read_doc(self._share_key(sid), what="opening a share")
