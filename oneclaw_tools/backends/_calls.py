@@ -9,14 +9,13 @@ the moment it is parsed.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Unpack
 
 import httpx
 
 from ..errors import Gone, InvalidArgument
-from ..models import PolicyInfo, Secret, SecretMeta, SecretValue, ShareInfo, VaultInfo
+from ..models import PolicyInfo, Secret, SecretMeta, ShareInfo, VaultInfo
 from ..validation import (
     ROTATE_CHARSETS,
     parse_datetime,
@@ -29,7 +28,8 @@ from ..validation import (
     validate_secret_type,
     validate_value,
 )
-from ._http import Call, encode_id, encode_path, parse_time
+from . import _parse
+from ._http import Call, encode_id, encode_path
 from .base import PolicyOptions, SecretOptions, ShareOptions, complete_options
 
 __all__ = ["SHARE_TOKEN_HEADER", "Calls", "meta_is_readable"]
@@ -44,102 +44,6 @@ _RECIPIENTS = ("user", "agent", "external_email", "anyone_with_link", "creator")
 
 def _iso(dt: datetime) -> str:
     return dt.isoformat().replace("+00:00", "Z")
-
-
-def _int(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
-def _str(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _dict(response: httpx.Response) -> dict[str, Any]:
-    data = response.json()
-    if not isinstance(data, dict):
-        raise ValueError("not an object")
-    return data
-
-
-def _items(response: httpx.Response, key: str) -> list[dict[str, Any]]:
-    items = _dict(response)[key]
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise ValueError("not a list of objects")
-    return items
-
-
-def _vault(d: Mapping[str, Any]) -> VaultInfo:
-    return VaultInfo(
-        id=str(d["id"]),
-        name=str(d["name"]),
-        description=_str(d.get("description")),
-        created_by=_str(d.get("created_by")),
-        created_at=parse_time(d.get("created_at")),
-    )
-
-
-def _meta(d: Mapping[str, Any], vault_id: str) -> SecretMeta:
-    metadata = d.get("metadata")
-    return SecretMeta(
-        id=str(d["id"]),
-        vault_id=_str(d.get("vault_id")) or vault_id,
-        path=str(d["path"]),
-        type=_str(d.get("type")) or "generic",
-        version=int(d["version"]),
-        metadata=dict(metadata) if isinstance(metadata, dict) else {},
-        created_at=parse_time(d.get("created_at")),
-        expires_at=parse_time(d.get("expires_at")),
-        max_access_count=_int(d.get("max_access_count")),
-        access_count=_int(d.get("access_count")),
-        is_disabled=d.get("is_disabled") is True,
-        created_by=_str(d.get("created_by")),
-    )
-
-
-def _secret(d: Mapping[str, Any], vault_id: str) -> Secret:
-    value = d["value"]
-    if not isinstance(value, str):
-        raise TypeError("value is not a string")
-    return Secret(meta=_meta(d, vault_id), value=SecretValue(value))
-
-
-def _policy(d: Mapping[str, Any]) -> PolicyInfo:
-    perms = d.get("permissions")
-    return PolicyInfo(
-        id=str(d["id"]),
-        vault_id=str(d["vault_id"]),
-        principal_type=str(d["principal_type"]),
-        principal_id=str(d["principal_id"]),
-        secret_path_pattern=str(d["secret_path_pattern"]),
-        permissions=tuple(str(p) for p in perms) if isinstance(perms, list) else (),
-        effect=_str(d.get("effect")) or "allow",
-        created_by=_str(d.get("created_by")),
-        created_at=parse_time(d.get("created_at")),
-        expires_at=parse_time(d.get("expires_at")),
-    )
-
-
-def _share(d: Mapping[str, Any], vault_id: str = "", path: str = "", secret_id: str = "") -> ShareInfo:
-    url = d.get("share_url")
-    return ShareInfo(
-        # a local server's link-share id carries its token after a "." (it opens the share, like the
-        # link): keep only the id part, which lists and revoke use; the link stays in share_url
-        id=str(d["id"]).partition(".")[0],
-        secret_id=_str(d.get("secret_id")) or secret_id,
-        vault_id=_str(d.get("vault_id")) or vault_id,
-        path=_str(d.get("secret_path")) or _str(d.get("path")) or path,
-        recipient_type=str(d["recipient_type"]),
-        expires_at=parse_time(d.get("expires_at")),
-        share_url=SecretValue(url) if isinstance(url, str) and url else None,
-        recipient_id=d.get("recipient_id") if isinstance(d.get("recipient_id"), str) else None,
-        email=d.get("recipient_email") if isinstance(d.get("recipient_email"), str) else None,
-        max_access_count=_int(d.get("max_access_count")),
-        access_count=_int(d.get("access_count")),
-        created_by=_str(d.get("created_by")),
-        created_at=parse_time(d.get("created_at")),
-        is_accepted=d.get("is_accepted") is True,
-        is_revoked=d.get("is_revoked") is True,
-    )
 
 
 def _none(_: httpx.Response) -> None:
@@ -206,16 +110,20 @@ class Calls:
             "POST",
             "/v1/vaults",
             f"create vault '{name}'",
-            lambda r: _vault(_dict(r)),
+            lambda r: _parse.vault(_parse.obj(r)),
             json={"name": name, "description": description},
         )
 
     def list_vaults(self) -> Call[list[VaultInfo]]:
-        return Call("GET", "/v1/vaults", "list vaults", lambda r: [_vault(v) for v in _items(r, "vaults")])
+        return Call(
+            "GET", "/v1/vaults", "list vaults", lambda r: [_parse.vault(v) for v in _parse.items(r, "vaults")]
+        )
 
     def get_vault(self, vault_id: str) -> Call[VaultInfo]:
         vid = _vault_id(vault_id)
-        return Call("GET", f"/v1/vaults/{encode_id(vid)}", f"get vault {vid}", lambda r: _vault(_dict(r)))
+        return Call(
+            "GET", f"/v1/vaults/{encode_id(vid)}", f"get vault {vid}", lambda r: _parse.vault(_parse.obj(r))
+        )
 
     def delete_vault(self, vault_id: str) -> Call[None]:
         vid = _vault_id(vault_id)
@@ -239,15 +147,20 @@ class Calls:
         count = validate_max_access_count(o["max_access_count"])
         if count:
             body["max_access_count"] = count
-        return Call("PUT", url, f"store secret '{path}'", lambda r: _meta(_dict(r), vault_id), json=body)
+        return Call(
+            "PUT", url, f"store secret '{path}'", lambda r: _parse.meta(_parse.obj(r), vault_id), json=body
+        )
 
     def get_secret(self, vault_id: str, path: str, version: int | None = None) -> Call[Secret]:
         if version is None:
             url = self._secret_url("secrets", vault_id, path)
-            return Call("GET", url, f"read secret '{path}'", lambda r: _secret(_dict(r), vault_id))
+            return Call("GET", url, f"read secret '{path}'", lambda r: _parse.secret(_parse.obj(r), vault_id))
         url = self._secret_url("secret-version", vault_id, path) + f"/{_version(version)}"
         return Call(
-            "GET", url, f"read secret '{path}' version {version}", lambda r: _secret(_dict(r), vault_id)
+            "GET",
+            url,
+            f"read secret '{path}' version {version}",
+            lambda r: _parse.secret(_parse.obj(r), vault_id),
         )
 
     def list_secrets(self, vault_id: str, prefix: str = "") -> Call[list[SecretMeta]]:
@@ -255,7 +168,7 @@ class Calls:
         prefix = validate_prefix(prefix)
 
         def parse(r: httpx.Response) -> list[SecretMeta]:
-            metas = [_meta(d, vid) for d in _items(r, "secrets")]
+            metas = [_parse.meta(d, vid) for d in _parse.items(r, "secrets")]
             return sorted((m for m in metas if m.path.startswith(prefix)), key=lambda m: m.path)
 
         params = {"prefix": prefix} if prefix else None
@@ -263,7 +176,7 @@ class Calls:
 
     def list_versions(self, vault_id: str, path: str) -> Call[list[SecretMeta]]:
         def parse(r: httpx.Response) -> list[SecretMeta]:
-            metas = [_meta(d, vault_id) for d in _items(r, "versions")]
+            metas = [_parse.meta(d, vault_id) for d in _parse.items(r, "versions")]
             return sorted(metas, key=lambda m: m.version, reverse=True)
 
         url = self._secret_url("secret-versions", vault_id, path)
@@ -273,7 +186,9 @@ class Calls:
         """From the version list, so that no access is counted on the server."""
 
         def parse(r: httpx.Response) -> SecretMeta:
-            metas = sorted((_meta(d, vault_id) for d in _items(r, "versions")), key=lambda m: -m.version)
+            metas = sorted(
+                (_parse.meta(d, vault_id) for d in _parse.items(r, "versions")), key=lambda m: -m.version
+            )
             for meta in metas:
                 if not meta.is_disabled:
                     if not meta_is_readable(meta, now):
@@ -302,7 +217,9 @@ class Calls:
         body: dict[str, Any] = {"length": length, "charset": charset}
         if type is not None:
             body["type"] = validate_secret_type(type)
-        return Call("POST", url, f"rotate secret '{path}'", lambda r: _meta(_dict(r), vault_id), json=body)
+        return Call(
+            "POST", url, f"rotate secret '{path}'", lambda r: _parse.meta(_parse.obj(r), vault_id), json=body
+        )
 
     # -- policies --------------------------------------------------------------------------
     def create_policy(self, vault_id: str, **options: Unpack[PolicyOptions]) -> Call[PolicyInfo]:
@@ -326,7 +243,7 @@ class Calls:
             "POST",
             f"/v1/vaults/{encode_id(vid)}/policies",
             "create policy",
-            lambda r: _policy(_dict(r)),
+            lambda r: _parse.policy(_parse.obj(r)),
             json=body,
         )
 
@@ -336,7 +253,7 @@ class Calls:
             "GET",
             f"/v1/vaults/{encode_id(vid)}/policies",
             "list policies",
-            lambda r: [_policy(p) for p in _items(r, "policies")],
+            lambda r: [_parse.policy(p) for p in _parse.items(r, "policies")],
         )
 
     def delete_policy(self, vault_id: str, policy_id: str) -> Call[None]:
@@ -379,7 +296,7 @@ class Calls:
             "POST",
             url,
             f"share secret '{meta.path}'",
-            lambda r: _share(_dict(r), meta.vault_id, meta.path, meta.id),
+            lambda r: _parse.share(_parse.obj(r), meta.vault_id, meta.path, meta.id),
             json=body,
         )
 
@@ -395,7 +312,7 @@ class Calls:
         share_id, _, token = sid.partition(".")
         headers = {SHARE_TOKEN_HEADER: token} if token else None
         return Call(
-            "GET", f"/v1/share/{encode_id(share_id)}", "access share", lambda r: _secret(_dict(r), ""),
+            "GET", f"/v1/share/{encode_id(share_id)}", "access share", lambda r: _parse.secret(_parse.obj(r), ""),
             json=body, headers=headers,
         )  # fmt: skip
 
@@ -413,7 +330,7 @@ class Calls:
             "GET",
             "/v1/shares/inbound",
             "list inbound shares",
-            lambda r: [_share(s) for s in _items(r, "shares")],
+            lambda r: [_parse.share(s) for s in _parse.items(r, "shares")],
         )
 
     def list_outbound_shares(self) -> Call[list[ShareInfo]]:
@@ -421,5 +338,5 @@ class Calls:
             "GET",
             "/v1/shares/outbound",
             "list outbound shares",
-            lambda r: [_share(s) for s in _items(r, "shares")],
+            lambda r: [_parse.share(s) for s in _parse.items(r, "shares")],
         )
