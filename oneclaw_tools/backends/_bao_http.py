@@ -10,13 +10,15 @@ token exchange and renewal live in one :class:`httpx.Auth` flow, as in the remot
 Rules:
 
 * ``addresses``: one or more node addresses (``BAO_ADDR`` may list several, comma
-  separated). A request that was not sent goes to the next address; the last address that
-  answered is tried first.
-* Any request answered 307/308 (a standby with no active node), 412 (index not reached) or 429
-  is retried, on the next address for the first two.
-* Reads (GET, LIST) and idempotent writes (a PATCH or PUT that sets, a DELETE) are retried
-  on connection loss and 5xx, with backoff, until
-  ``deadline`` seconds have passed (long enough for a Raft election).
+  separated), https, or plain http only toward loopback unless the operator allows it. A
+  request that was not sent goes to the next address; the last address that answered is
+  tried first.
+* Any request answered 307/308 (a standby with no active node), 412 (index not reached), 429,
+  or 400/503 saying the node did not handle it (sealed, no active node, a KV mount still
+  upgrading) is retried, on the next address for a redirect or a 5xx.
+* Reads (GET, LIST) and idempotent writes (a PATCH or PUT that sets, a DELETE) are also
+  retried on connection loss and 5xx. Every retry backs off with jitter, until ``deadline``
+  seconds have passed (long enough for a Raft election).
 * A write that may have been applied raises :class:`~oneclaw_tools.errors.OutcomeUnknown`.
   The KV layer (:mod:`._bao_kv`) makes its writes idempotent (check-and-set plus a write id)
   and resolves such outcomes by reading back; nothing else repeats a write blindly.
