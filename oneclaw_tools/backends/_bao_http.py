@@ -329,7 +329,8 @@ class BaoClient:
                     or (status >= 500 and read)
                     or (status in (400, 503) and _unapplied(errors))
                 ):
-                    self._active = (index + 1) % len(self.addresses) if status != 429 else index
+                    moved = status in (307, 308) or status >= 500
+                    self._active = (index + 1) % len(self.addresses) if moved else index
                     retry_error = error
                 elif status >= 500 and not read:
                     raise OutcomeUnknown(f"the vault server failed during {what} (HTTP {status}).")
