@@ -201,6 +201,9 @@ def test_authentication_comes_before_body_validation(server: tuple[LocalServer, 
             ("PUT", f"/v1/vaults/{vault}/policies/p1", b'{"permissions": "x"}'),
             ("POST", "/v1/secrets/s1/share", b"{}"),
             ("POST", f"/v1/vaults/{vault}/env-vars", b"{}"),
+            ("GET", f"/v1/vaults/{vault}/secret-version/a/not-a-number", None),  # path checks come after too
+            ("GET", f"/v1/vaults/{vault}/env-vars/lowercase?environment=Bad!", None),
+            ("GET", "/v1/shares/sideways", None),
         ]:
             for headers in ({}, {"Authorization": "Bearer not-a-token"}):
                 resp = raw.request(

@@ -49,6 +49,11 @@ log = logging.getLogger("oneclaw_tools.server")
 T = TypeVar("T")
 
 _TOOL_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+#: Routes that answer without a token: the token exchanges, the public key, and a share link
+#: (which authenticates by its own token, or as its recipient further in).
+_PUBLIC = frozenset(
+    {"/v1/auth/agent-token", "/v1/auth/api-key-token", "/v1/auth/jwt-public-key", "/v1/share/{share_ref}"}
+)
 _ANONYMOUS = Principal(type="user", id="anonymous", vault_ids=())
 _ENTITLEMENTS = dict.fromkeys(
     ("intents_api", "execution_intents", "execution_require_tee", "intents_require_tee", "cards", "memory",
@@ -74,6 +79,9 @@ class _Api:
 
     # -- plumbing ---------------------------------------------------------------------------
     def _principal(self, request: Request, *, optional: bool = False) -> Principal:
+        known = getattr(request.state, "principal", None)
+        if isinstance(known, Principal):  # authenticated once already, before the handler ran
+            return known
         header = request.headers.get("authorization")
         if header is None and optional:
             return _ANONYMOUS
@@ -107,9 +115,10 @@ class _Api:
         return await run_in_threadpool(job)
 
     async def _body(self, request: Request, allowed: tuple[str, ...], required: tuple[str, ...] = (),
-                    optional: bool = False, public: bool = False) -> dict[str, Any]:  # fmt: skip
-        """The JSON body; the caller is authenticated first (401 before 400) unless ``public``."""
-        if not public:
+                    optional: bool = False, authenticate: bool = False) -> dict[str, Any]:  # fmt: skip
+        """The JSON body. Routes are authenticated before their handler runs (``create_app``);
+        ``authenticate`` does it here for a public route whose caller turns out to need it."""
+        if authenticate:
             await run_in_threadpool(self._principal, request)
         return await json_body(request, allowed=allowed, required=required, optional_body=optional,
                                max_bytes=self.max_body)  # fmt: skip
@@ -121,12 +130,12 @@ class _Api:
 
     # -- auth ---------------------------------------------------------------------------------
     async def agent_token(self, request: Request) -> Response:
-        data = await self._body(request, ("api_key", "agent_id", "dpop_jwk"), ("api_key",), public=True)
+        data = await self._body(request, ("api_key", "agent_id", "dpop_jwk"), ("api_key",))
         api_key, agent_id = want_str(data, "api_key"), want_str(data, "agent_id")
         return await self._exchange(str(api_key), agent_id, "agent")
 
     async def api_key_token(self, request: Request) -> Response:
-        data = await self._body(request, ("api_key",), ("api_key",), public=True)
+        data = await self._body(request, ("api_key",), ("api_key",))
         return await self._exchange(str(want_str(data, "api_key")), None, "user")
 
     async def _exchange(self, api_key: str, agent_id: str | None, kind: str) -> Response:
@@ -249,10 +258,12 @@ class _Api:
 
 
 def _guarded(
-    name: str, fn: Callable[[Request], Awaitable[Response]]
+    name: str, fn: Callable[[Request], Awaitable[Response]], authenticate: Callable[[Request], Any] | None
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
+            if authenticate is not None:  # 401 before any check of the path, query or body
+                request.state.principal = await run_in_threadpool(authenticate, request)
             return await fn(request)
         except OneClawError as exc:
             return problem_for_error(exc)
@@ -295,5 +306,8 @@ def create_app(
         *GrantsApi(api).routes(v),
         *EnvVarsApi(api).routes(v),
     ]
-    routes = [Route(path, _guarded(fn.__name__, fn), methods=methods) for path, fn, methods in table]
+    routes = [
+        Route(path, _guarded(fn.__name__, fn, None if path in _PUBLIC else api._principal), methods=methods)
+        for path, fn, methods in table
+    ]
     return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})

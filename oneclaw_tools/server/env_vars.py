@@ -199,7 +199,7 @@ class _Host(Protocol):
     ) -> T: ...
 
     async def _body(self, request: Request, allowed: tuple[str, ...], required: tuple[str, ...] = (),
-                    optional: bool = False, public: bool = False) -> dict[str, Any]: ...  # fmt: skip
+                    optional: bool = False, authenticate: bool = False) -> dict[str, Any]: ...  # fmt: skip
 
 
 class EnvVarsApi:

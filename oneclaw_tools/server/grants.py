@@ -42,7 +42,7 @@ class _Host(Protocol):
     ) -> T: ...
 
     async def _body(self, request: Request, allowed: tuple[str, ...], required: tuple[str, ...] = (),
-                    optional: bool = False, public: bool = False) -> dict[str, Any]: ...  # fmt: skip
+                    optional: bool = False, authenticate: bool = False) -> dict[str, Any]: ...  # fmt: skip
 
     def _remember(self, meta: SecretMeta) -> None: ...
 
@@ -187,7 +187,7 @@ class GrantsApi:
         if request.method == "DELETE":
             await self._run(request, lambda b: b.revoke_share(share_id))
             return Response(status_code=204)
-        data = await self._body(request, ("passphrase",), optional=True, public=token is not None)
+        data = await self._body(request, ("passphrase",), optional=True, authenticate=token is None)
         passphrase = want_str(data, "passphrase")
         ref = f"oneclaw://share/{share_id}#{token}" if token else share_id
         secret = await self._run(
