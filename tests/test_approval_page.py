@@ -189,3 +189,16 @@ def test_serve_prints_a_one_time_login_link(tmp_path: Path) -> None:
         proc.wait(timeout=30)
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+def test_a_page_session_ends(setup: dict[str, Any]) -> None:
+    from oneclaw_tools.server import approval_page
+
+    server, base = setup["server"], setup["base"]
+    clock = [1000.0]
+    server.page._now = lambda: clock[0]
+    with httpx.Client(base_url=base, trust_env=False) as client:
+        assert client.get(server.page.login_path()).status_code == 303
+        assert client.get("/approvals/").status_code == 200
+        clock[0] += approval_page.SESSION_SECONDS + 1
+        assert client.get("/approvals/").status_code == 403

@@ -6,7 +6,7 @@ rebinding page in the operator's browser), is refused with 403.
 
 Login: ``serve`` prints a one-time link ``/approvals/login?token=...``. Opening it consumes the
 token and sets a random session cookie (HttpOnly, SameSite=Strict, path ``/approvals``); the
-page session holds its own CSRF token. Every POST must carry that token in the form
+page session holds its own CSRF token and ends after :data:`SESSION_SECONDS`. Every POST must carry that token in the form
 (compared in constant time); without it the request is refused with 403 and nothing changes.
 
 The page lists each pending approval with its exact action (the summary and each field) and
@@ -23,6 +23,7 @@ import ipaddress
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
@@ -44,6 +45,7 @@ __all__ = ["COOKIE", "ApprovalPage"]
 log = logging.getLogger("oneclaw_tools.server.page")
 
 COOKIE = "oneclaw_page"
+SESSION_SECONDS = 8 * 3600  # a page session ends after a working day
 _MAX_FORM = 64 * 1024
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
 _HEADERS = {
@@ -109,7 +111,8 @@ class ApprovalPage:
         self.vault = vault
         self._new_token = token_factory or (lambda: secrets.token_urlsafe(32))
         self._login_token: str | None = self._new_token()
-        self._sessions: dict[str, str] = {}  # cookie -> csrf token
+        self._sessions: dict[str, tuple[str, float]] = {}  # cookie -> (csrf token, started)
+        self._now = time.monotonic
         self._flash = ""
         self._lock = threading.Lock()
         self._env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
@@ -151,7 +154,14 @@ class ApprovalPage:
         if not cookie:
             return None
         with self._lock:
-            return self._sessions.get(cookie)
+            found = self._sessions.get(cookie)
+            if found is None:
+                return None
+            csrf, started = found
+            if self._now() - started > SESSION_SECONDS:
+                del self._sessions[cookie]
+                return None
+            return csrf
 
     async def _form(self, request: Request) -> dict[str, str] | None:
         if (
@@ -211,7 +221,7 @@ class ApprovalPage:
             if expected is not None and hmac.compare_digest(token.encode(), expected.encode()):
                 self._login_token, ok = None, True  # one time only
                 cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-                self._sessions[cookie] = csrf
+                self._sessions[cookie] = (csrf, self._now())
         if not ok:
             return self._refuse(403, "This login link is not valid (each link works once).")
         response = RedirectResponse("/approvals/", status_code=303, headers=_HEADERS)

@@ -244,3 +244,39 @@ def test_a_credential_pasted_into_a_reason_is_not_kept(gated: Session) -> None:
     gated.call("request_secret", {"path": "ci/x", "reason": f"the old one was {pasted}"})
     [req] = gated.approvals.store.pending_requests()
     assert pasted not in req.reason and pasted.encode() not in store_bytes(gated)
+
+
+def test_a_grant_access_approval_is_bound_to_the_principal_and_permissions(gated: Session) -> None:
+    vault = gated.vault_for(None)
+    grant = {"vault_id": vault, "principal_type": "agent", "principal_id": "ci-bot", "permissions": ["read"]}
+    refused(gated, "grant_access", grant)
+    [pending] = gated.approvals.store.pending()
+    assert "principal=agent:ci-bot" in pending.summary
+    gated.approvals.store.decide(pending.id, approve=True, by="test")
+    for other in (
+        {"principal_id": "other-bot"},
+        {"permissions": ["read", "write"]},
+        {"secret_path_pattern": "prod/**"},
+    ):
+        assert refused(gated, "grant_access", {**grant, **other}).code == "approval_required"
+    gated.call("grant_access", grant)
+    assert refused(gated, "grant_access", grant).code == "approval_required"
+
+
+def test_an_http_request_approval_seals_the_body_and_headers(make_session, recorder, dns) -> None:  # type: ignore[no-untyped-def]
+    s: Session = make_session(
+        OperatorPolicy(require_approval=frozenset({"http_request"})),
+        http_transport=recorder.transport,
+        resolver=dns,
+    )
+    dns.answers["api.example.com"] = ["93.184.216.34"]
+    call = {"method": "POST", "url": "https://api.example.com/v1/pay", "json_body": {"amount": 5}}
+    refused(s, "http_request", call)
+    [pending] = s.approvals.store.pending()
+    assert "host=api.example.com" in pending.summary and "method=POST" in pending.summary
+    assert "amount" not in pending.summary and "not shown" in pending.summary
+    s.approvals.store.decide(pending.id, approve=True, by="test")
+    assert refused(s, "http_request", {**call, "json_body": {"amount": 5000}}).code == "approval_required"
+    assert recorder.sent == []
+    s.call("http_request", call)
+    assert len(recorder.sent) == 1 and b"5" in recorder.sent[0].content
