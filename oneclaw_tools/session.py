@@ -117,6 +117,11 @@ class Session:
             hitl_store=_store_factory(backend, approvals, clock),
             owns_hitl_store=not isinstance(approvals, HitlStore),
         )
+        # the session's parts, shared with the services (never reassigned)
+        self.backend: VaultBackend = backend
+        self.policy: OperatorPolicy = self.services.policy
+        self.guard: Guard = self.services.guard
+        self.handles: HandleStore = self.services.handles
         self.specs: tuple[ToolSpec, ...] = tuple(
             spec
             for spec in ALL_TOOLS
@@ -129,22 +134,6 @@ class Session:
         self.approvals = ApprovalGate(self.services, self.guard, policy, self._by_name)
         if scrub_logs:
             logscrub.attach(self)
-
-    @property
-    def backend(self) -> VaultBackend:
-        return self.services.backend
-
-    @property
-    def policy(self) -> OperatorPolicy:
-        return self.services.policy
-
-    @property
-    def guard(self) -> Guard:
-        return self.services.guard
-
-    @property
-    def handles(self) -> HandleStore:
-        return self.services.handles
 
     # -- construction --------------------------------------------------------------------
     @classmethod

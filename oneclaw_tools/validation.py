@@ -27,6 +27,7 @@ __all__ = [
     "validate_path",
     "validate_pattern",
     "validate_permissions",
+    "validate_rotation",
     "validate_secret_type",
     "validate_value",
 ]
@@ -189,6 +190,14 @@ def validate_permissions(perms: object, argument: str = "permissions") -> tuple[
         if p not in out:
             out.append(p)
     return tuple(out)
+
+
+def validate_rotation(length: object, charset: object) -> None:
+    """A server-side rotation's ``length`` (8-1024) and ``charset`` (one of :data:`ROTATE_CHARSETS`)."""
+    if isinstance(length, bool) or not isinstance(length, int) or not 8 <= length <= 1024:
+        raise InvalidArgument("length", "must be a whole number from 8 to 1024")
+    if charset not in ROTATE_CHARSETS:
+        raise InvalidArgument("charset", "must be one of " + ", ".join(ROTATE_CHARSETS))
 
 
 def validate_pattern(pattern: object, argument: str = "secret_path_pattern") -> str:

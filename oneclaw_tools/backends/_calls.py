@@ -17,7 +17,6 @@ import httpx
 from ..errors import Gone, InvalidArgument
 from ..models import PolicyInfo, Secret, SecretMeta, ShareInfo, VaultInfo
 from ..validation import (
-    ROTATE_CHARSETS,
     parse_datetime,
     validate_max_access_count,
     validate_metadata,
@@ -25,6 +24,7 @@ from ..validation import (
     validate_pattern,
     validate_permissions,
     validate_prefix,
+    validate_rotation,
     validate_secret_type,
     validate_value,
 )
@@ -210,10 +210,7 @@ class Calls:
         self, vault_id: str, path: str, *, length: int = 32, charset: str = "hex", type: str | None = None
     ) -> Call[SecretMeta]:
         url = self._secret_url("secret-rotate", vault_id, path)
-        if isinstance(length, bool) or not isinstance(length, int) or not 8 <= length <= 1024:
-            raise InvalidArgument("length", "must be a whole number from 8 to 1024")
-        if charset not in ROTATE_CHARSETS:
-            raise InvalidArgument("charset", "must be one of " + ", ".join(ROTATE_CHARSETS))
+        validate_rotation(length, charset)
         body: dict[str, Any] = {"length": length, "charset": charset}
         if type is not None:
             body["type"] = validate_secret_type(type)

@@ -14,15 +14,15 @@ from datetime import datetime
 from typing import Any, Unpack
 
 from .. import crypto
-from ..errors import InvalidArgument, NotFound
+from ..errors import NotFound
 from ..models import Secret, SecretMeta, SecretValue
 from ..validation import (
-    ROTATE_CHARSETS,
     parse_datetime,
     validate_max_access_count,
     validate_metadata,
     validate_path,
     validate_prefix,
+    validate_rotation,
     validate_secret_type,
     validate_value,
 )
@@ -52,6 +52,11 @@ _LIST_SQL = (
 
 class Secrets(Part):
     """put, get, describe, list, disable, delete and rotate secrets."""
+
+    def _checked(self, action: str, vault_id: str, path: str) -> tuple[str, str]:
+        """The checked ``vault_id`` and ``path`` of ``action`` (a rejection is audited, without them)."""
+        with self.core.checking(action):
+            return check_id(vault_id, "vault_id"), validate_path(path)
 
     def put_secret(
         self, vault_id: str, path: str, value: str, **options: Unpack[SecretOptions]
@@ -154,9 +159,7 @@ class Secrets(Part):
         return self.core.run("get_secret", work, vault_id=vault_id, path=path, reads=True)
 
     def describe_secret(self, vault_id: str, path: str) -> SecretMeta:
-        with self.core.checking("describe_secret"):
-            vault_id = check_id(vault_id, "vault_id")
-            path = validate_path(path)
+        vault_id, path = self._checked("describe_secret", vault_id, path)
 
         def work(conn: sqlite3.Connection, note: Note) -> SecretMeta:
             self.core.require(conn, vault_id, "read", path)
@@ -187,9 +190,7 @@ class Secrets(Part):
         return self.core.run("list_secrets", work, vault_id=vault_id, reads=True)
 
     def list_versions(self, vault_id: str, path: str) -> list[SecretMeta]:
-        with self.core.checking("list_versions"):
-            vault_id = check_id(vault_id, "vault_id")
-            path = validate_path(path)
+        vault_id, path = self._checked("list_versions", vault_id, path)
 
         def work(conn: sqlite3.Connection, note: Note) -> list[SecretMeta]:
             self.core.require(conn, vault_id, "read", path)
@@ -231,9 +232,7 @@ class Secrets(Part):
         self.core.run("disable_version", work, vault_id=vault_id, path=path)
 
     def delete_secret(self, vault_id: str, path: str) -> None:
-        with self.core.checking("delete_secret"):
-            vault_id = check_id(vault_id, "vault_id")
-            path = validate_path(path)
+        vault_id, path = self._checked("delete_secret", vault_id, path)
 
         def work(conn: sqlite3.Connection, note: Note) -> None:
             self.core.require(conn, vault_id, "delete", path)
@@ -246,21 +245,12 @@ class Secrets(Part):
         self.core.run("delete_secret", work, vault_id=vault_id, path=path)
 
     def rotate_secret(
-        self,
-        vault_id: str,
-        path: str,
-        *,
-        length: int = 32,
-        charset: str = "hex",
-        type: str | None = None,
+        self, vault_id: str, path: str, *, length: int = 32, charset: str = "hex", type: str | None = None
     ) -> SecretMeta:
         with self.core.checking("rotate_secret"):
             vault_id = check_id(vault_id, "vault_id")
             path = validate_path(path)
-            if isinstance(length, bool) or not isinstance(length, int) or not 8 <= length <= 1024:
-                raise InvalidArgument("length", "must be a whole number from 8 to 1024")
-            if charset not in ROTATE_CHARSETS:
-                raise InvalidArgument("charset", "must be one of " + ", ".join(ROTATE_CHARSETS))
+            validate_rotation(length, charset)
             type_ = None if type is None else validate_secret_type(type)
 
         def work(conn: sqlite3.Connection, note: Note) -> SecretMeta:
