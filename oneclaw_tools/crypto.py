@@ -25,10 +25,8 @@ import hmac
 import json
 import os
 import secrets
-import stat
 import string
 import tempfile
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,14 +36,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from .errors import IntegrityError, InvalidArgument, PermissionDenied
+from .errors import IntegrityError, InvalidArgument
 from .kek.base import INTEGRITY_MESSAGE, KekProvider
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
-
+from .keyfiles import check_key_file_mode, fcntl, remove_stale_temporaries
 
 __all__ = [
     "INTEGRITY_MESSAGE",
@@ -244,51 +237,6 @@ def rewrap(ring: KekProvider, sealed: Sealed, aad: bytes, new_kek_id: str) -> Se
 
 
 # -- key sources ------------------------------------------------------------------------
-
-
-def check_key_file_mode(path: Path) -> None:
-    """Refuse a key file that group or others may read or write (as ssh refuses a private key).
-
-    The error names the ``chmod`` to run. POSIX only: elsewhere the folder's ACLs decide.
-    """
-    if os.name != "posix":
-        return
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise PermissionDenied(
-            f"the vault key file {path} is open to group or others (mode {mode:04o}); "
-            "anyone who can read it can read every secret in the vault.",
-            action=f"Run: chmod 600 '{path}'",
-        )
-
-
-def remove_stale_temporaries(key_file: Path) -> int:
-    """Remove ``<key file>.*.tmp`` files a crashed writer left behind; returns how many.
-
-    A live writer holds an exclusive lock on its temporary file until it is renamed into place,
-    so only a file nobody holds is removed (where locks are unavailable, files older than a
-    minute).
-    """
-    removed = 0
-    for tmp in key_file.parent.glob(key_file.name + ".*.tmp"):
-        try:
-            fd = os.open(tmp, os.O_RDONLY)
-        except OSError:
-            continue
-        try:
-            if fcntl is not None:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError:
-                    continue  # a writer is still at work
-            elif time.time() - os.fstat(fd).st_mtime < 60:  # pragma: no cover - no flock
-                continue
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-                removed += 1
-        finally:
-            os.close(fd)
-    return removed
 
 
 def read_key_file(path: Path) -> list[bytes]:
