@@ -141,7 +141,13 @@ class Session:
         """The backend the environment selects (:func:`oneclaw_tools.config.open_backend`)."""
         from .config import open_backend
 
-        session = cls(open_backend(env), **kwargs)
+        backend = open_backend(env)
+        if "approvals" not in kwargs:  # ONECLAW_APPROVALS of this environment, not the process's
+            vault_file = getattr(backend, "path", None)
+            kwargs["approvals"] = store_path(
+                env, vault_path=vault_file if isinstance(vault_file, Path) else None
+            )
+        session = cls(backend, **kwargs)
         for value in own_credentials(os.environ if env is None else env):
             session.guard.register(value)
         return session

@@ -280,3 +280,12 @@ def test_an_http_request_approval_seals_the_body_and_headers(make_session, recor
     assert recorder.sent == []
     s.call("http_request", call)
     assert len(recorder.sent) == 1 and b"5" in recorder.sent[0].content
+
+
+def test_from_env_keeps_the_store_where_that_environment_says(tmp_path: Path) -> None:
+    env = {"ONECLAW_LOCAL_VAULT": str(tmp_path / "v.db"), "ONECLAW_APPROVALS": str(tmp_path / "elsewhere.db")}
+    with Session.from_env(env) as s:
+        s.call("request_secret", {"path": "ci/x", "reason": "r"})
+        assert s.approvals.store.path == tmp_path / "elsewhere.db"
+    with Session.from_env({"ONECLAW_LOCAL_VAULT": str(tmp_path / "v.db")}) as s:
+        assert s.approvals.store.path == tmp_path / "v.db.approvals"
