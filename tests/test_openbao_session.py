@@ -244,7 +244,9 @@ def test_the_command_line_on_openbao(bao: BaoServer, tmp_path: Path) -> None:
     assert json.loads(got.stdout)["type"] == "api_key"
     scrub = cli("scrub", stdin=f"log line with {canary} inside\n")
     assert scrub.returncode == 0 and canary not in scrub.stdout
-    for done in (put, got, scrub):
+    audit = cli("audit")
+    assert audit.returncode == 0 and "export_latest_unsafe" in audit.stdout, audit.stdout + audit.stderr
+    for done in (put, got, scrub, audit):
         assert canary not in done.stdout + done.stderr
     once = cli("call", "get_secret", '{"path": "cli/once"}')  # scrub exported it without using it up
     assert once.returncode == 0 and json.loads(once.stdout)["uses_left"] == 0, once.stdout + once.stderr
