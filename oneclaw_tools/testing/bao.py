@@ -170,22 +170,29 @@ def dev_server(max_seconds: float = 600.0, *, audit_log: Path | None = None) -> 
     its configuration, not through the API).
     """
     with tempfile.TemporaryDirectory(prefix="bao-dev-") as tmp:
-        port = _free_pair()
-        addr = f"http://127.0.0.1:{port}"
         log = Path(tmp) / "bao.log"
-        args = [bao_binary(), "server", "-dev", f"-dev-root-token-id={_ROOT}",
-                f"-dev-listen-address=127.0.0.1:{port}", "-dev-no-store-token"]  # fmt: skip
+        config = Path(tmp) / "audit.hcl"
         if audit_log is not None:
-            config = Path(tmp) / "audit.hcl"
             config.write_text(
                 f'audit "file" "oneclaw" {{\n  options {{\n    file_path = "{audit_log}"\n  }}\n}}\n'
             )
-            args.append(f"-config={config}")
-        proc = _spawn(args, Path(tmp), log)
-        server = BaoServer(addr, _ROOT, proc, log)
+        for attempt in range(3):  # a port taken between the check and bao's bind: new ports
+            port = _free_pair()
+            addr = f"http://127.0.0.1:{port}"
+            args = [bao_binary(), "server", "-dev", f"-dev-root-token-id={_ROOT}",
+                    f"-dev-listen-address=127.0.0.1:{port}", "-dev-no-store-token"]  # fmt: skip
+            if audit_log is not None:
+                args.append(f"-config={config}")
+            server = BaoServer(addr, _ROOT, _spawn(args, Path(tmp), log), log)
+            try:
+                _wait_up(addr, server.proc, 30.0)
+                break
+            except RuntimeError:
+                server.stop()
+                if attempt == 2:
+                    raise
         timer = _watchdog([server], max_seconds)
         try:
-            _wait_up(addr, proc, 30.0)
             yield server
         finally:
             timer.cancel()
