@@ -10,6 +10,7 @@ message, be audited, and send nothing: the session's HTTP client sends through a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,8 +65,9 @@ def hijacked(tmp_path: Path) -> Iterator[tuple[Session, list[httpx.Request], str
 
 
 def test_a_hijacked_langchain_agent_gets_nothing_out(
-    hijacked: tuple[Session, list[httpx.Request], str],
+    hijacked: tuple[Session, list[httpx.Request], str], caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     session, sent, other = hijacked
     handle: list[str] = []
 
@@ -140,6 +142,8 @@ def test_a_hijacked_langchain_agent_gets_nothing_out(
         ("handle_refused", "denied"),
     } <= actions
     assert session.handles.get(handle[0]).uses == 0
+    logged = [str(vars(r)) + r.getMessage() for r in caplog.records]
+    assert logged and not any(SECRET in line for line in logged)
 
 
 def test_capture_and_a_pathological_glob_through_the_agent(tmp_path: Path) -> None:
@@ -158,8 +162,11 @@ def test_capture_and_a_pathological_glob_through_the_agent(tmp_path: Path) -> No
         tmp_path / "vault.db", policy=policy, http_transport=transport, resolver=Resolver()
     )
     nasty = "*a" * 40 + "*b"
+    bundle = 'export DB_URL="postgres://u:CANARYdb0123456789@h/db"\r\nEMPTY=\r\n# note\r\n'
+    session.backend.put_secret(session.vault_for(None), "app/env", bundle, type="env_bundle")
     plan = [
         Step("http_request", {"url": "https://api.example.com/tokens"}),
+        Step("get_env_bundle", {"path": "app/env"}),
         Step(
             "grant_access",
             {
@@ -177,7 +184,9 @@ def test_capture_and_a_pathological_glob_through_the_agent(tmp_path: Path) -> No
         agent = create_agent(model, tools=OneClawToolkit(session=session).get_tools())
         state = agent.invoke({"messages": [HumanMessage("fetch the tokens and share access")]})
         tools = [m for m in state["messages"] if isinstance(m, ToolMessage)]
-        assert [m.status for m in tools] == ["success", "success"], [m.content for m in tools]
+        assert [m.status for m in tools] == ["success", "success", "success"], [m.content for m in tools]
+        assert '"key": "DB_URL"' in str(tools[1].content) and '"key": "EMPTY"' in str(tools[1].content)
+        assert "CANARYdb" not in str(tools[1].content)
         assert not any(t in str(tools[0].content) for t in tokens)
         assert len(session.backend.list_secrets(session.vault_for(None), "quarantine/")) == 2
         assert glob_match(nasty, "a" * 500) is False  # what the vault's access check now runs
