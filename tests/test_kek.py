@@ -476,3 +476,32 @@ def test_transit_with_approle_and_no_plain_http_off_loopback(
     _expect_unavailable(
         db, dict(env, BAO_ADDR="http://192.0.2.10:8200"), "https://", "ONECLAW_BAO_ALLOW_HTTP"
     )
+
+
+def test_serve_over_a_vault_on_each_provider(tmp_path: Path, kek: KekSetup) -> None:
+    """``oneclaw-tools serve`` opens a vault made with ``init --kek`` from its record alone, and an
+    agent reads and writes through it, also after another vault of the process on the same token
+    closed (PKCS#11 logs in per application: closing one session logs all out)."""
+    from oneclaw_tools.backends.remote import OneClawVault
+    from oneclaw_tools.server import ServerThread, open_server
+    from oneclaw_tools.server.testing import make_agent
+
+    db = tmp_path / "vault.db"
+    first = LocalVault(db, env=kek.env, kek=kek.kind)  # stays open: two vaults on one token in a process
+    first.initialize()
+    server = open_server(db, env=kek.env)
+    thread = ServerThread(server.app)
+    try:
+        url = thread.start()
+        _, key, vault_id = make_agent(server, "kek-bot")
+        with OneClawVault(key.reveal_unsafe(), base_url=url) as client:
+            client.put_secret(vault_id, "svc/token", "served-" + kek.kind)
+            assert client.get_secret(vault_id, "svc/token").value.reveal_unsafe() == "served-" + kek.kind
+        first.close()  # for pkcs11 this logs the whole process out of the token: the server logs in again
+        with OneClawVault(key.reveal_unsafe(), base_url=url) as client:
+            assert client.get_secret(vault_id, "svc/token").value.reveal_unsafe() == "served-" + kek.kind
+    finally:
+        thread.stop()
+        server.close()
+        first.close()
+    assert _record(db)["kind"] == kek.kind

@@ -112,7 +112,12 @@ class Pkcs11Kek(KekProvider):
                 f"more than one PKCS#11 token is labelled '{self._token_label}'; give each a unique label."
             ) from None
         try:
-            session = token.open(rw=create, user_pin=self._pin)
+            try:
+                session = token.open(rw=create, user_pin=self._pin)
+            except exc_mod.UserAlreadyLoggedIn:
+                # PKCS#11 logs in per application, not per session: another provider in this
+                # process (another vault on the same token) is logged in, and so is this session
+                session = token.open(rw=create)
         except exc_mod.PinIncorrect:
             raise KekUnavailable(
                 "the PKCS#11 token rejected the PIN: ONECLAW_PKCS11_PIN is wrong (the token may lock "
@@ -205,7 +210,9 @@ class Pkcs11Kek(KekProvider):
                     return bytes(fn(data, mechanism=p11.Mechanism.AES_GCM, mechanism_param=params))
                 except (p11.exceptions.SessionClosed, p11.exceptions.SessionHandleInvalid,
                         p11.exceptions.DeviceRemoved, p11.exceptions.TokenNotPresent,
-                        p11.exceptions.UserNotLoggedIn):  # fmt: skip
+                        p11.exceptions.UserNotLoggedIn, p11.exceptions.KeyHandleInvalid,
+                        p11.exceptions.ObjectHandleInvalid):  # fmt: skip
+                    # also: another session of this process closed and logged the application out
                     self._close_session()
                     if attempt == 2:
                         raise KekUnavailable("the PKCS#11 token went away during an operation.") from None
