@@ -10,12 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from .context import ToolContext
 
-__all__ = ["Args", "ToolSpec"]
+__all__ = ["PATH_FIELD", "VAULT_FIELD", "Args", "ToolSpec"]
+
+
+#: the ``vault_id`` and ``path`` arguments, described alike in every tool
+VAULT_FIELD: Any = Field(None, description="Vault id. Omit to use the session's default vault.")
+PATH_FIELD: Any = Field(description="Secret path, e.g. 'prod/stripe/api_key' (segments of A-Z a-z 0-9 _ -).")
 
 
 class Args(BaseModel):
