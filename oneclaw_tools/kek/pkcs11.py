@@ -180,8 +180,12 @@ class Pkcs11Kek(KekProvider):
 
     def _reconnect(self) -> None:
         """After a lost session (token pulled and put back, module restarted): log in again."""
+        before = self._key_id
         self._close_session()
         self._connect(create=False)
+        if self._key_id != before:  # another key under the same label now: never wrap with it silently
+            self._close_session()
+            raise KekUnavailable(f"the PKCS#11 key labelled '{self._key_label}' was replaced while in use.")
 
     # -- the interface ------------------------------------------------------------------
     @property
