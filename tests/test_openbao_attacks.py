@@ -202,3 +202,33 @@ def test_a_share_access_counts_against_the_secrets_own_limit(owner: OpenBaoVault
     owner.get_secret(vault, "k")
     with pytest.raises(Gone):
         owner.access_share(share.share_url.reveal_unsafe())
+
+
+def test_no_value_or_token_in_any_log_record(bao: BaoServer, caplog: pytest.LogCaptureFixture) -> None:
+    """Every logger at DEBUG (httpx and httpcore included) while values, tokens and links move."""
+    import logging
+
+    canary, passphrase = "cnry-" + uuid.uuid4().hex, "pp-" + uuid.uuid4().hex
+    with caplog.at_level(logging.DEBUG):
+        with OpenBaoVault(bao.addr, token=bao.token, prefix="log" + uuid.uuid4().hex[:8]) as backend:
+            vault = backend.create_vault("logs").id
+            backend.put_secret(vault, "k", canary, max_access_count=3)
+            backend.get_secret(vault, "k")
+            share = backend.create_share(vault, "k", recipient_type="anyone_with_link", expires_at=LATER,
+                                         passphrase=passphrase)  # fmt: skip
+            assert share.share_url is not None
+            link = share.share_url.reveal_unsafe()
+            backend.access_share(link, passphrase=passphrase)
+            with pytest.raises(OneClawError):
+                backend.access_share(link, passphrase="wrong")
+            with pytest.raises(OneClawError):
+                backend.put_secret(vault, canary + "=", canary)
+        with (
+            pytest.raises(OneClawError),
+            OpenBaoVault("http://127.0.0.1:9", token=bao.token, deadline=0.3) as dead,
+        ):
+            dead.get_secret("v1", "k")
+    text = "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
+    assert caplog.records
+    for secret in (canary, passphrase, bao.token, link.split("#", 1)[1]):
+        assert secret not in text
