@@ -15,7 +15,16 @@ the same needles:
   MB/s after those additions (the first scrub, and the best of 5);
 * growth: 1,000 more values added back to back, a 1 KB scrub after each, while the background
   workers fold tiers and rebuild the main tier: register and scrub time (p50, p99, max) and the
-  most tiers a scan met.
+  most tiers a scan met;
+* the old forms (issue 12): the same values registered with only the forms of before issue 12
+  (no base32, reversed, rot13, case or wire forms, no anchors, no derived views), measured in the
+  same run: MB/s (best and median) and 1 KB latency, printed next to the new figures;
+* registration (``--register``): the median time to register one value of 1 KB, 64 KB (the
+  densest anchors), 100 KB and 1 MiB, random and repetitive (``'y' * n``), in a fresh guard,
+  and the time to scrub a text holding it.
+
+The host is shared (other jobs run beside this one): figures swing by a third or more from run
+to run; compare the new and old columns of one run, and read the medians.
 
 Each configuration runs in its own process so memory figures do not mix. The last line
 printed is one JSON object with every figure. ``--quick`` runs a smaller set in well under a
@@ -158,7 +167,7 @@ def _time(fn: Any, repeat: int) -> float:
 
 def worker(engine: str, n: int, corpus_dir: Path, sizes: list[int], quick: bool) -> dict[str, Any]:
     from oneclaw_tools.guard import Guard
-    from oneclaw_tools.guard.variants import expand
+    from oneclaw_tools.guard.variants import legacy_expand
 
     rng = random.Random(SEED)
     values = make_values(n, rng)
@@ -167,7 +176,10 @@ def worker(engine: str, n: int, corpus_dir: Path, sizes: list[int], quick: bool)
     result: dict[str, Any] = {"engine": engine, "values": n}
     rss0 = _rss_mb()
     if engine == "naive":
-        needles = sorted({nd for v in values for nd, _ in expand(v)} | set(values), key=len, reverse=True)
+        # the classic forms only (as before issue 12): this loop is the slow reference
+        needles = sorted(
+            {nd for v in values for nd, _ in legacy_expand(v)} | set(values), key=len, reverse=True
+        )
         result["needles"] = len(needles)
 
         def naive(text: str) -> str:
@@ -270,7 +282,56 @@ def worker(engine: str, n: int, corpus_dir: Path, sizes: list[int], quick: bool)
         )
         for size, text in texts.items()
     }
+    # the old forms (before issue 12: no base32, reversed, rot13, case, wire forms, anchors or
+    # derived views), same values and patterns, measured in this run for the comparison
+    old = Guard(engine)
+    old._legacy_forms = True
+    old.register_many([(v, f"h_{i:05d}") for i, v in enumerate(values)])
+    old.compact()
+    result["old_forms_needles"] = old._state.count
+    result["old_forms_mb_s"] = {}
+    result["old_forms_median_mb_s"] = {}
+    for size, text in texts.items():
+        times = _times(lambda t=text, g=old: g.scrub(t), 25 if size <= MB else 5)
+        result["old_forms_mb_s"][f"{size // MB}MB"] = round(len(text) / MB / min(times), 1)
+        result["old_forms_median_mb_s"][f"{size // MB}MB"] = round(
+            len(text) / MB / statistics.median(times), 1
+        )
+    chunks = [
+        base[s : s + 1000] for s in (rng.randrange(len(base) - 1000) for _ in range(300 if quick else 2000))
+    ]
+    t0 = time.perf_counter()
+    for chunk in chunks:
+        old.scrub(chunk)
+    result["old_forms_latency_1KB_us"] = round((time.perf_counter() - t0) / len(chunks) * 1e6, 1)
     return result
+
+
+def register_worker(engine: str, quick: bool) -> dict[str, Any]:
+    """Registration time of one big value (random and repetitive) in a fresh guard: the median
+    of several, each in a new guard (the engine's first tier is built in the caller)."""
+    from oneclaw_tools.guard import Guard
+
+    rng = random.Random(SEED + 3)
+    letters = string.ascii_letters + string.digits + "+/"
+    out: dict[str, Any] = {"engine": engine}
+    for label, size in (("1KB", 1000), ("64KB", 65536), ("100KB", 100_000), ("1MiB", 1 << 20)):
+        for kind in ("random", "repetitive"):
+            value = "".join(rng.choice(letters) for _ in range(size)) if kind == "random" else "y" * size
+            times, scrubs = [], []
+            for _ in range(3 if quick or size > 100_000 else 7):
+                guard = Guard(engine, patterns=False)
+                t0 = time.perf_counter()
+                mask = guard.register(value, "h_big")
+                times.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                scrubbed = guard.scrub("head " + value + " tail")
+                scrubs.append(time.perf_counter() - t0)
+                if scrubbed != "head " + mask + " tail":
+                    raise SystemExit(f"{engine}: a {label} {kind} value was not masked whole")
+            out[f"register_{label}_{kind}_ms"] = round(statistics.median(times) * 1e3, 1)
+            out[f"scrub_{label}_{kind}_ms"] = round(statistics.median(scrubs) * 1e3, 1)
+    return out
 
 
 def main() -> int:
@@ -279,7 +340,11 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help="1 MB only, fewer calls")
     parser.add_argument("--worker", nargs=4, metavar=("ENGINE", "N", "DIR", "SIZES"), help=argparse.SUPPRESS)
+    parser.add_argument("--register", metavar="ENGINE", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.register:
+        print(json.dumps(register_worker(args.register, args.quick)))
+        return 0
     if args.worker:
         engine, n, directory, sizes = args.worker
         res = worker(engine, int(n), Path(directory), [int(s) for s in sizes.split(",")], args.quick)
@@ -314,6 +379,27 @@ def main() -> int:
                     f"{engine:9s} N={n:<6d} "
                     + " ".join(f"{k}={v}" for k, v in res.items() if k not in ("engine", "values", "sha256"))
                 )
+    registration: dict[str, Any] = {}
+    for engine in engines:
+        cmd = [sys.executable, __file__, "--register", engine] + (["--quick"] if args.quick else [])
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=os.environ.copy())
+        if proc.returncode:
+            print(proc.stdout, proc.stderr, file=sys.stderr)
+            return 1
+        registration[engine] = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(
+            f"{engine:9s} " + " ".join(f"{k}={v}" for k, v in registration[engine].items() if k != "engine")
+        )
+    print("\nMB/s at 1 MB, median (best), new forms vs the old ones, same run; shared host: noisy")
+    for r in results:
+        if r["engine"] == "naive":
+            continue
+        print(
+            f"  {r['engine']:9s} N={r['values']:<6d} new {r['median_mb_s']['1MB']:>6} ({r['mb_s']['1MB']:>6})"
+            f"  old {r['old_forms_median_mb_s']['1MB']:>6} ({r['old_forms_mb_s']['1MB']:>6})"
+            f"  1KB {r['latency_1KB_us']} us (old {r['old_forms_latency_1KB_us']} us)"
+            f"  needles {r['needles']} (old {r['old_forms_needles']})"
+        )
     identical = all(
         a["sha256"] == b["sha256"]
         for a in results
@@ -329,6 +415,10 @@ def main() -> int:
         "latency_1KB_le_50_us_at_10k": max(hs["latency_1KB_us"], aho["latency_1KB_us"]) <= 50,
         "add_one_le_5_ms_at_10k": max(hs["add_one_ms_median"], aho["add_one_ms_median"]) <= 5,
         "engines_identical": identical,
+        "register_1MiB_le_200_ms": max(
+            registration[e][f"register_1MiB_{k}_ms"] for e in engines for k in ("random", "repetitive")
+        )
+        <= 200,
     }
     for key in ("aho", "hyperscan"):
         flat = by[(key, 10000)]["mb_s"][size_key] / by[(key, 10)]["mb_s"][size_key]
@@ -343,6 +433,7 @@ def main() -> int:
         "quick": args.quick,
         "cpus": os.cpu_count(),
         "targets": targets,
+        "registration": registration,
         "results": results,
     }
     print(json.dumps(summary, separators=(",", ":")))

@@ -36,7 +36,7 @@ __all__ = [
 
 ENGINES = ("auto", "aho", "hyperscan")
 #: the aho engine builds a DFA for a tier of at most this many needles (see AhoTier)
-_DFA_MAX = 1024
+_DFA_MAX = 300
 
 #: what one encoded needle stands for: ``(needle_id, length, the needle to verify or None)``
 _Entry = tuple[int, int, str | None]
@@ -50,7 +50,7 @@ def encode_needles(needles: Sequence[tuple[int, str]]) -> tuple[list[bytes], lis
     """
     groups: dict[bytes, list[_Entry]] = {}
     for nid, needle in needles:
-        raw = one_byte(needle)
+        raw = needle.encode("ascii") if needle.isascii() else one_byte(needle)
         groups.setdefault(raw, []).append((nid, len(needle), needle if b"?" in raw else None))
     return list(groups), [tuple(entries) for entries in groups.values()]
 

@@ -36,14 +36,16 @@ extending the hit along the form in Python (:mod:`.fragments`). That one mechani
   ordinary text, and a false anchor hit costs one short comparison; a longer anchor would need a
   shorter step, hence more needles, and every needle slows every scan (the automaton outgrows
   the CPU caches);
-* other forms (URL-safe base64, base32, reversed, rot13, case, hex upper, the wire forms'
-  encodings, shell and backslash escapes) get an anchor every 64 characters (128 for base32)
-  and one at the end when longer than that: their whole occurrences are caught, and any run
-  of them holding an anchor;
+* other forms (URL-safe base64, base32, reversed, rot13, case, hex upper, shell and backslash
+  escapes) get an anchor every 64 characters (128 for base32) and one at the end when longer
+  than that, the wire forms' own forms one every 256; past 4 KB the step grows with the value
+  (``64 * length / 4 KB``, so about 64 anchors per form): their whole occurrences are caught,
+  and any run of them holding an anchor;
 * values over :data:`FRAGMENT_FULL` (64 KB) keep the registration cost near flat (about
   0.1 to 0.2 s for 1 MiB): every step is multiplied by ``ceil(length / 16 KB)`` (anchors stay
   12 characters), and only the raw, JSON and URL-escape, base64 (both alphabets), hex, reversed,
-  rot13 and case forms are registered, plus the base64 of the wire forms. Such a value is caught
+  rot13 and case forms are registered, plus the base64 of its JSON escapes (no URL encoding:
+  the standard library's ``quote`` runs at about 2 MB/s on such text). Such a value is caught
   whole in all of them, and by any run of at least ``P + S - 1`` characters of a main form
   (843 characters raw for 1 MiB: step 832); a shorter run of it is not, nor its base32 form (the
   standard library's base32 encodes at about 6 MB/s).
@@ -125,6 +127,10 @@ _SPACE = re.compile(r"\s+")
 _RAW, _HEX, _B64 = (12, 13, 24), (16, 33, 48), (12, 20, 31)
 #: the step of the other forms' anchors
 _SPARSE = 64
+#: past this length, the sparse forms' step grows with the value
+_SPARSE_UNIT = 4096
+#: the step of the anchors of the wire forms' transformations
+_WIRE_SPREAD = 256
 #: above FRAGMENT_FULL, the steps are multiplied by the value's length in these units
 _LARGE_UNIT = 16384
 
@@ -185,13 +191,12 @@ def _cores(data: bytes, encode: object, group: int, bits: int) -> Iterator[str]:
 
 
 def _quoted(value: str) -> Iterator[str]:
-    for q in (
-        urllib.parse.quote(value, safe=""),
-        urllib.parse.quote(value, safe="/"),
-        urllib.parse.quote_plus(value, safe=""),
-    ):
-        yield q
-        yield _HEX_ESCAPE.sub(lambda m: m.group(0).lower(), q)
+    """``quote`` (with and without ``/`` safe) and ``quote_plus``, escapes in both cases; one
+    ``quote`` call (it runs at a few MB/s on text that needs escaping), the others derived."""
+    q = urllib.parse.quote(value, safe="")
+    for form in (q, q.replace("%2F", "/"), q.replace("%20", "+")):
+        yield form
+        yield _HEX_ESCAPE.sub(lambda m: m.group(0).lower(), form)
 
 
 def _json_forms(value: str) -> Iterator[str]:
@@ -269,9 +274,12 @@ def forms(value: str) -> list[Form]:
     large = len(norm) > FRAGMENT_FULL
     scale = -(-len(norm) // _LARGE_UNIT) if large else 1
     raw, hexp, b64 = (_scaled(p, scale) for p in (_RAW, _HEX, _B64))
-    sparse = (ANCHOR, _SPARSE * scale, FRAGMENT_RUN)
-    sparse_b64 = (12, _SPARSE * scale, 31)
-    sparse_hex = (16, _SPARSE * scale, 48)
+    # the sparse forms of a long value thin out from 4 KB on (one anchor per 64 characters up
+    # to 4 KB, then a fixed number of anchors per form)
+    spread = _SPARSE * max(scale, len(norm) // _SPARSE_UNIT)
+    sparse = (ANCHOR, spread, FRAGMENT_RUN)
+    sparse_b64 = (12, spread, 31)
+    sparse_hex = (16, spread, 48)
     out: dict[str, Form] = {}
 
     def add(candidate: str, params: tuple[int, int, int], kind: int = KIND_PLAIN) -> None:
@@ -291,17 +299,21 @@ def forms(value: str) -> list[Form]:
     # the other forms: whole occurrences, and long runs
     if large:  # only the transformations that run at memory speed, and the wire forms' base64
         _transform(value, data, add, sparse, sparse_b64, sparse_hex, cheap=True)
-        for wire in wire_forms(value)[:2]:
+        for wire in dict.fromkeys((json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1])):
+            if wire == value:
+                continue
             for core in _cores(wire.encode("utf-8", "surrogatepass"), base64.b64encode, 3, 6):
                 add(core, sparse_b64, KIND_B64)
     else:
         _transform(value, data, add, sparse, sparse_b64, sparse_hex, cheap=False)
         for form in (*_quoted(value), *_json_forms(value), *_escaped_forms(value)):
             add(form, sparse)
-        for wire in wire_forms(value):  # what a host may reflect of what our tools sent
-            _transform(
-                wire, wire.encode("utf-8", "surrogatepass"), add, sparse, sparse_b64, sparse_hex, cheap=False
-            )
+        # what a host may reflect of what our tools sent, anchored more sparsely still
+        wide = max(_WIRE_SPREAD, spread)
+        for wire in wire_forms(value):
+            wdata = wire.encode("utf-8", "surrogatepass")
+            cheap = len(wdata) > _SPARSE_UNIT  # no base32 of a long wire form
+            _transform(wire, wdata, add, (ANCHOR, wide, 24), (12, wide, 31), (16, wide, 48), cheap=cheap)
             for form in _quoted(wire):
                 add(form, sparse)
     if "\n" in value or "\r" in value:
