@@ -4,8 +4,9 @@ Interface (stable; the session and every adapter use it):
 
 * ``Guard(engine="auto", patterns=True)``; ``len(guard)`` is the number of registered values.
 * ``Guard.register(value, label=None) -> str``: learn a value this session materialized, in all
-  its encodings; returns its mask ``[secret:<label>]``, stable for that value within the guard.
-  ``register_many`` loads many at once.
+  its forms (encodings, transformations, and for a long value any run of 24 characters);
+  returns its mask ``[secret:<label>]``, stable for that value within the guard. Raises
+  ``ValueError`` (and learns nothing) if an engine refuses it. ``register_many`` loads many.
 * ``Guard.scrub(text) -> str``; ``scrub_bytes``; ``scrub_obj`` (dict keys and values, lists,
   tuples, JSON strings). Input without a secret comes back as the very same object.
 * ``Guard.contains_secret(obj) -> bool``: does any registered value occur, in any encoding?

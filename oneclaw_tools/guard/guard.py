@@ -1,36 +1,48 @@
-"""The :class:`Guard`: a registry of known values, one scan for all their encodings, patterns.
+"""The :class:`Guard`: a registry of known values, one scan for all their forms, patterns.
 
 How a text is scrubbed:
 
 1. The text is wrapped in a :class:`~.haystack.Haystack`, which builds, only when needed, the
-   normalized *view* without line breaks, NUL and zero-width characters (see :mod:`.variants`),
-   as one byte per character; every tier of the engine reports every needle occurrence in it.
-2. Base64 cores are widened by their partial edge characters; the union of all overlapping
+   normalized *view* without line breaks, NUL and Unicode format characters (see
+   :mod:`.variants`), as one byte per character; every tier of the engine reports every needle
+   occurrence in it.
+2. A value shorter than 32 characters is a set of whole needles (one per form); a longer one is
+   a set of short *anchors*, and each anchor hit is extended along its form in Python
+   (:mod:`.fragments`): no engine limit on a needle's length reaches the user, registration is
+   linear in the value's length, and any run of 24 characters of the value is masked.
+3. A cheap trigger pass says whether the text may hold a spaced-out value, a deeply escaped
+   JSON string or compressed data; those are scanned in a derived text (:mod:`.derived`) whose
+   matches are mapped back.
+4. Base64 cores are widened by their partial edge characters; the union of all overlapping
    matches is taken, each merged span labelled with its longest member (no fragment of a
    longer value survives next to a shorter one); spans are mapped back to the original text in
-   one sweep, only when the view differs from it. A hit on one line of a multi-line value
-   widens to the whole value when it is there re-indented (:func:`_widen_multiline`).
-3. Values too short to mask safely are matched raw, only where no letter, digit or ``_`` touches
+   one sweep, only when the view differs from it (:mod:`.spans`). A hit on one line of a
+   multi-line value widens to the whole value when it is there re-indented.
+5. Values too short to mask safely are matched raw, only where no letter, digit or ``_`` touches
    them, and the operator is warned once per value (never with the value).
-4. Pattern detectors run on the already-masked text, so a known value keeps its precise mask;
+6. Pattern detectors run on the already-masked text, so a known value keeps its precise mask;
    the engine's prefilter (:mod:`.prefilter`) says where each rule's regex can match, and the
    regex runs only there.
-5. Nothing matched: the input object itself is returned.
+7. Nothing matched: the input object itself is returned.
+
+Registration either learns a value completely or not at all: when an engine refuses the
+needles, the registry is rolled back and ``register`` raises ``ValueError`` (without the value),
+so the session refuses to store what its guard could not learn.
 
 Tiers: a large *main* tier plus small *recent* tiers. Registering a value builds a tier for its
-needles only (about a millisecond); one background worker folds the recent tiers into one, another
-rebuilds the main tier when the recent ones hold more than an eighth of it. Scans read one
-immutable state snapshot, so registration and scrubbing are safe from any thread.
+needles only (about a millisecond for a short value; with the hyperscan engine, a registration of
+more than 2,000 needles gets an aho tier, several times faster to build); one background worker
+folds the recent tiers into one, another rebuilds the main tier when the recent ones hold more
+than an eighth of it. Scans read one immutable state snapshot, so registration and scrubbing
+are safe from any thread.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import secrets as _secrets
 import threading
-from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -41,9 +53,9 @@ from .engines import Tier, make_tier, resolve_engine
 from .fragments import MAX_ENTRIES, Entry, confirm
 from .haystack import Haystack, Locator, one_byte
 from .prefilter import aho_candidates, hyperscan_prefilter
+from .spans import SOLID, Span, apply, is_word, merge, shift, widen_b64, widen_multiline
 from .variants import (
     FRAGMENT_MIN,
-    IGNORABLE,
     KIND_B64,
     MIN_LEN,
     Form,
@@ -61,15 +73,7 @@ __all__ = ["Guard"]
 
 _log = logging.getLogger("oneclaw_tools.guard")
 
-_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_"
-# membership for a byte of the byte view
-_B64_CHARS = frozenset(_B64.encode())
-_PAD = frozenset((ord("="),))
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/@+-]")
-#: a character kept by the whitespace-blind search for multi-line values (see _widen_multiline)
-_SOLID = re.compile("[^\\s" + re.escape(IGNORABLE) + "]")
-#: that search looks this far (times the value's length, plus 256) around a hit on one line
-_MULTILINE_REACH = 3
 
 #: the main tier is rebuilt when the recent tiers hold more than max(this, main / 8) needles
 _MAIN_MIN = 4096
@@ -91,7 +95,6 @@ _DERIVED_REACH = 1 << 16
 _KIND_ANCHOR = 2
 
 T = TypeVar("T")
-_Span = tuple[int, int, int, str]  # start, end, order (lower wins ties), mask
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,133 +110,6 @@ class _State:
     #: mask -> (the value without whitespace or ignorables, its view length), for each value
     #: holding a line break
     multiline: Mapping[str, tuple[str, int]] = field(default_factory=dict, repr=False)
-
-
-def _widen_b64(view: bytes, s: int, e: int) -> tuple[int, int]:
-    """A base64 (or base32) core's match widened by the partial characters at its edges."""
-    if s > 0 and view[s - 1] in _B64_CHARS:
-        s -= 1
-    n = len(view)
-    if e < n and view[e] in _B64_CHARS:
-        e += 1
-    for _ in range(2):
-        if e < n and view[e] in _PAD:
-            e += 1
-    return s, e
-
-
-def _is_word(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
-
-
-def _merge(spans: list[_Span]) -> list[_Span]:
-    """Union of overlapping spans; each merged span keeps the mask of its longest member."""
-    if len(spans) < 2:
-        return spans
-    spans.sort(key=lambda s: (s[0], -s[1], s[2]))
-    out: list[_Span] = [spans[0]]
-    best = spans[0][1] - spans[0][0]
-    for s, e, order, mask in spans[1:]:
-        ps, pe, porder, pmask = out[-1]
-        if s < pe:
-            length = e - s
-            if length > best or (length == best and order < porder):
-                pmask, porder, best = mask, order, length
-            out[-1] = (ps, max(pe, e), porder, pmask)
-        else:
-            out.append((s, e, order, mask))
-            best = e - s
-    return out
-
-
-def _widen_multiline(multiline: Mapping[str, tuple[str, int]], text: str, spans: list[_Span]) -> list[_Span]:
-    """Spans widened to whole multi-line values that were indented or re-wrapped in ``text``.
-
-    The view drops line breaks but keeps spaces and tabs, so a multi-line value re-indented (a
-    PEM key in a YAML block) is not one needle in it; each of its lines is (see
-    :mod:`.variants`). A hit on a part of such a value starts a search, around the hits, for the
-    value with all whitespace and ignorable characters removed, in the text with the same removed;
-    each occurrence found is masked whole, indentation included.
-    """
-    partial: dict[str, list[_Span]] = {}
-    for span in spans:
-        known = multiline.get(span[3])
-        if known is not None and span[1] - span[0] < known[1]:  # a whole-value hit is complete
-            partial.setdefault(span[3], []).append(span)
-    if not partial:
-        return spans
-    extra: list[_Span] = []
-    for mask, hits in partial.items():
-        solid = multiline[mask][0]
-        reach = _MULTILINE_REACH * len(solid) + 256
-        done = 0  # the hits ending before this offset were searched around
-        for s, e, order, _ in hits:
-            if e <= done:
-                continue
-            # one window per cluster of hits less than ``reach`` apart
-            lo, hi = max(0, s - reach), e + reach
-            for s2, e2, _, _ in hits:
-                if s2 <= hi and e2 > e:
-                    hi = e2 + reach
-            window = text[lo:hi]
-            at = [m.start() for m in _SOLID.finditer(window)]
-            squeezed = "".join(window[i] for i in at)
-            i = squeezed.find(solid)
-            while i >= 0:
-                extra.append((lo + at[i], lo + at[i + len(solid) - 1] + 1, order, mask))
-                i = squeezed.find(solid, i + len(solid))
-            done = hi
-    return _merge(spans + extra) if extra else spans
-
-
-@functools.lru_cache(maxsize=4096)
-def _mask_candidates(mask: str) -> tuple[tuple[int, int], ...]:
-    """``(pattern index, offset)`` of every rule literal inside ``mask`` (e.g. ``secret:``)."""
-    return tuple((index, at) for index, starts in aho_candidates(mask).items() for at in starts)
-
-
-def _shift(candidates: dict[int, list[int]], spans: list[_Span]) -> dict[int, list[int]]:
-    """Pattern candidates found in a text, moved to the text with ``spans`` masked.
-
-    Exact because no prefilter match can hold ``[`` or ``]`` (see :mod:`.patterns`): a prefilter
-    match in the masked text either lies where the text is unchanged, so the text had it too, or
-    lies inside a mask's brackets, so it starts at a rule literal inside the mask. Candidates
-    inside a masked span are dropped; every literal inside a mask is added.
-    """
-    starts = [s for s, _, _, _ in spans]
-    shift_after: list[int] = []
-    mask_at: list[int] = []
-    shift = 0
-    for s, e, _, mask in spans:
-        mask_at.append(s + shift)
-        shift += len(mask) - (e - s)
-        shift_after.append(shift)
-    moved: dict[int, list[int]] = {}
-    for index, found in candidates.items():
-        kept = []
-        for c in found:
-            i = bisect_right(starts, c) - 1
-            if i < 0:
-                kept.append(c)
-            elif c >= spans[i][1]:
-                kept.append(c + shift_after[i])
-        if kept:
-            moved[index] = kept
-    for (_, _, _, mask), at in zip(spans, mask_at, strict=True):
-        for index, offset in _mask_candidates(mask):
-            moved.setdefault(index, []).append(at + offset)
-    return moved
-
-
-def _apply(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
-    pieces: list[str] = []
-    pos = 0
-    for s, e, mask in spans:
-        pieces.append(text[pos:s])
-        pieces.append(mask)
-        pos = e
-    pieces.append(text[pos:])
-    return "".join(pieces)
 
 
 class Guard:
@@ -361,7 +237,7 @@ class Guard:
             return mask, len(value)
         norm = len(normalize(value))
         if "\n" in value or "\r" in value:
-            multiline[mask] = ("".join(_SOLID.findall(value)), norm)
+            multiline[mask] = ("".join(SOLID.findall(value)), norm)
         if norm < FRAGMENT_MIN or self._legacy_forms:
             longest = 0
             for needle, kind in (legacy_expand if self._legacy_forms else expand)(value):
@@ -530,29 +406,29 @@ class Guard:
             self._build_main()
 
     # -- scanning ---------------------------------------------------------------------------
-    def _value_spans(self, hay: Haystack, before: str = "", after: str = "") -> list[_Span]:
+    def _value_spans(self, hay: Haystack, before: str = "", after: str = "") -> list[Span]:
         st = self._state
         text = hay.text
-        spans: list[_Span] = []
+        spans: list[Span] = []
         if st.count and text:
             spans = self._needle_spans(st, hay)
             if st.multiline and spans:
-                spans = _widen_multiline(st.multiline, text, spans)
+                spans = widen_multiline(st.multiline, text, spans)
         if st.short and text:
             spans.extend(self._short_spans(st, text, before, after))
-            spans = _merge(spans)
+            spans = merge(spans)
         return spans
 
-    def _needle_spans(self, st: _State, hay: Haystack) -> list[_Span]:
+    def _needle_spans(self, st: _State, hay: Haystack) -> list[Span]:
         spans = self._view_spans(st, hay, derive=True)
         if not spans:
             return []
-        spans = _merge(spans)
+        spans = merge(spans)
         if not hay.chars:
             return spans
         return Locator(hay).spans(spans)
 
-    def _view_spans(self, st: _State, hay: Haystack, derive: bool) -> list[_Span]:
+    def _view_spans(self, st: _State, hay: Haystack, derive: bool) -> list[Span]:
         """Every needle and confirmed anchor match in ``hay``'s view (view offsets, not merged);
         with ``derive``, also those found in the texts derived from it (see :mod:`.derived`)."""
         found: list[tuple[int, int, int]] = []
@@ -561,7 +437,7 @@ class Guard:
         for tier, _, _ in st.recent:
             tier.scan(hay, found)
         view = hay.view_bytes()
-        spans: list[_Span] = []
+        spans: list[Span] = []
         if found:
             kinds, owners = self._kinds, self._owners
             pieces: list[tuple[int, int, int]] = []
@@ -571,21 +447,21 @@ class Guard:
                     pieces.append((s, e, nid))
                     continue
                 if kind == KIND_B64:
-                    s, e = _widen_b64(view, s, e)
+                    s, e = widen_b64(view, s, e)
                 spans.append((s, e, nid, owners[nid]))
             if pieces:
                 forms, masks = self._forms, self._form_masks
                 base = len(self._needles)
                 for s, e, fid in confirm(hay.view(), pieces, self._places, forms):
                     if forms[fid].kind == KIND_B64:
-                        s, e = _widen_b64(view, s, e)
+                        s, e = widen_b64(view, s, e)
                     spans.append((s, e, base + fid, masks[fid]))
         if derive and not self._legacy_forms:
             spans.extend(self._derived_spans(st, hay, view))
         return spans
 
-    def _derived_spans(self, st: _State, hay: Haystack, view: bytes) -> list[_Span]:
-        out: list[_Span] = []
+    def _derived_spans(self, st: _State, hay: Haystack, view: bytes) -> list[Span]:
+        out: list[Span] = []
         reach = min(st.max_needle, _DERIVED_REACH)
         found = derived.triggers(view, self.engine)
         texts = derived.spaced(hay.view, view, min(reach, 64), found)
@@ -602,8 +478,8 @@ class Guard:
                 out.append((s, e, best[2], best[3]))
         return out
 
-    def _short_spans(self, st: _State, text: str, before: str, after: str) -> list[_Span]:
-        out: list[_Span] = []
+    def _short_spans(self, st: _State, text: str, before: str, after: str) -> list[Span]:
+        out: list[Span] = []
         base = len(self._needles) + 1
         for index, (value, mask) in enumerate(st.short):
             i = text.find(value)
@@ -611,7 +487,7 @@ class Guard:
                 j = i + len(value)
                 prev = text[i - 1] if i > 0 else before
                 nxt = text[j] if j < len(text) else after
-                if not (prev and _is_word(prev)) and not (nxt and _is_word(nxt)):
+                if not (prev and is_word(prev)) and not (nxt and is_word(nxt)):
                     out.append((i, j, base + index, mask))
                 i = text.find(value, i + 1)
         return out
@@ -624,11 +500,11 @@ class Guard:
         out = hay.masked(spans) if spans else text
         if self.patterns and text:
             if spans:
-                candidates = _shift(candidates, spans)
+                candidates = shift(candidates, spans)
             if candidates:
                 findings = _patterns.detect_at(out, candidates, before)
                 if findings:
-                    out = _apply(out, ((f.start, f.end, _patterns.pattern_mask(f.rule)) for f in findings))
+                    out = apply(out, ((f.start, f.end, _patterns.pattern_mask(f.rule)) for f in findings))
         return out
 
     def _candidates(self, raw: bytes) -> dict[int, list[int]]:
