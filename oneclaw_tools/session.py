@@ -220,6 +220,9 @@ class Session:
             rule = str(first["msg"]).rstrip(".")
             rule = rule[:1].lower() + rule[1:]
             raise InvalidArgument(argument, rule) from None
+        vault_id = getattr(parsed, "vault_id", None)
+        if isinstance(vault_id, str):
+            self.services.vault_for(vault_id)  # out of scope: refused before a human is asked
         if self.policy.needs_approval(name, args):
             self.approvals.check(name, parsed)
         with tool_scope(name):

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["HTTP_TOOL", "destination_of"]
 
 _LOOPBACK_NAMES = {"localhost"}
+_ROUTING_HEADERS = frozenset({"host", ":authority", "x-forwarded-host", "forwarded"})
 
 
 class NameValue(Args):
@@ -129,6 +130,10 @@ def http_request(s: ToolContext, a: HttpRequestArgs) -> dict[str, Any]:
     for name, _ in _pairs(a.headers):
         if _PLACEHOLDER.search(name):
             raise InvalidArgument("headers", "a header name must not contain a secret placeholder")
+        if name.strip().lower() in _ROUTING_HEADERS:
+            # a Host other than the URL's would let a shared front end (a CDN) route the request,
+            # and the value in it, to another site than the one the binding names
+            raise InvalidArgument("headers", f"must not set {name.strip()}; the URL names the destination")
     url, dest = destination_of(a.url, allow_http_loopback=s.policy.allow_http_loopback, method=a.method)
     used: list[str] = []
     try:

@@ -447,3 +447,32 @@ def test_expiry_drops_the_plaintext_without_waiting_for_a_call() -> None:
         time.sleep(0.05)
     assert handle.expired and handle.value.reveal_unsafe() == ""
     store.clear()
+
+
+@pytest.mark.parametrize("header", ["Host", "host", "X-Forwarded-Host", "Forwarded"])
+def test_a_handle_cannot_be_fronted_to_another_site(make_session, recorder, dns, header: str) -> None:  # type: ignore[no-untyped-def]
+    """Domain fronting: the connection goes to the bound host, a Host header names the attacker's
+    site on the same CDN. Refused before anything is resolved or sent."""
+    session = make_session(http_transport=recorder.transport, resolver=dns)
+    seed(session)
+    handle = session.call("get_secret", {"path": "svc/key"})["handle"]
+    err = refuse(
+        session,
+        "http_request",
+        {
+            "url": "https://api.example.com/",
+            "headers": {header: "attacker.example", "A": "{{secret:" + handle + "}}"},
+        },
+        status=400,
+    )
+    assert "the URL names the destination" in err.text
+    assert recorder.sent == [] and session.handles.get(handle).uses == 0
+
+
+def test_another_vault_is_refused_before_a_human_is_asked(make_session) -> None:  # type: ignore[no-untyped-def]
+    session = make_session()
+    seed(session)
+    other = session.backend.create_vault("elsewhere").id
+    args = {"path": "svc/key", "email": "a@b.example", "expires_at": EXPIRY, "vault_id": other}
+    assert "outside" in refuse(session, "share_secret", args).text
+    assert not denied(session, "approval_requested", "pending")
