@@ -1,5 +1,6 @@
-"""The vault tools: the seed's eleven plus ``list_versions`` (the vault, grant and share tools
-are defined in :mod:`.vaults`; :data:`VAULT_TOOLS` lists them all, in their public order).
+"""The vault tools: the seed's eleven plus ``list_versions`` (the vault and grant tools are
+defined in :mod:`.vaults`, the share tools in :mod:`.share_tools`; :data:`VAULT_TOOLS` lists the
+seed's in their public order).
 
 Descriptions are written for a model and teach a careful agent's habits: list to discover,
 describe before get, fetch just in time (a handle, never a value), rotate right after
@@ -22,16 +23,22 @@ from ..validation import (
     validate_prefix,
 )
 from .base import PATH_FIELD, VAULT_FIELD, Args, ToolSpec
-from .vaults import CREATE_VAULT, GRANT_ACCESS, LIST_VAULTS, SHARE_SECRET
+from .share_tools import SHARE_SECRET
+from .vaults import CREATE_VAULT, GRANT_ACCESS, LIST_VAULTS
 
 if TYPE_CHECKING:
     from .context import ToolContext
 
-__all__ = ["VAULT_TOOLS"]
+__all__ = ["MAX_PAGE", "VAULT_TOOLS"]
+
+#: the largest page ``list_secrets`` returns (the default is 100)
+MAX_PAGE = 1000
 
 
 class ListSecretsArgs(Args):
     prefix: str = Field("", description="Only paths starting with this prefix, e.g. 'prod/'.")
+    limit: int = Field(100, description="At most this many secrets per page (1-1000).")
+    cursor: str | None = Field(None, description="The next_cursor of the previous page, to continue.")
     vault_id: str | None = VAULT_FIELD
 
 
@@ -81,11 +88,21 @@ def _meta_for_model(s: ToolContext, meta: Any) -> dict[str, Any]:
 
 def list_secrets(s: ToolContext, a: ListSecretsArgs) -> dict[str, Any]:
     prefix = validate_prefix(a.prefix)
+    if not 1 <= a.limit <= MAX_PAGE:
+        raise InvalidArgument("limit", f"must be between 1 and {MAX_PAGE}")
+    if a.cursor is not None and not 0 < len(a.cursor) <= 1024:
+        raise InvalidArgument("cursor", "must be the next_cursor of a previous page")
     vault_id = s.vault_for(a.vault_id)
-    metas = [m for m in s.backend.list_secrets(vault_id, prefix) if s.policy.path_allowed(m.path)]
+    metas = [
+        m
+        for m in s.backend.list_secrets(vault_id, prefix)
+        if s.policy.path_allowed(m.path) and (a.cursor is None or m.path > a.cursor)
+    ]
+    metas.sort(key=lambda m: m.path)
+    page, more = metas[: a.limit], len(metas) > a.limit
     return {
         "vault_id": vault_id,
-        "count": len(metas),
+        "count": len(page),
         "secrets": [
             {
                 "path": m.path,
@@ -94,8 +111,9 @@ def list_secrets(s: ToolContext, a: ListSecretsArgs) -> dict[str, Any]:
                 "expires_at": m.to_dict()["expires_at"],
                 "uses_left": m.uses_left,
             }
-            for m in metas
+            for m in page
         ],
+        "next_cursor": page[-1].path if more else None,
     }
 
 
@@ -227,7 +245,8 @@ VAULT_TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         "list_secrets",
         "List the secrets in a vault: paths, types, versions and expiry, never values. Start here "
-        "to discover what exists before describing or fetching anything.",
+        "to discover what exists before describing or fetching anything. Results come in pages "
+        "(100 by default); pass next_cursor back as cursor to get the next one.",
         ListSecretsArgs,
         list_secrets,
     ),

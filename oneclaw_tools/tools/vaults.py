@@ -1,28 +1,24 @@
-"""The tools that act on vaults and reach outward: create and list vaults, grant access, share.
+"""The tools that act on vaults and reach outward: create and list vaults, grant access
+(sharing lives in :mod:`.share_tools`).
 
-Granting and sharing give a secret to someone else, so by default they need a human's approval
-(:mod:`oneclaw_tools.approvals`). A share link is itself a credential: ``share_secret`` hands it
-to the guard, and each long part of it too, and never shows it to the model.
+Granting gives a secret to someone else, so by default it needs a human's approval
+(:mod:`oneclaw_tools.approvals`).
 """
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from ..errors import InvalidArgument, PermissionDenied
 from ..validation import parse_datetime, validate_pattern
-from .base import PATH_FIELD, VAULT_FIELD, Args, ToolSpec
+from .base import Args, ToolSpec
 
 if TYPE_CHECKING:
     from .context import ToolContext
 
-__all__ = ["CREATE_VAULT", "GRANT_ACCESS", "LIST_VAULTS", "SHARE_SECRET"]
-
-#: what separates the parts of a share link (scheme, host, path segments, query, fragment)
-_LINK_PARTS = re.compile(r"[/#?&=:.]+")
+__all__ = ["CREATE_VAULT", "GRANT_ACCESS", "LIST_VAULTS"]
 
 
 class CreateVaultArgs(Args):
@@ -45,20 +41,6 @@ class GrantAccessArgs(Args):
         "**", description="Glob of paths: '*' matches one segment, '**' any depth, e.g. 'prod/**'."
     )
     expires_at: str | None = Field(None, description="RFC 3339 time when the grant ends.")
-
-
-class ShareSecretArgs(Args):
-    path: str = PATH_FIELD
-    expires_at: str = Field(description="RFC 3339 time when the share stops working (required).")
-    email: str | None = Field(
-        None, description="The person's e-mail address (recipient_type 'external_email')."
-    )
-    recipient_type: Literal["external_email", "user", "agent", "anyone_with_link", "creator"] = Field(
-        "external_email", description="Who receives it. Prefer 'external_email' for a human."
-    )
-    recipient_id: str | None = Field(None, description="User or agent id (recipient_type 'user' or 'agent').")
-    max_access_count: int = Field(5, description="How many times the share may be opened (0 = unlimited).")
-    vault_id: str | None = VAULT_FIELD
 
 
 def create_vault(s: ToolContext, a: CreateVaultArgs) -> dict[str, Any]:
@@ -92,37 +74,6 @@ def grant_access(s: ToolContext, a: GrantAccessArgs) -> dict[str, Any]:
     return policy.to_dict()
 
 
-def share_secret(s: ToolContext, a: ShareSecretArgs) -> dict[str, Any]:
-    path = s.check_path(a.path)
-    if a.recipient_type == "external_email" and not a.email:
-        raise InvalidArgument("email", "is required when recipient_type is 'external_email'")
-    if a.recipient_type in ("user", "agent") and not a.recipient_id:
-        raise InvalidArgument("recipient_id", "is required when recipient_type is 'user' or 'agent'")
-    if a.email is not None and ("@" not in a.email or len(a.email) > 320):
-        raise InvalidArgument("email", "must be an e-mail address")
-    expires = parse_datetime(a.expires_at)
-    assert expires is not None
-    share = s.backend.create_share(
-        s.vault_for(a.vault_id),
-        path,
-        recipient_type=a.recipient_type,
-        expires_at=expires,
-        email=a.email,
-        recipient_id=a.recipient_id,
-        max_access_count=a.max_access_count,
-    )
-    data = share.to_dict()
-    if share.share_url is not None:
-        link = share.share_url.reveal_unsafe()
-        s.register_value(link)
-        # the link's long parts (a share id that opens it, a token) are credentials on their own
-        for part in _LINK_PARTS.split(link):
-            if len(part) >= 16:
-                s.register_value(part)
-        data["share_link"] = "held by the session; a share link is a credential and is never shown"
-    return data
-
-
 CREATE_VAULT = ToolSpec(
     "create_vault",
     "Create a vault (a named container of secrets). Names are unique.",
@@ -139,14 +90,5 @@ GRANT_ACCESS = ToolSpec(
     "matching a glob. Grant the narrowest pattern that works.",
     GrantAccessArgs,
     grant_access,
-    read_only=False,
-)
-
-SHARE_SECRET = ToolSpec(
-    "share_secret",
-    "Share a secret with a person or agent until an expiry date. When a human needs a "
-    "credential, share it by e-mail rather than repeating it; the share link is never shown.",
-    ShareSecretArgs,
-    share_secret,
     read_only=False,
 )

@@ -333,9 +333,9 @@ def test_containers_whose_constructor_differs_are_scrubbed_as_plain_ones(session
     assert session.scrub(seq) == [session.scrub(VALUE)]
 
 
-def test_a_share_link_and_its_parts_are_masked(make_session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """A share link is a credential, and so is each long part of it: with 1Claw the share id
-    alone opens an ``anyone_with_link`` share; with the local vault the token does."""
+def test_a_share_link_is_masked_and_the_share_id_is_shown(make_session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A share link is a credential, and so is each part of it that opens the share (the local
+    vault's token); the share id is not, so the model sees it and can revoke the share."""
     session = make_session(OperatorPolicy(approver=lambda request: True))
     made = []
     create = session.backend.create_share
@@ -353,7 +353,40 @@ def test_a_share_link_and_its_parts_are_masked(make_session, monkeypatch) -> Non
     )
     link = made[0].share_url.reveal_unsafe()
     share_id, token = link.removeprefix("oneclaw://share/").split("#")
-    assert share_id not in repr(out) and token not in repr(out) and link not in repr(out)
+    assert out["share_id"] == share_id and out["state"] == "active"
+    assert token not in repr(out) and link not in repr(out)
     echoed = f"GET /v1/share/{share_id} X-Share-Token: {token} url={link}"
     scrubbed = session.guard.scrub(echoed)
-    assert share_id not in scrubbed and token not in scrubbed and "[secret:" in scrubbed
+    assert share_id in scrubbed and token not in scrubbed and link not in scrubbed and "[secret:" in scrubbed
+
+
+@pytest.mark.parametrize(("recipient", "id_opens_it"), [("anyone_with_link", True), ("external_email", False)])
+def test_a_share_id_that_alone_opens_the_share_stays_masked(
+    make_session, monkeypatch: pytest.MonkeyPatch, recipient: str, id_opens_it: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """1Claw's link is ``https://…/v1/share/<id>`` and opens an ``anyone_with_link`` share without
+    authentication: there the id is the credential. A share to a person needs their login."""
+    import dataclasses
+
+    session = make_session(OperatorPolicy(approver=lambda request: True))
+    from oneclaw_tools.models import SecretValue
+
+    create = session.backend.create_share
+
+    def oneclaw_style(*args, **kwargs):  # type: ignore[no-untyped-def]
+        share = create(*args, **kwargs)
+        url = SecretValue(f"https://api.1claw.xyz/v1/share/{share.id}")
+        return dataclasses.replace(share, share_url=url)
+
+    monkeypatch.setattr(session.backend, "create_share", oneclaw_style)
+    put(session)
+    args = {"path": "prod/api_key", "recipient_type": recipient, "expires_at": "2099-01-01T00:00:00Z"}
+    if recipient == "external_email":
+        args["email"] = "ops@example.com"
+    out = session.call("share_secret", args)
+    shares = session.call("list_shares", {})["shares"]
+    real_id = shares[0]["id"] if not id_opens_it else None
+    if id_opens_it:
+        assert "[secret:" in out["share_id"] and all("[secret:" in s["id"] for s in shares)
+    else:
+        assert out["share_id"] == real_id and "[secret:" not in repr(out)
