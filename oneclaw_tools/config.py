@@ -8,9 +8,14 @@ folder. OpenBao / HashiCorp Vault: ``BAO_ADDR`` or ``VAULT_ADDR`` (several addre
 given, comma separated), with ``BAO_TOKEN``/``VAULT_TOKEN`` or AppRole
 (``BAO_ROLE_ID``/``BAO_SECRET_ID`` or the ``VAULT_`` names), ``ONECLAW_KV_MOUNT``.
 
+``ONECLAW_AGENT_TOKEN`` (a 1Claw access token, as 1Claw's MCP server takes it) selects 1Claw
+too; it is sent as it is, never exchanged.
+
 ``ONECLAW_BACKEND=local|oneclaw|openbao`` chooses explicitly. Without it:
-``ONECLAW_AGENT_API_KEY`` selects 1Claw, else ``BAO_ADDR``/``VAULT_ADDR`` selects OpenBao,
-else the embedded vault.
+``ONECLAW_AGENT_API_KEY`` or ``ONECLAW_AGENT_TOKEN`` selects 1Claw, else
+``BAO_ADDR``/``VAULT_ADDR`` selects OpenBao, else the embedded vault. The embedded vault is
+never created here unless asked (``oneclaw-tools init`` and the operator's own writes): a read
+through a mistyped ``ONECLAW_LOCAL_VAULT`` is a 404 naming the path, not a new, empty vault.
 """
 
 from __future__ import annotations
@@ -54,15 +59,18 @@ def select_backend(env: Mapping[str, str] | None = None) -> str:
         if chosen not in BACKENDS:
             raise InvalidArgument("ONECLAW_BACKEND", "must be one of " + ", ".join(BACKENDS))
         return chosen
-    if env.get("ONECLAW_AGENT_API_KEY"):
+    if env.get("ONECLAW_AGENT_API_KEY") or env.get("ONECLAW_AGENT_TOKEN"):
         return "oneclaw"
     if env.get("BAO_ADDR") or env.get("VAULT_ADDR"):
         return "openbao"
     return "local"
 
 
-def open_backend(env: Mapping[str, str] | None = None) -> VaultBackend:
-    """The backend :func:`select_backend` names, configured from the same environment."""
+def open_backend(env: Mapping[str, str] | None = None, *, create: bool = False) -> VaultBackend:
+    """The backend :func:`select_backend` names, configured from the same environment.
+
+    ``create`` lets an embedded vault that does not exist yet be created on first use.
+    """
     env = os.environ if env is None else env
     kind = select_backend(env)
     if kind == "oneclaw":
@@ -75,4 +83,4 @@ def open_backend(env: Mapping[str, str] | None = None) -> VaultBackend:
         return OpenBaoVault.from_env(env)
     from .backends.local import LocalVault
 
-    return LocalVault(default_local_vault_path(env), env=env)
+    return LocalVault(default_local_vault_path(env), env=env, create=create)

@@ -7,6 +7,10 @@ when the server answers 401 (or a 403 whose detail says the token's scopes are s
 1Claw's MCP server does). A token the server refused is dropped at once, so an expired token
 is never sent twice.
 
+A static token (``ONECLAW_AGENT_TOKEN``, as 1Claw's MCP server takes it) is sent as it is:
+there is nothing to exchange it with, so a 401 reaches the caller as ``NotAuthenticated``.
+The agent id and vault ids are read from its (unverified) claims, only to pick defaults.
+
 The flow is written once, in :meth:`VaultTokenAuth._flow`. It yields requests to send and
 two markers that take and release a lock around the exchange, so that concurrent requests
 share one exchange (the client is synchronous: concurrent requests come from threads).
@@ -43,13 +47,22 @@ class _Token:
     refresh_at: float
 
 
-def _jwt_lifetime(token: str) -> float | None:
-    """``exp - iat`` from an unverified JWT payload (the server verifies; we only schedule)."""
+def _jwt_claims(token: str) -> dict[str, Any]:
+    """The unverified payload of a JWT (the server verifies; we only schedule and pick defaults)."""
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, TypeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _jwt_lifetime(token: str) -> float | None:
+    """``exp - iat`` from an unverified JWT payload."""
+    claims = _jwt_claims(token)
+    try:
         lifetime = float(claims["exp"]) - float(claims["iat"])
-    except (IndexError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
     return lifetime if lifetime > 0 else None
 
@@ -62,15 +75,18 @@ class VaultTokenAuth(httpx.Auth):
 
     def __init__(
         self,
-        api_key: SecretValue,
+        api_key: SecretValue | None,
         *,
         base_url: str,
         agent_id: str | None = None,
         clock: Callable[[], float],
         refresh_margin: float = 60.0,
+        static_token: SecretValue | None = None,
     ) -> None:
-        self._api_key = api_key
-        self._user_key = api_key.reveal_unsafe().startswith("1ck_")
+        if (api_key is None) == (static_token is None):
+            raise ValueError("give an API key or a static token, not both")
+        self._api_key = api_key or SecretValue("")
+        self._user_key = api_key is not None and api_key.reveal_unsafe().startswith("1ck_")
         self._token_url = httpx.URL(base_url.rstrip("/") + "/").join(
             "v1/auth/api-key-token" if self._user_key else "v1/auth/agent-token"
         )
@@ -81,6 +97,16 @@ class VaultTokenAuth(httpx.Auth):
         self.agent_id: str | None = agent_id
         self.vault_ids: tuple[str, ...] | None = None
         self.exchanges = 0  # how many tokens were obtained (for tests and diagnostics)
+        self._static = static_token is not None
+        if static_token is not None:
+            self._token = _Token(static_token, float("inf"))
+            claims = _jwt_claims(static_token.reveal_unsafe())
+            sub = claims.get("sub")
+            if agent_id is None and isinstance(sub, str) and sub.startswith("agent:"):
+                self.agent_id = sub.removeprefix("agent:")
+            ids = claims.get("vault_ids")
+            if isinstance(ids, list) and all(isinstance(v, str) for v in ids):
+                self.vault_ids = tuple(ids)
 
     @property
     def is_user_key(self) -> bool:
@@ -170,7 +196,7 @@ class VaultTokenAuth(httpx.Auth):
             token = yield from self._obtain(request, None)
         request.headers["Authorization"] = "Bearer " + token.value.reveal_unsafe()
         response = yield request
-        if self._needs_reexchange(response):
+        if not self._static and self._needs_reexchange(response):
             token = yield from self._obtain(request, token)
             request.headers["Authorization"] = "Bearer " + token.value.reveal_unsafe()
             yield request

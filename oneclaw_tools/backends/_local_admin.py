@@ -105,6 +105,41 @@ class Admin(Part):
 
         return values()
 
+    def export_all_versions_unsafe(
+        self, vault_id: str | None = None
+    ) -> Iterator[tuple[str, int, SecretValue]]:
+        """Every version ever stored, disabled and soft-deleted ones included, WITHOUT counting
+        an access (owner only): ``(path, version, value)``.
+
+        For ``scrub --all-versions``: a log written before a leaked key was rotated holds the
+        old value. The export itself is audited.
+        """
+        with self.core.checking("export_all_versions_unsafe"):
+            if vault_id is not None:
+                vault_id = check_id(vault_id, "vault_id")
+
+        def work(conn: sqlite3.Connection, note: Note) -> list[sqlite3.Row]:
+            self.core.require_owner("export values")
+            if vault_id is not None:
+                self.core.vault_row(conn, vault_id)
+                rows = conn.execute(
+                    "SELECT * FROM versions WHERE vault_id = ? ORDER BY path, version", (vault_id,)
+                ).fetchall()
+            else:
+                rows = conn.execute("SELECT * FROM versions ORDER BY vault_id, path, version").fetchall()
+            note.detail = f"{len(rows)} versions exported"
+            return rows
+
+        rows = self.core.run("export_all_versions_unsafe", work, vault_id=vault_id)
+
+        def values() -> Iterator[tuple[str, int, SecretValue]]:
+            for row in rows:
+                with self.core.store.lock:
+                    value = self.core.store.open(row)
+                yield row["path"], int(row["version"]), SecretValue(value)
+
+        return values()
+
     def rotate_key(self, to: str | None = None) -> dict[str, Any]:
         """Re-wrap every data key under a new key-encryption key (owner only).
 

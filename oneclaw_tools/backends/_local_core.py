@@ -53,6 +53,7 @@ _GRANTED_BY: dict[str, frozenset[str]] = {
     "delete": frozenset({"delete", "write"}),
     "rotate": frozenset({"rotate", "write"}),
 }
+_RESTORE = "The operator must restore it from a backup (or point ONECLAW_LOCAL_VAULT at the right file)."
 META_COLUMNS = (
     "vault_id, path, version, secret_id, type, metadata, created_by, created_at, expires_at, "
     "max_access_count, access_count, is_disabled"
@@ -133,10 +134,14 @@ class Core:
                     return result
                 except sqlite3.OperationalError as exc:
                     if "decode" in str(exc):  # a text value where a ciphertext belongs: edited by hand
-                        raise IntegrityError("the vault file is damaged or was altered.") from None
+                        raise IntegrityError(
+                            f"the vault file {store.path} is damaged or was altered.", action=_RESTORE
+                        ) from None
                     raise ServerError("the vault database is busy or unavailable.") from None
                 except sqlite3.DatabaseError:
-                    raise IntegrityError("the vault file is damaged or is not a vault.") from None
+                    raise IntegrityError(
+                        f"the vault file {store.path} is damaged or is not a vault.", action=_RESTORE
+                    ) from None
             except OneClawError as exc:
                 self.audit_failure(action, exc, vault_id=vault_id, path=path, reads=reads)
                 raise

@@ -32,7 +32,7 @@ from typing import Any
 
 from .. import crypto
 from ..audit import current_tool
-from ..errors import IntegrityError, InvalidArgument
+from ..errors import IntegrityError, InvalidArgument, NotFound
 from ..kek import KekProvider
 from ..kek.providers import load_record, open_provider, record_for, same_record
 from ..models import Principal
@@ -127,8 +127,10 @@ class Store:
         key: bytes | None,
         clock: Callable[[], datetime] | None,
         kek: str | None = None,
+        create: bool = True,
     ) -> None:
         self.path = path
+        self.create = create
         self.key_file = path.with_name(path.name + ".key")
         self.clock: Callable[[], datetime] = clock or _utcnow
         self.lock = threading.RLock()
@@ -214,8 +216,14 @@ class Store:
     def _open(self) -> None:
         if self._closed:
             raise RuntimeError("this vault has been closed")
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fresh = not self.path.exists() or self.path.stat().st_size == 0
+        if fresh and not self.create:
+            raise NotFound(
+                f"there is no vault at {self.path}.",
+                action="The operator creates it with `oneclaw-tools init`, or points "
+                "ONECLAW_LOCAL_VAULT at the existing vault file.",
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if fresh:
             os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
         conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
@@ -257,6 +265,15 @@ class Store:
             except BaseException:
                 ring.close()
                 raise
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise
+            raise IntegrityError(
+                f"the vault file {self.path} is damaged or is not a vault.",
+                action="The operator must restore it from a backup (or point ONECLAW_LOCAL_VAULT "
+                "at the right file).",
+            ) from None
         except BaseException:
             conn.close()
             raise

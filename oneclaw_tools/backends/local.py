@@ -106,7 +106,14 @@ class LocalBackend(VaultBackend):
     def initialize(self) -> None:
         """Create the database, its schema and (without an env key) the key file now."""
         with self._store.lock:
+            self._store.create = True
             _ = self._store.conn
+
+    @property
+    def exists(self) -> bool:
+        """Whether the vault file exists (opening it with ``create=False`` would succeed)."""
+        path = self._store.path
+        return path.exists() and path.stat().st_size > 0
 
     def __repr__(self) -> str:
         return f"LocalVault(path={str(self._store.path)!r}, principal={str(self.principal)!r})"
@@ -140,6 +147,7 @@ class LocalBackend(VaultBackend):
     record_audit = _on(Admin, Admin.record_audit)
     audit_events = _on(Admin, Admin.audit_events)
     export_latest_unsafe = _on(Admin, Admin.export_latest_unsafe)
+    export_all_versions_unsafe = _on(Admin, Admin.export_all_versions_unsafe)
     rotate_key = _on(Admin, Admin.rotate_key)
 
 
@@ -151,7 +159,10 @@ class LocalVault(LocalBackend):
     otherwise the key file ``<path>.key`` is used, and created with the database on first
     use. ``kek`` (``file``, ``pkcs11``, ``transit``) picks the KEK provider of a new vault and
     must match the one an existing vault records; ``None`` takes the recorded one (``file``
-    for a new vault). ``clock`` returns an aware UTC datetime and decides expiry.
+    for a new vault). ``create=False`` refuses to create the file (404 naming the path and
+    ``oneclaw-tools init``): configuration read from the environment opens vaults this way, so a
+    mistyped path never answers with a new, empty vault. ``clock`` returns an aware UTC datetime
+    and decides expiry.
     """
 
     def __init__(
@@ -163,6 +174,7 @@ class LocalVault(LocalBackend):
         principal: Principal | None = None,
         clock: Callable[[], datetime] | None = None,
         kek: str | None = None,
+        create: bool = True,
     ) -> None:
         if key is not None and (not isinstance(key, bytes) or len(key) != 32):
             raise InvalidArgument("key", "must be 32 bytes")
@@ -171,7 +183,12 @@ class LocalVault(LocalBackend):
         if key is not None and kek not in (None, "file"):
             raise InvalidArgument("key", "an explicit key is a 'file' key-encryption key")
         store = Store(
-            Path(path).expanduser(), env=os.environ if env is None else env, key=key, clock=clock, kek=kek
+            Path(path).expanduser(),
+            env=os.environ if env is None else env,
+            key=key,
+            clock=clock,
+            kek=kek,
+            create=create,
         )
         super().__init__(Core(store, principal or OWNER))
 

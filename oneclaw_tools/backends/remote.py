@@ -65,6 +65,12 @@ def _is_loopback_url(url: str) -> bool:
         return False
 
 
+def _secret(value: str | SecretValue | None) -> SecretValue | None:
+    if value is None or isinstance(value, SecretValue):
+        return value
+    return SecretValue(value) if isinstance(value, str) else SecretValue("")
+
+
 class OneClawVault(VaultBackend):
     """The 1Claw backend over :class:`httpx.Client`."""
 
@@ -72,8 +78,9 @@ class OneClawVault(VaultBackend):
 
     def __init__(
         self,
-        api_key: str | SecretValue,
+        api_key: str | SecretValue | None = None,
         *,
+        token: str | SecretValue | None = None,
         base_url: str = DEFAULT_BASE_URL,
         agent_id: str | None = None,
         vault_id: str | None = None,
@@ -84,14 +91,14 @@ class OneClawVault(VaultBackend):
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        key = (
-            api_key
-            if isinstance(api_key, SecretValue)
-            else SecretValue(api_key)
-            if isinstance(api_key, str)
-            else None
-        )
-        if key is None or not key.reveal_unsafe().startswith(("ocv_", "1ck_")) or len(key) < 8:
+        key = _secret(api_key)
+        static = _secret(token)
+        if static is not None:
+            if key is not None:
+                raise InvalidArgument("token", "give an API key or a token, not both")
+            if len(static) < 8 or any(c.isspace() for c in static.reveal_unsafe()):
+                raise InvalidArgument("token", "must be a 1Claw access token (a JWT)")
+        elif key is None or not key.reveal_unsafe().startswith(("ocv_", "1ck_")) or len(key) < 8:
             raise InvalidArgument("api_key", "must be a 1Claw agent key ('ocv_…') or user key ('1ck_…')")
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise InvalidArgument("base_url", "must be an http:// or https:// URL")
@@ -106,7 +113,9 @@ class OneClawVault(VaultBackend):
         self._clock = clock
         self._retry = retry or RetryPolicy()
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        self._auth = VaultTokenAuth(key, base_url=self._base_url, agent_id=agent_id or None, clock=clock)
+        self._auth = VaultTokenAuth(
+            key, base_url=self._base_url, agent_id=agent_id or None, clock=clock, static_token=static
+        )
         self._calls = Calls()
         self._headers = {"Accept": "application/json", "User-Agent": f"oneclaw-tools/{__version__}"}
         if runtime_id:
@@ -125,10 +134,14 @@ class OneClawVault(VaultBackend):
     def _env_kwargs(cls, env: Mapping[str, str] | None) -> dict[str, Any]:
         env = os.environ if env is None else env
         key = env.get("ONECLAW_AGENT_API_KEY")
-        if not key:
-            raise InvalidArgument("ONECLAW_AGENT_API_KEY", "must be set to use the 1Claw API")
+        token = env.get("ONECLAW_AGENT_TOKEN")
+        if not key and not token:
+            raise InvalidArgument(
+                "ONECLAW_AGENT_API_KEY", "(or ONECLAW_AGENT_TOKEN) must be set to use the 1Claw API"
+            )
         return {
-            "api_key": SecretValue(key),
+            # an API key wins: it can be exchanged again when a token expires
+            **({"api_key": SecretValue(key)} if key else {"token": SecretValue(token or "")}),
             "base_url": env.get("ONECLAW_BASE_URL") or DEFAULT_BASE_URL,
             "agent_id": env.get("ONECLAW_AGENT_ID") or None,
             "vault_id": env.get("ONECLAW_VAULT_ID") or None,
@@ -174,8 +187,8 @@ class OneClawVault(VaultBackend):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> OneClawVault:
-        """From ``ONECLAW_AGENT_API_KEY``, ``ONECLAW_AGENT_ID``, ``ONECLAW_VAULT_ID``,
-        ``ONECLAW_BASE_URL`` and ``ONECLAW_RUNTIME_ID``."""
+        """From ``ONECLAW_AGENT_API_KEY`` (or a static ``ONECLAW_AGENT_TOKEN``),
+        ``ONECLAW_AGENT_ID``, ``ONECLAW_VAULT_ID``, ``ONECLAW_BASE_URL`` and ``ONECLAW_RUNTIME_ID``."""
         return cls(**{**cls._env_kwargs(env), **kwargs})
 
     def _run(self, call: Call[T]) -> T:
