@@ -1,7 +1,8 @@
 """``oneclaw-tools scrub``: redact a log or transcript before sharing it.
 
 Reads text on stdin and writes it to stdout with every value stored in the vault (latest
-version of every live path) masked as ``[secret:<path>]``, in every encoding the guard knows,
+version of every live path; with ``--all-versions`` also every older, disabled and deleted
+version) masked as ``[secret:<path>]``, in every encoding the guard knows,
 and every credential of a well-known format masked as ``[secret:pattern:<rule>]``. The input is
 processed as a stream, so a large log needs little memory; bytes that are not UTF-8 pass
 through unchanged.
@@ -9,7 +10,8 @@ through unchanged.
 Reading every value of the vault is right for this operator command and never for an agent
 session. The embedded vault exports its values without counting accesses (the export itself
 is audited); another backend is read with ``list_secrets`` and ``get_secret`` over every vault
-it can see, skipping paths it may not read.
+it can see, skipping paths it may not read (there ``--all-versions`` reads every listed version
+of the live paths: a remote API gives no way back to a deleted one).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from ..backends.base import VaultBackend
 from ..errors import OneClawError
 from ..guard import Guard
 
-__all__ = ["iter_vault_values", "register", "scrub_stream"]
+__all__ = ["iter_all_versions", "iter_vault_values", "register", "scrub_stream"]
 
 _CHUNK = 1 << 16
 
@@ -44,6 +46,28 @@ def iter_vault_values(backend: VaultBackend, vault: str | None = None) -> Iterat
             except OneClawError:  # expired, used up, or not readable by this principal
                 continue
             yield meta.path, secret.value.reveal_unsafe()
+
+
+def iter_all_versions(backend: VaultBackend, vault: str | None = None) -> Iterator[tuple[str, str]]:
+    """``(path, plaintext)`` for every version the backend can give back, old and deleted ones too."""
+    export = getattr(backend, "export_all_versions_unsafe", None)
+    if export is not None:
+        for path, _version, value in export(vault):
+            yield path, value.reveal_unsafe()
+        return
+    vault_ids = [vault] if vault is not None else [v.id for v in backend.list_vaults()]
+    for vault_id in vault_ids:
+        for meta in backend.list_secrets(vault_id):
+            try:
+                versions = backend.list_versions(vault_id, meta.path)
+            except OneClawError:
+                continue
+            for version in versions:
+                try:
+                    secret = backend.get_secret(vault_id, meta.path, version.version)
+                except OneClawError:  # disabled, expired, or not readable by this principal
+                    continue
+                yield meta.path, secret.value.reveal_unsafe()
 
 
 def scrub_stream(guard: Guard, source: BinaryIO, sink: BinaryIO) -> None:
@@ -69,7 +93,8 @@ def _cmd_scrub(args: argparse.Namespace) -> int:
         if vault is not None:
             resolve = getattr(backend, "resolve_vault", None)
             vault = str(resolve(vault)) if resolve is not None else vault
-        guard.register_many((value, path) for path, value in iter_vault_values(backend, vault))
+        values = iter_all_versions if args.all_versions else iter_vault_values
+        guard.register_many((value, path) for path, value in values(backend, vault))
     guard.compact()
     scrub_stream(guard, sys.stdin.buffer, sys.stdout.buffer)
     return 0
@@ -79,8 +104,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "scrub",
         help="mask every vault value and known credential format in stdin, write stdout",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Read text on stdin and write it to stdout with every value stored in the vault "
+        "masked as [secret:PATH] (raw and in the encodings the guard knows) and every credential of a "
+        "well-known format masked as [secret:pattern:RULE]. By default the latest version of each live "
+        "secret is masked; --all-versions also masks older, disabled and deleted versions (scrub a log "
+        "after rotating a leaked key). Example: oneclaw-tools scrub < transcript.txt > redacted.txt",
     )
     parser.add_argument(
         "--engine",
@@ -91,5 +119,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--vault", help="only the values of this vault (name or id); default: every vault")
     parser.add_argument(
         "--no-patterns", action="store_true", help="mask only vault values, not credential formats"
+    )
+    parser.add_argument(
+        "--all-versions",
+        action="store_true",
+        help="also mask older, disabled and deleted versions (after rotating a leaked key)",
     )
     parser.set_defaults(func=_cmd_scrub)

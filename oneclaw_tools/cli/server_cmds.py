@@ -48,7 +48,12 @@ def register(subparsers: Any) -> None:
     agent = subparsers.add_parser("agent", help="manage the local server's agents")
     agent_sub = agent.add_subparsers(dest="agent_command", metavar="SUBCOMMAND", required=True)
     create = agent_sub.add_parser(
-        "create", help="create an agent and print its API key once, as JSON", description=__doc__
+        "create",
+        help="create an agent and print its API key once, as JSON",
+        description="Create an agent of the local server and print {agent_id, api_key, vault_ids} as "
+        "JSON; the key is shown this once only (the server keeps a hash). With --vault the vault is "
+        "created if needed, the agent is bound to it and a policy grants it --permissions (default "
+        "read,write,delete,rotate) on --pattern (default **); --permissions none grants nothing.",
     )
     create.add_argument("name", metavar="NAME")
     create.add_argument("--vault", metavar="NAME_OR_ID", default=None, help="bind the agent to this vault")

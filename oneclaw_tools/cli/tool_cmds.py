@@ -49,7 +49,7 @@ def _call(args: argparse.Namespace) -> int:
         try:
             result = session.call(args.tool, data)
         except ToolError as err:
-            print(err.text, file=sys.stderr)
+            print(f"oneclaw-tools call: {args.tool} failed; a model would see: {err.text}", file=sys.stderr)
             return 1
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
@@ -58,12 +58,16 @@ def _call(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("tools", help="print each tool's name, description and JSON schema, as JSON")
     p.set_defaults(func=_tools)
+    from ..tools import TOOL_NAMES
+
     p = sub.add_parser(
         "call",
         help="call a tool and print exactly what a model would receive",
         description="Call TOOL with JSON-ARGS and print what a model would receive. Use '-' to read "
-        "the arguments from stdin (required when they carry a secret value).",
+        "the arguments from stdin (required when they carry a secret value). "
+        "Example: oneclaw-tools call get_secret '{\"path\": \"prod/api_key\"}'",
+        epilog="tools: " + ", ".join(TOOL_NAMES) + ". `oneclaw-tools tools` prints their arguments.",
     )
-    p.add_argument("tool")
+    p.add_argument("tool", metavar="TOOL", choices=TOOL_NAMES, help="one of the tools listed below")
     p.add_argument("json_args", metavar="JSON-ARGS", nargs="?", default="{}")
     p.set_defaults(func=_call)

@@ -23,10 +23,14 @@ from ..validation import validate_path, validate_secret_type, validate_value
 __all__ = ["parse_dotenv", "register"]
 
 
-def _backend() -> VaultBackend:
+def _backend(*, create: bool = False) -> VaultBackend:
+    """The configured backend; the embedded vault is created only for ``init`` and writes."""
     from ..config import open_backend
 
-    return open_backend()
+    backend = open_backend(create=create)
+    if create and getattr(backend, "exists", True) is False:
+        print(f"creating a new vault at {backend.path}", file=sys.stderr)  # type: ignore[attr-defined]
+    return backend
 
 
 def _local(backend: VaultBackend, command: str) -> Any:
@@ -120,7 +124,7 @@ def _metadata(text: str | None) -> dict[str, Any] | None:
 
 def _cmd_put(args: argparse.Namespace) -> int:
     value = _read_value()
-    with _backend() as backend:
+    with _backend(create=True) as backend:
         meta = backend.put_secret(
             _vault_id(backend, args.vault),
             args.path,
@@ -171,9 +175,14 @@ def _load_import(path: Path, fmt: str, prefix: str) -> dict[str, str]:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     items = _load_import(Path(args.file), args.format, args.prefix)
+    skipped = [path for path, value in items.items() if value == ""]
+    items = {path: value for path, value in items.items() if value != ""}
     if not items:
-        raise InvalidArgument("file", "holds no secrets")
+        raise InvalidArgument(
+            "file", "holds no secrets" + (" (every value is empty)" if skipped else "")
+        )
     type_ = validate_secret_type(args.type)
+    metadata = _import_bindings(args)
     for path, value in items.items():  # all-or-nothing: check everything before the first write
         validate_path(path, "file key")
         try:
@@ -181,18 +190,32 @@ def _cmd_import(args: argparse.Namespace) -> int:
         except InvalidArgument as exc:
             raise InvalidArgument("file", f"the value for {path} {exc.rule}") from None
     written: list[dict[str, Any]] = []
-    with _backend() as backend:
+    with _backend(create=True) as backend:
         vault_id = _vault_id(backend, args.vault)
         for path, value in items.items():
             try:
-                meta = backend.put_secret(vault_id, path, value, type=type_)
+                meta = backend.put_secret(vault_id, path, value, type=type_, metadata=metadata)
             except OneClawError:
                 if written:
                     print(json.dumps({"imported_before_error": written}), file=sys.stderr)
                 raise
             written.append({"path": meta.path, "version": meta.version})
-    _print({"imported": len(written), "vault_id": vault_id, "secrets": written})
+    result: dict[str, Any] = {"imported": len(written), "vault_id": vault_id, "secrets": written}
+    if skipped:
+        result["skipped_empty"] = skipped
+        print(f"skipped {len(skipped)} empty value(s): {', '.join(skipped)}", file=sys.stderr)
+    _print(result)
     return 0
+
+
+def _import_bindings(args: argparse.Namespace) -> dict[str, Any] | None:
+    if not args.allow_host and not args.allow_tool:
+        return None
+    from .bind_cmds import binding_metadata, host_binding, tool_name
+
+    hosts = [host_binding(h, argument="--allow-host") for h in args.allow_host or []]
+    tools = [tool_name(t, "--allow-tool") for t in args.allow_tool or []]
+    return binding_metadata(None, hosts=hosts, tools=tools)
 
 
 # -- audit, rotate-key --------------------------------------------------------------------
@@ -242,7 +265,9 @@ def register(subparsers: Any) -> None:
         description="Import secrets from FILE. A .env file's KEY=VALUE lines become secrets at "
         "'<prefix>/KEY' (prefix 'env' by default, so API_KEY becomes env/API_KEY; pass --prefix '' to "
         "use each key itself as the path). A JSON file holds an object of path -> value. Values come "
-        "only from the file. Every path and value is checked before the first one is written.",
+        "only from the file; empty values are skipped and reported. Every path and value is checked "
+        "before the first one is written. --allow-host/--allow-tool bind every imported secret, as "
+        "`oneclaw-tools allow` does.",
     )
     p.add_argument("file", metavar="FILE")
     p.add_argument(
@@ -250,6 +275,12 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--prefix", default="env", help="path prefix for .env keys (default: env)")
     p.add_argument("--type", default="generic", help="type of every imported secret (default: generic)")
+    p.add_argument(
+        "--allow-host", action="append", metavar="HOST", help="bind every imported secret to HOST (repeatable)"
+    )
+    p.add_argument(
+        "--allow-tool", action="append", metavar="TOOL", help="let TOOL receive every imported secret (repeatable)"
+    )
     p.add_argument("--vault", metavar="NAME_OR_ID", help="vault (default: the 'default' vault)")
     p.set_defaults(func=_cmd_import)
 

@@ -1,0 +1,270 @@
+"""The operator's commands of issue 13, run as a user would (``python -m oneclaw_tools``):
+shares, fail-loud reads, list paging, ``scrub --all-versions``, and errors written for people.
+
+If a test here fails with a traceback in ``stderr``, the command let an exception escape: find
+the command in ``oneclaw_tools/cli`` and let it raise a :class:`~oneclaw_tools.errors.OneClawError`
+(or teach :func:`oneclaw_tools.cli._errors.describe_failure` the new kind of failure).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from oneclaw_tools import OperatorPolicy, Session
+from oneclaw_tools.backends.local import LocalVault
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    out = {k: v for k, v in os.environ.items() if not k.startswith(("ONECLAW_", "BAO_", "VAULT_"))}
+    out.update(
+        ONECLAW_LOCAL_VAULT=str(tmp_path / "data" / "vault.db"),
+        HOME=str(tmp_path),
+        XDG_DATA_HOME=str(tmp_path / "xdg"),
+    )
+    return out
+
+
+def cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "oneclaw_tools", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def canary() -> str:
+    return "op-canary-" + uuid.uuid4().hex
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+    """A failed command: non-zero, no traceback, and the whole message on one line."""
+    assert proc.returncode != 0, proc.stdout
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip() and not line.startswith("usage:")]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def tomorrow() -> str:
+    return (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def seeded(env: dict[str, str], path: str = "prod/api_key") -> str:
+    assert cli(env, "init").returncode == 0
+    secret = canary()
+    assert cli(env, "put", path, "--type", "api_key", stdin=secret).returncode == 0
+    return secret
+
+
+# -- shares ----------------------------------------------------------------------------------
+def test_share_prints_the_link_once_and_shares_lists_and_revokes(env: dict[str, str]) -> None:
+    secret = seeded(env)
+    proc = cli(env, "share", "prod/api_key", "--email", "ops@example.com", "--expires-at", tomorrow(),
+               "--max-access", "2")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    made = json.loads(proc.stdout)
+    assert made["share_url"].startswith("oneclaw://share/") and made["share_id"] in made["share_url"]
+    assert "shown only this once" in proc.stderr and secret not in proc.stdout + proc.stderr
+
+    listed = cli(env, "shares")
+    assert listed.returncode == 0, listed.stderr
+    header, row = listed.stdout.splitlines()
+    assert header.split() == ["id", "path", "recipient", "expires_at", "uses_left", "state"]
+    assert row.split()[:3] == [made["share_id"], "prod/api_key", "ops@example.com"]
+    assert row.split()[-2:] == ["2", "active"] and made["share_url"] not in listed.stdout
+    rows = [json.loads(line) for line in cli(env, "shares", "--json").stdout.splitlines()]
+    assert [r["id"] for r in rows] == [made["share_id"]] and "share_url" not in rows[0]
+
+    revoked = cli(env, "shares", "revoke", made["share_id"])
+    assert revoked.returncode == 0 and json.loads(revoked.stdout)["revoked"] is True
+    assert cli(env, "shares", "--json").stdout == ""
+    assert "not found" in one_line_error(cli(env, "shares", "revoke", made["share_id"]))
+
+
+def test_the_model_lists_and_revokes_its_shares_within_its_paths(tmp_path: Path) -> None:
+    db = tmp_path / "vault.db"
+    with Session.local(db) as s:
+        for path in ("prod/api_key", "ops/other"):
+            s.call("put_secret", {"path": path, "value": canary()})
+            s.call("share_secret", {"path": path, "email": "ops@example.com", "expires_at": tomorrow()})
+    with Session.local(db, policy=OperatorPolicy(paths=("prod/**",))) as s:
+        shares = s.call("list_shares", {})["shares"]
+        assert [sh["path"] for sh in shares] == ["prod/api_key"]
+        assert shares[0]["recipient"] == "ops@example.com" and shares[0]["state"] == "active"
+        with LocalVault(db) as v:  # a share the model's policy does not cover: never revoked
+            other = next(sh.id for sh in v.list_outbound_shares() if sh.path == "ops/other")
+        with pytest.raises(Exception, match="no share with that id") as err:
+            s.call("revoke_share", {"share_id": other})
+        assert other not in str(err.value) or "[secret:" not in str(err.value)
+        out = s.call("revoke_share", {"share_id": shares[0]["id"]})
+        assert out == {"revoked": True, "share_id": shares[0]["id"], "path": "prod/api_key"}
+        assert s.call("list_shares", {})["count"] == 0
+    with LocalVault(db) as v:
+        assert [sh.path for sh in v.list_outbound_shares()] == ["ops/other"]
+
+
+def test_read_only_keeps_list_shares_only(tmp_path: Path) -> None:
+    with Session.local(tmp_path / "v.db", policy=OperatorPolicy(read_only=True)) as s:
+        names = {spec.name for spec in s.specs}
+    assert "list_shares" in names and not names & {"share_secret", "revoke_share"}
+
+
+# -- fail loudly -----------------------------------------------------------------------------
+def test_a_read_never_creates_a_vault(env: dict[str, str]) -> None:
+    db = Path(env["ONECLAW_LOCAL_VAULT"])
+    for args in (("call", "list_secrets"), ("audit",), ("shares",), ("scrub",)):
+        line = one_line_error(cli(env, *args))
+        assert str(db) in line and "oneclaw-tools init" in line, line
+    assert not db.exists() and not db.parent.exists()
+    with Session.from_env({"ONECLAW_LOCAL_VAULT": str(db)}) as s:
+        with pytest.raises(Exception, match="there is no vault at") as err:
+            s.call("list_secrets", {})
+    assert "oneclaw-tools init" in str(err.value) and not db.exists()
+
+
+def test_list_secrets_pages(tmp_path: Path) -> None:
+    with LocalVault(tmp_path / "v.db") as v:
+        vid = v.default_vault_id()
+        for i in range(250):
+            v.put_secret(vid, f"bulk/s{i:03d}", "x" * 12)
+    with Session.local(tmp_path / "v.db") as s:
+        first = s.call("list_secrets", {})
+        assert first["count"] == 100 and first["next_cursor"] == "bulk/s099"
+        second = s.call("list_secrets", {"cursor": first["next_cursor"], "limit": 200})
+        assert second["count"] == 150 and second["next_cursor"] is None
+        assert second["secrets"][0]["path"] == "bulk/s100"
+        for bad in ({"limit": 0}, {"limit": 5000}, {"cursor": ""}):
+            with pytest.raises(Exception, match="argument '(limit|cursor)'"):
+                s.call("list_secrets", bad)
+        assert len(s.call_text("list_secrets", {})) < 20_000
+
+
+# -- scrub --all-versions --------------------------------------------------------------------
+def test_scrub_all_versions_masks_old_and_deleted_values(env: dict[str, str]) -> None:
+    leaked = seeded(env, "prod/api_key")
+    assert cli(env, "put", "prod/api_key", stdin=canary()).returncode == 0  # rotated after the leak
+    gone = seeded(env, "old/token")
+    with LocalVault(env["ONECLAW_LOCAL_VAULT"], env={}) as v:
+        v.delete_secret(v.default_vault_id(), "old/token")
+    log = f"old key {leaked} and a deleted token {gone}\n"
+    latest = cli(env, "scrub", "--no-patterns", stdin=log)
+    assert leaked in latest.stdout and gone in latest.stdout  # the default: latest live values only
+    every = cli(env, "scrub", "--no-patterns", "--all-versions", stdin=log)
+    assert every.returncode == 0, every.stderr
+    assert leaked not in every.stdout and gone not in every.stdout
+    assert "[secret:prod/api_key]" in every.stdout and "[secret:old/token]" in every.stdout
+
+
+# -- errors for people -----------------------------------------------------------------------
+def test_import_of_an_empty_value_skips_it_and_says_so(env: dict[str, str], tmp_path: Path) -> None:
+    secret = canary()
+    dotenv = tmp_path / "app.env"
+    dotenv.write_text(f'API_KEY={secret}\nEMPTY=\nQUOTED=""\n')
+    proc = cli(env, "import", str(dotenv))
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["imported"] == 1 and out["skipped_empty"] == ["env/EMPTY", "env/QUOTED"]
+    assert "skipped 2 empty" in proc.stderr and secret not in proc.stdout + proc.stderr
+
+
+def test_a_value_typed_in_argv_is_not_echoed(env: dict[str, str]) -> None:
+    secret = canary()
+    for args in (("put", "prod/x", secret), (secret,), ("call", secret), ("shares", secret)):
+        proc = cli(env, *args)
+        assert proc.returncode == 2 and secret not in proc.stdout + proc.stderr, proc.stderr
+
+
+def test_a_corrupt_vault_names_the_file_and_the_backup(env: dict[str, str]) -> None:
+    seeded(env)
+    db = Path(env["ONECLAW_LOCAL_VAULT"])
+    for suffix in ("-wal", "-shm"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+    db.write_bytes(b"this is not a database at all" * 100)
+    for args in (("call", "list_secrets"), ("audit",)):
+        line = one_line_error(cli(env, *args))
+        assert str(db) in line and "backup" in line, line
+
+
+def test_a_broken_pipe_ends_quietly(env: dict[str, str]) -> None:
+    assert cli(env, "init").returncode == 0
+    with LocalVault(env["ONECLAW_LOCAL_VAULT"], env={}) as v:
+        vid = v.default_vault_id()
+        for i in range(400):
+            v.put_secret(vid, f"bulk/s{i:03d}", "value-" + str(i) * 8)
+    proc = subprocess.run(
+        f"{sys.executable} -m oneclaw_tools audit --limit 2000 | head -n 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 1
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+
+
+def test_serve_without_the_server_extra_names_the_install_command(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    shim = tmp_path / "shim"
+    for name in ("uvicorn", "starlette"):
+        (shim / name).mkdir(parents=True)
+        (shim / name / "__init__.py").write_text(
+            f"raise ModuleNotFoundError(\"No module named '{name}'\", name='{name}')\n"
+        )
+    hidden = {**env, "PYTHONPATH": str(shim)}
+    assert cli(env, "init").returncode == 0
+    for args in (("serve", "--port", "0"), ("agent", "create", "bot")):
+        line = one_line_error(cli(hidden, *args))
+        assert 'pip install "oneclaw-tools[server]"' in line, line
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "expect"),
+    [
+        (("put", "bad path!"), "v", "argument 'path'"),
+        (("put", "prod/x", "--expires-at", "tomorrow"), "v", "expires_at"),
+        (("put", "prod/x", "--metadata", "{nope"), "v", "metadata"),
+        (("import", "does-not-exist.env"), "", "does not exist"),
+        (("call", "get_secret", "{not json"), "", "JSON-ARGS"),
+        (("call", "get_secret", '{"path": "no/such"}'), "", "no secret at 'no/such'"),
+        (("call", "get_secret", '{"path": "prod/api_key", "value": "x"}'), "", "stdin"),
+        (("run", "--env-bundle", "app/env"), "", "COMMAND"),
+        (("run", "--env-bundle", "app/env", "--", "no-such-program-xyz"), "", "no-such-program-xyz"),
+        (("share", "prod/api_key", "--email", "not-an-email", "--expires-at", "2099-01-01T00:00:00Z"), "", "email"),
+        (("share", "prod/api_key", "--email", "a@b.co", "--expires-at", "yesterday"), "", "expires-at"),
+        (("shares", "revoke", "no-such-share"), "", "not found"),
+        (("scrub", "--vault", "nope"), "", "vault not found"),
+        (("audit", "--limit", "-1"), "", "limit"),
+        (("agent", "create", "bot", "--permissions", "fly"), "", "permissions"),
+        (("serve", "--port", "99999"), "", "--port"),
+    ],
+)
+def test_every_documented_command_with_a_typical_mistake(
+    env: dict[str, str], args: tuple[str, ...], stdin: str, expect: str
+) -> None:
+    seeded(env)
+    line = one_line_error(cli(env, *args, stdin=stdin))
+    assert line.startswith(f"oneclaw-tools {args[0]}: ") and expect in line, line
+    assert "call the tool again" not in line.lower()
+
+
+def test_help_texts_are_plain_and_call_lists_the_tools(env: dict[str, str]) -> None:
+    for command in ("init", "put", "import", "audit", "rotate-key", "share", "shares", "tools", "call",
+                    "scrub", "serve", "run", "demo"):  # fmt: skip
+        proc = cli(env, command, "--help")
+        assert proc.returncode == 0 and "``" not in proc.stdout and ":class:" not in proc.stdout, command
+    text = cli(env, "call", "--help").stdout
+    assert "list_secrets" in text and "http_request" in text and "list_shares" in text
