@@ -1,14 +1,19 @@
 """``oneclaw-mcp``: serve the tools over stdio (default) or streamable HTTP.
 
-Configuration is 1Claw's: ``ONECLAW_AGENT_API_KEY`` (with ``ONECLAW_AGENT_ID``,
-``ONECLAW_VAULT_ID``, ``ONECLAW_BASE_URL``) selects the 1Claw API; without it the embedded vault
-is used (``ONECLAW_LOCAL_VAULT``, default: the user data folder). All of it goes through
-``Session.from_env()``, so the CLI, the library and this server agree.
+Configuration is 1Claw's: ``ONECLAW_AGENT_API_KEY`` or ``ONECLAW_AGENT_TOKEN`` (with
+``ONECLAW_AGENT_ID``, ``ONECLAW_VAULT_ID``, ``ONECLAW_BASE_URL``) selects the 1Claw API; without
+them the embedded vault is used (``ONECLAW_LOCAL_VAULT``, default: the user data folder), and it
+must exist (``oneclaw-tools init``): the server never answers from a new, empty vault. All of it
+goes through :func:`oneclaw_tools.open_backend`, so the CLI, the library and this server agree.
+At start the server prints one line on stderr naming the backend and vault it opened (and, over
+HTTP, where it listens).
 
 The HTTP bearer token comes from ``ONECLAW_MCP_TOKEN`` or ``--token-file``, never from argv
 (argv is visible to every local user).
 
-Operator settings (``--read-only``, ``--allow-http-loopback``) become the session's
+Operator settings (``--tools``, ``--paths``, ``--vault``, ``--read-only``, ``--bind-host``,
+``--bind-tool``, ``--approve``, or their ``ONECLAW_MCP_*`` variables, see
+:mod:`oneclaw_mcp.policy_config`; ``--allow-http-loopback``) become the session's
 :class:`~oneclaw_tools.OperatorPolicy`: they are fixed at start and out of the model's reach.
 ``--wrap MODULE:NAME`` serves third-party tools beside ours through the placeholder wrapper.
 """
@@ -18,19 +23,22 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
+import inspect
 import logging
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import anyio
 
-from oneclaw_tools import OperatorPolicy, Session, __version__
+from oneclaw_tools import ALL_TOOLS, Session, __version__, open_backend
+from oneclaw_tools.errors import OneClawError
 
+from .policy_config import PolicyError, add_policy_arguments, policy_from
 from .server import SessionFactory, WrappedTool, wrap_function
-from .transports import DEFAULT_HOST, DEFAULT_PATH, is_loopback, run_stdio, serve_http
+from .transports import DEFAULT_HOST, DEFAULT_PATH, is_loopback, quiet_disconnects, run_stdio, serve_http
 
 __all__ = ["TOKEN_ENV", "load_wrapped_tools", "main", "read_token"]
 
@@ -64,24 +72,45 @@ def load_wrapped_tools(reference: str) -> list[WrappedTool]:
     module_name, _, attr = reference.partition(":")
     if not module_name or not attr:
         raise UsageError(f"--wrap expects MODULE:NAME, got {reference!r}")
+    expected = "WrappedTool objects, a name -> (description, function) map, or a function returning either"
     try:
         target: Any = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as exc:
         raise UsageError(f"--wrap {reference}: {type(exc).__name__}") from None
     if callable(target) and not isinstance(target, Mapping):
-        target = target()
-    if isinstance(target, Mapping):
-        return [wrap_function(name, description, func) for name, (description, func) in target.items()]
-    tools = list(target)
+        if _needs_arguments(target):
+            raise UsageError(
+                f"--wrap {reference} is a plain function with arguments; expected {expected}. "
+                f"Serve it as {{'{attr}': ('what it does', {attr})}} or wrap_function('{attr}', ..., {attr})"
+            )
+        try:
+            target = target()
+        except Exception as exc:
+            raise UsageError(f"--wrap {reference}: calling it failed ({type(exc).__name__})") from None
+    try:
+        if isinstance(target, Mapping):
+            return [wrap_function(name, description, func) for name, (description, func) in target.items()]
+        tools = list(target)
+    except (TypeError, ValueError):
+        raise UsageError(f"--wrap {reference}: expected {expected}") from None
     if not all(isinstance(tool, WrappedTool) for tool in tools):
-        raise UsageError(
-            f"--wrap {reference}: expected WrappedTool objects or a name -> (description, function) map"
-        )
+        raise UsageError(f"--wrap {reference}: expected {expected}")
     return tools
 
 
+def _needs_arguments(func: Any) -> bool:
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(
+        p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        for p in params
+    )
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--read-only", action="store_true", help="serve only the tools that change nothing")
+    add_policy_arguments(parser)
     parser.add_argument(
         "--allow-http-loopback",
         action="store_true",
@@ -167,21 +196,66 @@ def _configure_logging() -> None:
     # stdout carries the protocol over stdio: everything else goes to stderr.
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="oneclaw-mcp: %(message)s")
     logging.getLogger("mcp.server.lowlevel.server").addFilter(_HideInvalidMessages())
+    quiet_disconnects()
 
 
-def _session_factory(args: argparse.Namespace) -> SessionFactory:
+def _open_checked(vault: str | None) -> tuple[str, str | None]:
+    """Open the configured backend once: what it is (for the start line) and the vault id.
+
+    A missing embedded vault stops the server here, with the path and the command that creates it.
+    """
+    env = os.environ
     try:
-        policy = OperatorPolicy(
-            read_only=args.read_only,
+        with open_backend(env) as backend:
+            if backend.kind == "local":
+                path = getattr(backend, "path", "?")
+                if not getattr(backend, "exists", True):
+                    raise UsageError(
+                        f"there is no vault at {path}. Create it with `oneclaw-tools init`, or set "
+                        "ONECLAW_LOCAL_VAULT to the vault file (or ONECLAW_AGENT_API_KEY / "
+                        "ONECLAW_AGENT_TOKEN for 1Claw)"
+                    )
+                vault_id = backend.resolve_vault(vault) if vault else backend.default_vault_id()  # type: ignore[attr-defined]
+                name = vault or "default"
+                return f"the embedded vault {path} (vault '{name}', id {vault_id})", vault_id
+            how = "ONECLAW_AGENT_API_KEY" if env.get("ONECLAW_AGENT_API_KEY") else "ONECLAW_AGENT_TOKEN"
+            vault_id = vault or env.get("ONECLAW_VAULT_ID") or None
+            where = f"vault {vault_id}" if vault_id else "the agent's default vault"
+            base = getattr(backend, "_base_url", "?")
+            return f"the 1Claw API at {base} ({where}, authenticated by {how})", vault_id
+    except OneClawError as exc:
+        raise UsageError(exc.message + (" " + exc.action if exc.action else "")) from None
+
+
+def _session_factory(
+    args: argparse.Namespace, extra: Sequence[WrappedTool]
+) -> tuple[SessionFactory, str, list[WrappedTool]]:
+    """The session factory, the start line, and the wrapped tools the policy keeps."""
+    try:
+        policy, vault = policy_from(
+            args,
             allow_http_loopback=args.allow_http_loopback,
             http_allow_networks=tuple(args.allow_network),
             share_recipients=tuple(args.share_recipient),
             grant_principals=tuple(args.grant_principal),
+            extra_tools=[t.name for t in extra],
         )
-    except ValueError as exc:
+    except (PolicyError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    factory: Callable[[], Session] = functools.partial(Session.from_env, policy=policy)
-    return factory
+    described, vault_id = _open_checked(vault)
+    kept = [t for t in extra if policy.tools is None or t.name in policy.tools]
+    core = [
+        spec
+        for spec in ALL_TOOLS
+        if (policy.tools is None or spec.name in policy.tools) and (spec.read_only or not policy.read_only)
+    ]
+    count = len(core) + len(kept)
+    summary = f"serving {count} tools from {described}" + ("; read-only" if policy.read_only else "")
+
+    def factory() -> Session:
+        return Session(open_backend(os.environ), policy=policy, vault_id=vault_id)
+
+    return factory, summary, kept
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -192,14 +266,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _configure_logging()
     try:
+        token = _http_token(args) if args.transport == "http" else None
         extra = [tool for reference in args.wrap for tool in load_wrapped_tools(reference)]
-        factory = _session_factory(args)
+        factory, summary, extra = _session_factory(args, extra)
         if args.transport == "http":
-            token = _http_token(args)
+            print(f"oneclaw-mcp: {summary}", file=sys.stderr, flush=True)
             serve_http(
-                factory, host=args.host, port=args.port, token=token, path=args.path, extra_tools=extra
+                factory,
+                host=args.host,
+                port=args.port,
+                token=token,
+                path=args.path,
+                extra_tools=extra,
+                on_listen=lambda url: print(f"oneclaw-mcp: listening on {url}", file=sys.stderr, flush=True),
             )
         else:
+            print(f"oneclaw-mcp: {summary}", file=sys.stderr, flush=True)
             anyio.run(functools.partial(run_stdio, factory, extra_tools=extra))
     except UsageError as exc:
         print(f"oneclaw-mcp: {exc}", file=sys.stderr)

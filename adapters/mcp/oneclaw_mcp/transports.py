@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import AsyncIterator, Iterable
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 
 import anyio
@@ -30,6 +31,7 @@ __all__ = [
     "BearerAuth",
     "build_http_app",
     "is_loopback",
+    "quiet_disconnects",
     "run_stdio",
     "serve_http",
 ]
@@ -148,12 +150,74 @@ def serve_http(
     token: str | None,
     path: str = DEFAULT_PATH,
     extra_tools: Iterable[WrappedTool] = (),
+    on_listen: Callable[[str], None] | None = None,
 ) -> None:
-    """Run the HTTP app with uvicorn until interrupted."""
+    """Run the HTTP app with uvicorn until interrupted.
+
+    ``on_listen`` receives the endpoint's URL once the socket is bound (with the real port
+    when ``port`` is 0).
+    """
     import uvicorn
 
     app = build_http_app(
         session_factory, token=token, loopback=is_loopback(host), path=path, extra_tools=extra_tools
     )
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
-    anyio.run(uvicorn.Server(config).serve)
+    server = uvicorn.Server(config)
+
+    async def run() -> None:
+        finished = anyio.Event()
+
+        async def serve() -> None:
+            try:
+                await server.serve()
+            finally:
+                finished.set()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(serve)
+            while not server.started and not finished.is_set():
+                await anyio.sleep(0.02)
+            if server.started and on_listen is not None:
+                bound = [sock.getsockname() for s in server.servers for sock in s.sockets]
+                real_port = bound[0][1] if bound else port
+                shown = f"[{host}]" if ":" in host else host
+                on_listen(f"http://{shown}:{real_port}{path}")
+
+    anyio.run(run)
+
+
+#: exceptions that mean only "the client went away"
+_DISCONNECTS: tuple[type[BaseException], ...] = (
+    anyio.ClosedResourceError,
+    anyio.BrokenResourceError,
+    anyio.EndOfStream,
+    ConnectionError,
+)
+
+
+class _QuietDisconnects(logging.Filter):
+    """Turn the SDK's traceback for a client that disconnected into one plain line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and _is_disconnect(exc):
+            record.msg, record.args = "a client disconnected", None
+            record.exc_info, record.exc_text = None, None
+            return False  # a normal end of a conversation: nothing to report
+        return True
+
+
+def _is_disconnect(exc: BaseException) -> bool:
+    if isinstance(exc, _DISCONNECTS):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_is_disconnect(inner) for inner in exc.exceptions)
+    return False
+
+
+def quiet_disconnects() -> None:
+    """Install the disconnect filter on the root logger's handlers (configure logging first)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _QuietDisconnects) for f in handler.filters):
+            handler.addFilter(_QuietDisconnects())

@@ -1,0 +1,209 @@
+"""``oneclaw-mcp`` with the operator's policy, configured only as a desktop client can (flags or
+``env``), driven by a real MCP ``ClientSession`` over stdio and streamable HTTP.
+
+Covers issue 13's MCP items: the policy flags and their ``ONECLAW_MCP_*`` variables, the one
+line on stderr naming the backend and vault, ``ONECLAW_AGENT_TOKEN`` against a real local
+1Claw-compatible server, no silent fallback to an empty vault, where ``http`` listens, no
+traceback when a client disconnects, and a clear error for ``--wrap`` with a plain function.
+When a test fails, the server's stderr is in the assertion message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp_helpers import World
+from oneclaw_mcp.cli import main
+from oneclaw_mcp.testing import result_text
+
+from oneclaw_tools.server.testing import make_agent, running_server
+
+pytestmark = pytest.mark.slow
+
+
+def _exe() -> str:
+    exe = shutil.which("oneclaw-mcp", path=str(Path(sys.executable).parent))
+    assert exe, "the oneclaw-mcp console script is not installed in this environment"
+    return exe
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return {"HOME": str(home), "PYTHONUNBUFFERED": "1", "PATH": os.environ.get("PATH", ""), **extra}
+
+
+async def _session(params: StdioServerParameters, errlog_path: Path, work: Any) -> Any:
+    with errlog_path.open("w") as errlog:
+        async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as client:
+            await client.initialize()
+            return await work(client)
+
+
+@pytest.mark.parametrize("source", ["flags", "env"])
+async def test_policy_from_flags_or_env(mcp_world: World, tmp_path: Path, source: str) -> None:
+    settings = {
+        "tools": "list_secrets,get_secret,describe_secret,put_secret",
+        "paths": "demo/**",
+        "bind_host": "demo/**=api.example.com",
+        "bind_tool": "demo/**=echo_raw",
+        "approve": "get_secret",
+    }
+    env = _env(tmp_path, ONECLAW_LOCAL_VAULT=str(mcp_world.vault))
+    args = ["stdio"]
+    if source == "flags":
+        args += ["--read-only", *[f"--{k.replace('_', '-')}={v}" for k, v in settings.items()]]
+    else:
+        env.update({f"ONECLAW_MCP_{k.upper()}": v for k, v in settings.items()}, ONECLAW_MCP_READ_ONLY="1")
+
+    async def work(client: ClientSession) -> tuple[list[str], Any, Any, Any]:
+        names = [t.name for t in (await client.list_tools()).tools]
+        listed = await client.call_tool("list_secrets", {})
+        described = await client.call_tool("describe_secret", {"path": "demo/db_password"})
+        fetched = await client.call_tool("get_secret", {"path": "demo/db_password"})
+        return names, listed, described, fetched
+
+    errlog = tmp_path / "stderr.txt"
+    names, listed, described, fetched = await _session(
+        StdioServerParameters(command=_exe(), args=args, env=env), errlog, work
+    )
+    stderr = errlog.read_text()
+    assert names == ["list_secrets", "describe_secret", "get_secret"], stderr  # put_secret: read-only
+    paths = [s["path"] for s in json.loads(result_text(listed))["secrets"]]
+    assert paths and all(p.startswith("demo/") for p in paths), paths
+    hosts = json.loads(result_text(described))["allowed_hosts"]
+    assert "api.example.com" in hosts, hosts
+    assert fetched.isError and "approval" in result_text(fetched), result_text(fetched)
+    start = [line for line in stderr.splitlines() if "serving" in line]
+    assert len(start) == 1 and str(mcp_world.vault) in start[0] and "vault 'default'" in start[0], stderr
+    assert "3 tools" in start[0] and "read-only" in start[0], start
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--tools", "list_secrets,nope"], {}, "unknown tool 'nope'"),
+        ([], {"ONECLAW_MCP_TOOLS": "get_secrets"}, "ONECLAW_MCP_TOOLS: unknown tool 'get_secrets'"),
+        (["--bind-host", "prod/**"], {}, "expected GLOB=HOST"),
+        (["--bind-host", "prod/**=https://api.example.com"], {}, "host"),
+        (["--paths", "prod/[x"], {}, "--paths"),
+        (["--approve", "nope"], {}, "unknown tool"),
+        ([], {"ONECLAW_MCP_READ_ONLY": "maybe"}, "ONECLAW_MCP_READ_ONLY"),
+        (["--vault", "no-such-vault"], {}, "vault not found"),
+    ],
+)
+def test_a_bad_policy_stops_the_server(
+    mcp_world: World,
+    args: list[str],
+    env: dict[str, str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for key in [k for k in os.environ if k.startswith("ONECLAW_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("ONECLAW_LOCAL_VAULT", str(mcp_world.vault))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert main(["stdio", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err, err
+
+
+def test_a_missing_vault_stops_the_server(tmp_path: Path) -> None:
+    missing = tmp_path / "typo" / "vault.db"
+    proc = subprocess.run(
+        [_exe(), "stdio"], env=_env(tmp_path, ONECLAW_LOCAL_VAULT=str(missing)),
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert str(missing) in proc.stderr and "oneclaw-tools init" in proc.stderr
+    assert not missing.exists() and not missing.parent.exists()
+
+
+def test_wrap_with_a_plain_function_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], mcp_world: World
+) -> None:
+    monkeypatch.setenv("ONECLAW_LOCAL_VAULT", str(mcp_world.vault))
+    assert main(["stdio", "--wrap", "oneclaw_tools.testing.scenario:echo_raw"]) == 2
+    err = capsys.readouterr().err
+    assert "plain function" in err and "wrap_function" in err and "Traceback" not in err, err
+
+
+async def test_agent_token_reaches_the_real_server(tmp_path: Path) -> None:
+    """``ONECLAW_AGENT_TOKEN`` as 1Claw's MCP server takes it: sent as it is, never exchanged."""
+    with running_server(tmp_path) as (server, url):
+        agent_id, key, vault_id = make_agent(server, "mcp-bot")
+        server.vault.put_secret(vault_id, "team/db_password", "op-token-canary-" + os.urandom(8).hex())
+        exchanged = httpx.post(f"{url}/v1/auth/agent-token", json={"api_key": key.reveal_unsafe()}, timeout=30)
+        token = exchanged.json()["access_token"]
+        env = _env(tmp_path, ONECLAW_AGENT_TOKEN=token, ONECLAW_BASE_URL=url)
+
+        async def work(client: ClientSession) -> Any:
+            return await client.call_tool("list_secrets", {})
+
+        errlog = tmp_path / "stderr.txt"
+        listed = await _session(StdioServerParameters(command=_exe(), args=["stdio"], env=env), errlog, work)
+        stderr = errlog.read_text()
+        assert not listed.isError, result_text(listed)
+        assert [s["path"] for s in json.loads(result_text(listed))["secrets"]] == ["team/db_password"]
+        assert f"the 1Claw API at {url}" in stderr and "ONECLAW_AGENT_TOKEN" in stderr, stderr
+        assert token not in stderr
+
+        env["ONECLAW_AGENT_TOKEN"] = token[:-6] + "AAAAAA"  # a token the server refuses
+        refused = await _session(StdioServerParameters(command=_exe(), args=["stdio"], env=env), errlog, work)
+        assert refused.isError and "401" in result_text(refused), result_text(refused)
+
+
+async def test_http_prints_where_it_listens_and_a_disconnect_is_quiet(mcp_world: World, tmp_path: Path) -> None:
+    token = "tok-" + os.urandom(16).hex()
+    env = _env(tmp_path, ONECLAW_LOCAL_VAULT=str(mcp_world.vault), ONECLAW_MCP_TOKEN=token)
+    errlog_path = tmp_path / "stderr.txt"
+    errlog = errlog_path.open("w+")
+    proc = subprocess.Popen([_exe(), "http", "--port", "0"], env=env, stdout=errlog, stderr=errlog)
+    try:
+        deadline = time.monotonic() + 60
+        found = None
+        while found is None and time.monotonic() < deadline:
+            assert proc.poll() is None, errlog_path.read_text()
+            found = re.search(r"listening on (http://127\.0\.0\.1:\d+/mcp)", errlog_path.read_text())
+            await anyio.sleep(0.05)
+        assert found, errlog_path.read_text()
+        url = found.group(1)
+        for _ in range(3):  # whole conversations, each ended by the client going away
+            async with (
+                httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http,
+                streamable_http_client(url, http_client=http) as (read, write, _),
+                ClientSession(read, write) as client,
+            ):
+                await client.initialize()
+                listed = await client.call_tool("list_secrets", {})
+                assert not listed.isError
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=5) as http:
+            try:  # a client that hangs up in the middle of a streamed answer
+                async with http.stream("GET", url, headers={"Accept": "text/event-stream"}) as response:
+                    await response.aclose()
+            except httpx.HTTPError:
+                pass
+        await anyio.sleep(0.5)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        errlog.close()
+    stderr = errlog_path.read_text()
+    assert "Traceback" not in stderr and "Error" not in stderr, stderr
+    assert stderr.count("serving") == 1 and token not in stderr
