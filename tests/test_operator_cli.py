@@ -95,7 +95,7 @@ def test_share_prints_the_link_once_and_shares_lists_and_revokes(env: dict[str, 
 
 def test_the_model_lists_and_revokes_its_shares_within_its_paths(tmp_path: Path) -> None:
     db = tmp_path / "vault.db"
-    with Session.local(db) as s:
+    with Session.local(db, policy=OperatorPolicy(share_recipients=("ops@example.com",))) as s:
         for path in ("prod/api_key", "ops/other"):
             s.call("put_secret", {"path": path, "value": canary()})
             s.call("share_secret", {"path": path, "email": "ops@example.com", "expires_at": tomorrow()})
@@ -146,7 +146,7 @@ def test_list_secrets_pages(tmp_path: Path) -> None:
         assert second["count"] == 150 and second["next_cursor"] is None
         assert second["secrets"][0]["path"] == "bulk/s100"
         for bad in ({"limit": 0}, {"limit": 5000}, {"cursor": ""}):
-            with pytest.raises(Exception, match="argument '(limit|cursor)'"):
+            with pytest.raises(Exception, match=r"argument '(limit|cursor)'"):
                 s.call("list_secrets", bad)
         assert len(s.call_text("list_secrets", {})) < 20_000
 
@@ -243,7 +243,11 @@ def test_serve_without_the_server_extra_names_the_install_command(
         (("call", "get_secret", '{"path": "prod/api_key", "value": "x"}'), "", "stdin"),
         (("run", "--env-bundle", "app/env"), "", "COMMAND"),
         (("run", "--env-bundle", "app/env", "--", "no-such-program-xyz"), "", "no-such-program-xyz"),
-        (("share", "prod/api_key", "--email", "not-an-email", "--expires-at", "2099-01-01T00:00:00Z"), "", "email"),
+        (
+            ("share", "prod/api_key", "--email", "not-an-email", "--expires-at", "2099-01-01T00:00:00Z"),
+            "",
+            "email",
+        ),
         (("share", "prod/api_key", "--email", "a@b.co", "--expires-at", "yesterday"), "", "expires-at"),
         (("shares", "revoke", "no-such-share"), "", "not found"),
         (("scrub", "--vault", "nope"), "", "vault not found"),
@@ -268,3 +272,54 @@ def test_help_texts_are_plain_and_call_lists_the_tools(env: dict[str, str]) -> N
         assert proc.returncode == 0 and "``" not in proc.stdout and ":class:" not in proc.stdout, command
     text = cli(env, "call", "--help").stdout
     assert "list_secrets" in text and "http_request" in text and "list_shares" in text
+
+
+# -- bindings as operator commands -----------------------------------------------------------
+def test_allow_binds_without_reentering_the_value(env: dict[str, str]) -> None:
+    secret = seeded(env)
+    assert (
+        cli(env, "put", "prod/api_key", "--type", "api_key", "--max-access", "9", stdin=secret).returncode
+        == 0
+    )
+    proc = cli(env, "allow", "prod/api_key", "--host", "API.Example.com", "--tool", "deploy")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["allowed_hosts"] == ["api.example.com"] and out["allowed_tools"] == ["deploy"]
+    assert secret not in proc.stdout + proc.stderr
+    proc = cli(env, "allow", "prod/api_key", "--host", "api.stripe.com/v1", "--method", "POST")
+    assert json.loads(proc.stdout)["allowed_hosts"] == ["api.example.com", "POST api.stripe.com/v1"]
+    with LocalVault(env["ONECLAW_LOCAL_VAULT"], env={}) as v:
+        vid = v.default_vault_id()
+        versions = v.list_versions(vid, "prod/api_key")
+        latest = v.get_secret(vid, "prod/api_key")
+    assert [m.version for m in versions] == [4, 3, 2, 1]  # a new version per change: 1Claw's model
+    assert latest.value.reveal_unsafe() == secret and latest.meta.type == "api_key"
+    assert latest.meta.max_access_count == 7  # 9 reads, one by each allow: no extra reads granted
+    with Session.from_env({"ONECLAW_LOCAL_VAULT": env["ONECLAW_LOCAL_VAULT"]}) as s:
+        got = s.call("get_secret", {"path": "prod/api_key"})
+    assert got["allowed_hosts"] == ["api.example.com", "POST api.stripe.com/v1"]
+    assert got["allowed_tools"] == ["deploy"]
+    removed = cli(env, "allow", "prod/api_key", "--remove", "--host", "api.example.com", "--tool", "deploy")
+    assert removed.returncode == 0, removed.stderr
+    assert json.loads(removed.stdout)["allowed_hosts"] == ["POST api.stripe.com/v1"]
+    assert json.loads(removed.stdout)["allowed_tools"] == []
+    line = one_line_error(cli(env, "allow", "prod/api_key", "--remove", "--host", "api.example.com"))
+    assert "not bound to api.example.com" in line and "nothing was changed" in line
+    line = one_line_error(cli(env, "allow", "prod/api_key", "--host", "https://api.example.com/"))
+    assert "--host" in line and "is a URL" in line
+    assert "no secret" in one_line_error(cli(env, "allow", "no/such", "--host", "api.example.com"))
+
+
+def test_import_binds_every_secret(env: dict[str, str], tmp_path: Path) -> None:
+    assert cli(env, "init").returncode == 0
+    dotenv = tmp_path / "app.env"
+    dotenv.write_text(f"A={canary()}\nB={canary()}\n")
+    proc = cli(env, "import", str(dotenv), "--allow-host", "api.example.com", "--allow-tool", "deploy")
+    assert proc.returncode == 0, proc.stderr
+    with LocalVault(env["ONECLAW_LOCAL_VAULT"], env={}) as v:
+        metas = v.list_secrets(v.default_vault_id(), "env/")
+    assert [m.metadata for m in metas] == [
+        {"allowed_hosts": ["api.example.com"], "allowed_tools": ["deploy"]}
+    ] * 2
+    bad = one_line_error(cli(env, "import", str(dotenv), "--allow-host", "api.example.com/?x"))
+    assert "--allow-host" in bad

@@ -26,6 +26,7 @@ __all__ = ["main"]
 # modules that define ``register(subparsers)``; each sub-command sets ``func(args) -> int``
 _MODULES = (
     "vault_cmds",
+    "bind_cmds",
     "share_cmds",
     "tool_cmds",
     "scrub_cmd",
@@ -46,7 +47,9 @@ class _Parser(argparse.ArgumentParser):
                 "Values are read from stdin or a file, never from the command line"
             )
         elif "invalid choice" in message:  # keep the choices, drop what was typed
-            message = re.sub(r"invalid choice: .*? \(choose from", "invalid choice (choose from", message, flags=re.S)
+            message = re.sub(
+                r"invalid choice: .*? \(choose from", "invalid choice (choose from", message, flags=re.S
+            )
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\n")
 

@@ -31,7 +31,9 @@ from ..errors import (
 __all__ = ["describe_failure", "for_operator"]
 
 #: a tool named in an action written for a model; the operator runs it with `oneclaw-tools call`
-_TOOL_REF = re.compile(r"(?<![`\w])(list_secrets|list_vaults|list_versions|describe_secret|list_shares)(?![`\w])")
+_TOOL_REF = re.compile(
+    r"(?<![`\w])(list_secrets|list_vaults|list_versions|describe_secret|list_shares)(?![`\w])"
+)
 
 #: optional modules and the install command that brings them
 _EXTRAS = {

@@ -15,7 +15,6 @@ __all__ = ["register"]
 def _run(args: argparse.Namespace) -> int:
     from ..config import open_backend
     from ..run import run_with_env_bundle
-
     from .vault_cmds import _vault_id
 
     argv = list(args.command)
@@ -23,7 +22,8 @@ def _run(args: argparse.Namespace) -> int:
         argv = argv[1:]
     if not argv:
         raise InvalidArgument(
-            "COMMAND", "is missing; give it after '--', e.g. oneclaw-tools run --env-bundle app/env -- ./deploy.sh"
+            "COMMAND",
+            "is missing; give it after '--', e.g. oneclaw-tools run --env-bundle app/env -- ./deploy.sh",
         )
     program = argv[0]
     if shutil.which(program) is None and not (os.sep in program and os.access(program, os.X_OK)):

@@ -89,9 +89,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("path", metavar="PATH", help="secret path, e.g. prod/db/password")
     p.add_argument("--email", required=True, help="the recipient's e-mail address")
-    p.add_argument(
-        "--expires-at", required=True, metavar="RFC3339", help="when the link stops working"
-    )
+    p.add_argument("--expires-at", required=True, metavar="RFC3339", help="when the link stops working")
     p.add_argument(
         "--max-access", type=int, default=5, metavar="N", help="opens allowed (0 = unlimited; default 5)"
     )

@@ -65,7 +65,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="call a tool and print exactly what a model would receive",
         description="Call TOOL with JSON-ARGS and print what a model would receive. Use '-' to read "
         "the arguments from stdin (required when they carry a secret value). "
-        "Example: oneclaw-tools call get_secret '{\"path\": \"prod/api_key\"}'",
+        'Example: oneclaw-tools call get_secret \'{"path": "prod/api_key"}\'',
         epilog="tools: " + ", ".join(TOOL_NAMES) + ". `oneclaw-tools tools` prints their arguments.",
     )
     p.add_argument("tool", metavar="TOOL", choices=TOOL_NAMES, help="one of the tools listed below")

@@ -178,9 +178,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     skipped = [path for path, value in items.items() if value == ""]
     items = {path: value for path, value in items.items() if value != ""}
     if not items:
-        raise InvalidArgument(
-            "file", "holds no secrets" + (" (every value is empty)" if skipped else "")
-        )
+        raise InvalidArgument("file", "holds no secrets" + (" (every value is empty)" if skipped else ""))
     type_ = validate_secret_type(args.type)
     metadata = _import_bindings(args)
     for path, value in items.items():  # all-or-nothing: check everything before the first write
@@ -276,10 +274,16 @@ def register(subparsers: Any) -> None:
     p.add_argument("--prefix", default="env", help="path prefix for .env keys (default: env)")
     p.add_argument("--type", default="generic", help="type of every imported secret (default: generic)")
     p.add_argument(
-        "--allow-host", action="append", metavar="HOST", help="bind every imported secret to HOST (repeatable)"
+        "--allow-host",
+        action="append",
+        metavar="HOST",
+        help="bind every imported secret to HOST (repeatable)",
     )
     p.add_argument(
-        "--allow-tool", action="append", metavar="TOOL", help="let TOOL receive every imported secret (repeatable)"
+        "--allow-tool",
+        action="append",
+        metavar="TOOL",
+        help="let TOOL receive every imported secret (repeatable)",
     )
     p.add_argument("--vault", metavar="NAME_OR_ID", help="vault (default: the 'default' vault)")
     p.set_defaults(func=_cmd_import)

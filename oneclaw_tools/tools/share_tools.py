@@ -8,8 +8,8 @@ the model can list and revoke what it shared, and the operator can match it with
 nothing but the id (1Claw's ``https://…/v1/share/<id>``): there the id opens the share, so it
 is registered and stays masked.
 
-``list_shares`` and ``revoke_share`` see only the shares this principal created, on paths the
-operator's policy allows: a model cannot learn of, or revoke, a share outside its paths.
+``list_shares`` and ``revoke_share`` see only the shares this principal created, on the paths
+and vaults the operator's policy allows: a model cannot learn of, or revoke, a share outside them.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ..validation import parse_datetime, utcnow, validate_prefix
 from .base import PATH_FIELD, VAULT_FIELD, Args, ToolSpec
 
 if TYPE_CHECKING:
-    from ..session import Session
+    from .context import ToolContext
 
 __all__ = ["SHARE_SECRET", "SHARE_TOOLS", "link_secret_parts", "share_row"]
 
@@ -92,7 +92,7 @@ def share_row(share: ShareInfo, now: datetime | None = None) -> dict[str, Any]:
     return data
 
 
-def share_secret(s: Session, a: ShareSecretArgs) -> dict[str, Any]:
+def share_secret(s: ToolContext, a: ShareSecretArgs) -> dict[str, Any]:
     path = s.check_path(a.path)
     if a.recipient_type == "external_email" and not a.email:
         raise InvalidArgument("email", "is required when recipient_type is 'external_email'")
@@ -123,17 +123,23 @@ def share_secret(s: Session, a: ShareSecretArgs) -> dict[str, Any]:
     return data
 
 
-def _own_shares(s: Session) -> list[ShareInfo]:
-    return [share for share in s.backend.list_outbound_shares() if s.policy.path_allowed(share.path)]
+def _own_shares(s: ToolContext) -> list[ShareInfo]:
+    """Outbound shares on the policy's paths and vaults (1Claw's list items name no vault)."""
+    vaults = s.policy.vaults or (s.vault_for(None),)
+    return [
+        share
+        for share in s.backend.list_outbound_shares()
+        if s.policy.path_allowed(share.path) and (not share.vault_id or share.vault_id in vaults)
+    ]
 
 
-def list_shares(s: Session, a: ListSharesArgs) -> dict[str, Any]:
+def list_shares(s: ToolContext, a: ListSharesArgs) -> dict[str, Any]:
     prefix, now = validate_prefix(a.prefix), utcnow()
     shares = [share_row(sh, now) for sh in _own_shares(s) if sh.path.startswith(prefix)]
     return {"count": len(shares), "shares": shares}
 
 
-def revoke_share(s: Session, a: RevokeShareArgs) -> dict[str, Any]:
+def revoke_share(s: ToolContext, a: RevokeShareArgs) -> dict[str, Any]:
     share_id = a.share_id.strip()
     if _SHARE_ID.fullmatch(share_id) is None:
         raise InvalidArgument("share_id", "must be a share id from list_shares")

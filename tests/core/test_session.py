@@ -360,7 +360,9 @@ def test_a_share_link_is_masked_and_the_share_id_is_shown(make_session, monkeypa
     assert share_id in scrubbed and token not in scrubbed and link not in scrubbed and "[secret:" in scrubbed
 
 
-@pytest.mark.parametrize(("recipient", "id_opens_it"), [("anyone_with_link", True), ("external_email", False)])
+@pytest.mark.parametrize(
+    ("recipient", "id_opens_it"), [("anyone_with_link", True), ("external_email", False)]
+)
 def test_a_share_id_that_alone_opens_the_share_stays_masked(
     make_session, monkeypatch: pytest.MonkeyPatch, recipient: str, id_opens_it: bool
 ) -> None:  # type: ignore[no-untyped-def]

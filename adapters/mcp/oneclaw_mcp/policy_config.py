@@ -13,10 +13,15 @@ flag                   variable                     meaning
 ``--bind-host G=H``    ``ONECLAW_MCP_BIND_HOST``    secrets under glob G may be sent to host H
 ``--bind-tool G=T``    ``ONECLAW_MCP_BIND_TOOL``    secrets under glob G may be passed to tool T
 ``--approve TOOL``     ``ONECLAW_MCP_APPROVE``      TOOL needs a human's approval
+``--share-to R``       ``ONECLAW_MCP_SHARE_TO``     share_secret may reach R without approval
+``--grant-to P``       ``ONECLAW_MCP_GRANT_TO``     grant_access may name P without approval
 =====================  ===========================  ==========================================
 
-Variables hold comma-separated lists (``prod/**=api.stripe.com,ci/*=api.github.com``). A flag
-replaces the variable of the same setting; ``--read-only`` from either source wins. Every
+Variables hold lists: tools, paths and approvals separated by commas, bindings by semicolons
+(``prod/**=api.stripe.com;ci/*=GET,POST api.github.com``), since a host binding is written as in
+:mod:`oneclaw_tools.bindings` and may hold commas itself. A flag replaces the variable of the same
+setting; ``--read-only`` from either source wins; ``--approve`` adds to the approvals the core
+requires by default (``share_secret``, ``grant_access``), it never removes one. Every
 value is checked at start: an unknown tool name or a bad glob stops the server with a message,
 never a policy quietly wider than the operator wrote.
 """
@@ -29,7 +34,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from oneclaw_tools import TOOL_NAMES, OperatorPolicy
+from oneclaw_tools.bindings import BindingError, format_binding, parse_binding
 from oneclaw_tools.errors import InvalidArgument
+from oneclaw_tools.policy import DEFAULT_REQUIRE_APPROVAL
 from oneclaw_tools.validation import validate_pattern
 
 __all__ = ["ENV", "add_policy_arguments", "policy_from"]
@@ -42,6 +49,8 @@ ENV = {
     "bind_host": "ONECLAW_MCP_BIND_HOST",
     "bind_tool": "ONECLAW_MCP_BIND_TOOL",
     "approve": "ONECLAW_MCP_APPROVE",
+    "share_to": "ONECLAW_MCP_SHARE_TO",
+    "grant_to": "ONECLAW_MCP_GRANT_TO",
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -57,7 +66,9 @@ def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--paths", metavar="GLOB,GLOB", help=f"path globs tools may touch (${ENV['paths']})")
     group.add_argument("--vault", metavar="NAME_OR_ID", help=f"the default vault (${ENV['vault']})")
     group.add_argument(
-        "--read-only", action="store_true", help=f"serve only tools that change nothing (${ENV['read_only']}=1)"
+        "--read-only",
+        action="store_true",
+        help=f"serve only tools that change nothing (${ENV['read_only']}=1)",
     )
     group.add_argument(
         "--bind-host",
@@ -77,18 +88,36 @@ def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="TOOL",
         help=f"TOOL needs a human's approval; repeatable (${ENV['approve']})",
     )
+    group.add_argument(
+        "--share-to",
+        action="append",
+        metavar="RECIPIENT",
+        help="share_secret may reach this e-mail address, @domain, agent:ID or user:ID without "
+        f"approval; repeatable (${ENV['share_to']})",
+    )
+    group.add_argument(
+        "--grant-to",
+        action="append",
+        metavar="PRINCIPAL",
+        help=f"grant_access may name agent:ID or user:ID without approval; repeatable (${ENV['grant_to']})",
+    )
 
 
-def _split(text: str) -> list[str]:
-    return [item.strip() for item in text.split(",") if item.strip()]
+def _split(text: str, sep: str) -> list[str]:
+    return [item.strip() for item in text.split(sep) if item.strip()]
 
 
-def _items(flag: list[str] | str | None, env: Mapping[str, str], key: str) -> tuple[list[str], str]:
-    """The values of one setting and where they came from (for error messages)."""
+def _items(
+    flag: list[str] | str | None, env: Mapping[str, str], key: str, sep: str = ","
+) -> tuple[list[str], str]:
+    """The values of one setting and where they came from (for error messages). A binding
+    (``sep`` ";") may hold commas itself (``GET,POST api.x.com``): its flag is never split."""
     if flag is not None:
         values = [flag] if isinstance(flag, str) else list(flag)
-        return [v for value in values for v in _split(value)], "--" + key.replace("_", "-")
-    return _split(env.get(ENV[key], "")), ENV[key]
+        if sep != ",":
+            return [v.strip() for v in values if v.strip()], "--" + key.replace("_", "-")
+        return [v for value in values for v in _split(value, sep)], "--" + key.replace("_", "-")
+    return _split(env.get(ENV[key], ""), sep), ENV[key]
 
 
 def _tool_names(names: Iterable[str], source: str, known: set[str]) -> frozenset[str]:
@@ -110,8 +139,11 @@ def _bindings(pairs: Iterable[str], source: str, what: str) -> dict[str, tuple[s
             validate_pattern(glob, source)
         except InvalidArgument as exc:
             raise PolicyError(f"{source}: '{glob}' {exc.rule}") from None
-        if what == "host" and ("/" in target or " " in target or "@" in target):
-            raise PolicyError(f"{source}: '{target}' must be a host name such as api.example.com")
+        if what == "host":
+            try:
+                target = format_binding(parse_binding(target))
+            except BindingError as exc:
+                raise PolicyError(f"{source}: {exc}") from None
         out.setdefault(glob, []).append(target)
     return {glob: tuple(values) for glob, values in out.items()}
 
@@ -141,16 +173,22 @@ def policy_from(
         except InvalidArgument as exc:
             raise PolicyError(f"{paths_src}: '{glob}' {exc.rule}") from None
     approve, approve_src = _items(args.approve, env, "approve")
-    hosts, hosts_src = _items(args.bind_host, env, "bind_host")
-    bound_tools, bound_src = _items(args.bind_tool, env, "bind_tool")
+    hosts, hosts_src = _items(args.bind_host, env, "bind_host", ";")
+    bound_tools, bound_src = _items(args.bind_tool, env, "bind_tool", ";")
     vault = args.vault if args.vault is not None else (env.get(ENV["vault"], "").strip() or None)
-    policy = OperatorPolicy(
-        tools=_tool_names(tools, tools_src, known) if tools else None,
-        paths=tuple(paths) if paths else ("**",),
-        read_only=_read_only(args.read_only, env),
-        require_approval=_tool_names(approve, approve_src, set(TOOL_NAMES)),
-        host_bindings=_bindings(hosts, hosts_src, "host"),
-        tool_bindings=_bindings(bound_tools, bound_src, "tool"),
-        **fixed,
-    )
-    return policy, vault
+    share_to, _ = _items(args.share_to, env, "share_to")
+    grant_to, _ = _items(args.grant_to, env, "grant_to")
+    settings: dict[str, Any] = {
+        "tools": _tool_names(tools, tools_src, known) if tools else None,
+        "paths": tuple(paths) if paths else ("**",),
+        "read_only": _read_only(args.read_only, env),
+        "require_approval": DEFAULT_REQUIRE_APPROVAL | _tool_names(approve, approve_src, set(TOOL_NAMES)),
+        "host_bindings": _bindings(hosts, hosts_src, "host"),
+        "tool_bindings": _bindings(bound_tools, bound_src, "tool"),
+        "share_recipients": tuple(share_to),
+        "grant_principals": tuple(grant_to),
+    }
+    try:
+        return OperatorPolicy(**settings, **fixed), vault
+    except ValueError as exc:  # the policy's own checks (e.g. an allowlist entry it cannot read)
+        raise PolicyError(str(exc)) from None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 
@@ -194,17 +195,24 @@ _DISCONNECTS: tuple[type[BaseException], ...] = (
     anyio.EndOfStream,
     ConnectionError,
 )
+#: their names as the last line of a formatted traceback (the core's log scrubbing formats
+#: tracebacks into ``exc_text`` and drops ``exc_info`` before any filter runs)
+_DISCONNECT_LINE = re.compile(
+    r"^(anyio\.)?(ClosedResourceError|BrokenResourceError|EndOfStream|ConnectionResetError|"
+    r"BrokenPipeError|ConnectionAbortedError)\b"
+)
 
 
 class _QuietDisconnects(logging.Filter):
-    """Turn the SDK's traceback for a client that disconnected into one plain line."""
+    """Drop the SDK's traceback for a client that disconnected: a normal end of a conversation."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if exc is not None and _is_disconnect(exc):
-            record.msg, record.args = "a client disconnected", None
-            record.exc_info, record.exc_text = None, None
-            return False  # a normal end of a conversation: nothing to report
+        if exc is not None:
+            return not _is_disconnect(exc)
+        if record.exc_text:
+            last = record.exc_text.rstrip().splitlines()[-1].strip()
+            return _DISCONNECT_LINE.match(last) is None
         return True
 
 

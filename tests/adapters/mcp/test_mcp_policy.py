@@ -103,6 +103,8 @@ async def test_policy_from_flags_or_env(mcp_world: World, tmp_path: Path, source
         (["--paths", "prod/[x"], {}, "--paths"),
         (["--approve", "nope"], {}, "unknown tool"),
         ([], {"ONECLAW_MCP_READ_ONLY": "maybe"}, "ONECLAW_MCP_READ_ONLY"),
+        (["--share-to", "not an address"], {}, "share_recipients entry"),
+        (["--bind-host", "prod/**=GET,POST api.example.com:99999"], {}, "port"),
         (["--vault", "no-such-vault"], {}, "vault not found"),
     ],
 )
@@ -147,9 +149,11 @@ def test_wrap_with_a_plain_function_is_a_clear_error(
 async def test_agent_token_reaches_the_real_server(tmp_path: Path) -> None:
     """``ONECLAW_AGENT_TOKEN`` as 1Claw's MCP server takes it: sent as it is, never exchanged."""
     with running_server(tmp_path) as (server, url):
-        agent_id, key, vault_id = make_agent(server, "mcp-bot")
+        _agent_id, key, vault_id = make_agent(server, "mcp-bot")
         server.vault.put_secret(vault_id, "team/db_password", "op-token-canary-" + os.urandom(8).hex())
-        exchanged = httpx.post(f"{url}/v1/auth/agent-token", json={"api_key": key.reveal_unsafe()}, timeout=30)
+        exchanged = httpx.post(
+            f"{url}/v1/auth/agent-token", json={"api_key": key.reveal_unsafe()}, timeout=30
+        )
         token = exchanged.json()["access_token"]
         env = _env(tmp_path, ONECLAW_AGENT_TOKEN=token, ONECLAW_BASE_URL=url)
 
@@ -169,7 +173,9 @@ async def test_agent_token_reaches_the_real_server(tmp_path: Path) -> None:
         assert refused.isError and "401" in result_text(refused), result_text(refused)
 
 
-async def test_http_prints_where_it_listens_and_a_disconnect_is_quiet(mcp_world: World, tmp_path: Path) -> None:
+async def test_http_prints_where_it_listens_and_a_disconnect_is_quiet(
+    mcp_world: World, tmp_path: Path
+) -> None:
     token = "tok-" + os.urandom(16).hex()
     env = _env(tmp_path, ONECLAW_LOCAL_VAULT=str(mcp_world.vault), ONECLAW_MCP_TOKEN=token)
     errlog_path = tmp_path / "stderr.txt"
