@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from oneclaw_tools import Session, ToolError
+from oneclaw_tools.backends.local import LocalVault
 from oneclaw_tools.cli.vault_cmds import parse_dotenv
 from oneclaw_tools.envfile import parse_env
 from oneclaw_tools.errors import InvalidArgument
@@ -131,7 +132,7 @@ def test_run_env_shows_names_masks_values_and_hides_our_keys(tmp_path: Path) -> 
         "ONECLAW_LOCAL_VAULT_KEY": kek,
         "ONECLAW_BACKEND": "local",
     }
-    with Session.from_env(env) as s:
+    with Session(LocalVault(db, env=env)) as s:  # from_env never creates a vault: this one does
         s.backend.put_secret(
             s.vault_for(None),
             "app/env",

@@ -106,11 +106,13 @@ def test_cli_tools_lists_the_same_surface_as_the_specs(tmp_path: Path) -> None:
 def test_cli_call_prints_what_the_model_gets_and_fails_safely(tmp_path: Path) -> None:
     env = {**os.environ, "ONECLAW_LOCAL_VAULT": str(tmp_path / "v.db")}
     base = [sys.executable, "-m", "oneclaw_tools", "call"]
+    init = [sys.executable, "-m", "oneclaw_tools", "init"]
+    assert subprocess.run(init, capture_output=True, text=True, env=env, timeout=60).returncode == 0
     ok = subprocess.run([*base, "list_secrets", "{}"], capture_output=True, text=True, env=env, timeout=60)
     assert ok.returncode == 0 and json.loads(ok.stdout)["count"] == 0
     bad = subprocess.run(
         [*base, "describe_secret", '{"path": "nope/x"}'], capture_output=True, text=True, env=env, timeout=60
     )
-    assert bad.returncode == 1 and bad.stderr.startswith("Error 404 (not_found)")
+    assert bad.returncode == 1 and "a model would see: Error 404 (not_found)" in bad.stderr
     junk = subprocess.run([*base, "list_secrets", "[1"], capture_output=True, text=True, env=env, timeout=60)
     assert junk.returncode == 1 and "JSON-ARGS" in junk.stderr

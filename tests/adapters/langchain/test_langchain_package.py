@@ -19,6 +19,7 @@ import pytest
 from langchain_oneclaw import OneClawToolkit, tool_surface
 
 from oneclaw_tools import TOOL_NAMES, OperatorPolicy, Session
+from oneclaw_tools.backends.local import LocalVault
 
 ADAPTER = Path(langchain_oneclaw.__file__).resolve().parents[1]
 OTHERS = ("llama_index", "crewai", "crewai_oneclaw", "oneclaw_mcp", "mcp")
@@ -141,6 +142,14 @@ def test_from_env_and_local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     """``from_env`` follows 1Claw's variables (embedded vault without an agent key); ``local`` opens a file."""
     monkeypatch.delenv("ONECLAW_AGENT_API_KEY", raising=False)
     monkeypatch.setenv("ONECLAW_LOCAL_VAULT", str(tmp_path / "env.db"))
+    missing = OneClawToolkit.from_env()  # configuration never creates a vault: a clear error
+    try:
+        assert "oneclaw-tools init" in missing.get_tools()[0].invoke({})
+    finally:
+        missing.close()
+    assert not (tmp_path / "env.db").exists()
+    with LocalVault(tmp_path / "env.db") as created:  # what `oneclaw-tools init` does
+        created.initialize()
     toolkit = OneClawToolkit.from_env()
     try:
         assert toolkit.session.backend.kind == "local"
