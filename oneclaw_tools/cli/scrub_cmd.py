@@ -94,7 +94,8 @@ def _cmd_scrub(args: argparse.Namespace) -> int:
             resolve = getattr(backend, "resolve_vault", None)
             vault = str(resolve(vault)) if resolve is not None else vault
         values = iter_all_versions if args.all_versions else iter_vault_values
-        guard.register_many((value, path) for path, value in values(backend, vault))
+        pairs = [(value, path) for path, value in values(backend, vault)]  # a vault error stays itself
+    guard.register_many(pairs)
     guard.compact()
     scrub_stream(guard, sys.stdin.buffer, sys.stdout.buffer)
     return 0

@@ -1,8 +1,8 @@
 """The share tools: ``share_secret``, ``list_shares``, ``revoke_share``.
 
-A share link is a credential; a share id is not, except where the id alone opens the share.
-``share_secret`` registers the link with the guard, and each long part of it that is not the
-share id (a local vault's token), so neither can reach the model. The id itself is shown, so
+A share link is a credential because of its secret part; a share id is not, except where the
+id alone opens the share. ``share_secret`` registers each long part of the link that is not the
+share id (a local vault's token) with the guard, so no link that works can reach the model. The id itself is shown, so
 the model can list and revoke what it shared, and the operator can match it with
 ``oneclaw-tools shares``. The one exception is an ``anyone_with_link`` share whose link holds
 nothing but the id (1Claw's ``https://…/v1/share/<id>``): there the id opens the share, so it
@@ -58,7 +58,11 @@ class RevokeShareArgs(Args):
 
 
 def link_secret_parts(share: ShareInfo) -> list[str]:
-    """The parts of ``share``'s link that open it: the whole link, and its long parts except the id."""
+    """The parts of ``share``'s link that open it: its long parts except the id.
+
+    The whole link is not registered: the guard also masks long fragments of what it knows, so
+    it would mask the id too. With the token masked, what is left of a link opens nothing.
+    """
     if share.share_url is None:
         return []
     link = share.share_url.reveal_unsafe()
@@ -66,7 +70,7 @@ def link_secret_parts(share: ShareInfo) -> list[str]:
     secret = [part for part in parts if part != share.id]
     if share.recipient_type == "anyone_with_link" and not secret:
         secret = parts  # the id alone opens this share
-    return [link, *secret]
+    return secret
 
 
 def share_state(share: ShareInfo, now: datetime) -> str:

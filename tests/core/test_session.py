@@ -358,6 +358,7 @@ def test_a_share_link_is_masked_and_the_share_id_is_shown(make_session, monkeypa
     echoed = f"GET /v1/share/{share_id} X-Share-Token: {token} url={link}"
     scrubbed = session.guard.scrub(echoed)
     assert share_id in scrubbed and token not in scrubbed and link not in scrubbed and "[secret:" in scrubbed
+    assert f"oneclaw://share/{share_id}#[secret:" in session.guard.scrub(link)  # what is left opens nothing
 
 
 @pytest.mark.parametrize(

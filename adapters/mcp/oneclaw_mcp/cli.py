@@ -236,9 +236,6 @@ def _session_factory(
         policy, vault = policy_from(
             args,
             allow_http_loopback=args.allow_http_loopback,
-            http_allow_networks=tuple(args.allow_network),
-            share_recipients=tuple(args.share_recipient),
-            grant_principals=tuple(args.grant_principal),
             extra_tools=[t.name for t in extra],
         )
     except (PolicyError, ValueError) as exc:

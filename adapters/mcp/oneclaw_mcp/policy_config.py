@@ -13,8 +13,9 @@ flag                   variable                     meaning
 ``--bind-host G=H``    ``ONECLAW_MCP_BIND_HOST``    secrets under glob G may be sent to host H
 ``--bind-tool G=T``    ``ONECLAW_MCP_BIND_TOOL``    secrets under glob G may be passed to tool T
 ``--approve TOOL``     ``ONECLAW_MCP_APPROVE``      TOOL needs a human's approval
-``--share-to R``       ``ONECLAW_MCP_SHARE_TO``     share_secret may reach R without approval
-``--grant-to P``       ``ONECLAW_MCP_GRANT_TO``     grant_access may name P without approval
+``--share-recipient``  ``ONECLAW_MCP_SHARE_RECIPIENT``  share_secret may reach it without approval
+``--grant-principal``  ``ONECLAW_MCP_GRANT_PRINCIPAL``  grant_access may name it without approval
+``--allow-network``    ``ONECLAW_MCP_ALLOW_NETWORK``    a non-public CIDR http_request may reach
 =====================  ===========================  ==========================================
 
 Variables hold lists: tools, paths and approvals separated by commas, bindings by semicolons
@@ -49,8 +50,9 @@ ENV = {
     "bind_host": "ONECLAW_MCP_BIND_HOST",
     "bind_tool": "ONECLAW_MCP_BIND_TOOL",
     "approve": "ONECLAW_MCP_APPROVE",
-    "share_to": "ONECLAW_MCP_SHARE_TO",
-    "grant_to": "ONECLAW_MCP_GRANT_TO",
+    "share_recipient": "ONECLAW_MCP_SHARE_RECIPIENT",
+    "grant_principal": "ONECLAW_MCP_GRANT_PRINCIPAL",
+    "allow_network": "ONECLAW_MCP_ALLOW_NETWORK",
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -87,19 +89,6 @@ def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         metavar="TOOL",
         help=f"TOOL needs a human's approval; repeatable (${ENV['approve']})",
-    )
-    group.add_argument(
-        "--share-to",
-        action="append",
-        metavar="RECIPIENT",
-        help="share_secret may reach this e-mail address, @domain, agent:ID or user:ID without "
-        f"approval; repeatable (${ENV['share_to']})",
-    )
-    group.add_argument(
-        "--grant-to",
-        action="append",
-        metavar="PRINCIPAL",
-        help=f"grant_access may name agent:ID or user:ID without approval; repeatable (${ENV['grant_to']})",
     )
 
 
@@ -176,8 +165,10 @@ def policy_from(
     hosts, hosts_src = _items(args.bind_host, env, "bind_host", ";")
     bound_tools, bound_src = _items(args.bind_tool, env, "bind_tool", ";")
     vault = args.vault if args.vault is not None else (env.get(ENV["vault"], "").strip() or None)
-    share_to, _ = _items(args.share_to, env, "share_to")
-    grant_to, _ = _items(args.grant_to, env, "grant_to")
+    # these three flags are defined in cli.py (default []): an empty list means "not given"
+    share_to, _ = _items(args.share_recipient or None, env, "share_recipient")
+    grant_to, _ = _items(args.grant_principal or None, env, "grant_principal")
+    networks, _ = _items(args.allow_network or None, env, "allow_network")
     settings: dict[str, Any] = {
         "tools": _tool_names(tools, tools_src, known) if tools else None,
         "paths": tuple(paths) if paths else ("**",),
@@ -187,6 +178,7 @@ def policy_from(
         "tool_bindings": _bindings(bound_tools, bound_src, "tool"),
         "share_recipients": tuple(share_to),
         "grant_principals": tuple(grant_to),
+        "http_allow_networks": tuple(networks),
     }
     try:
         return OperatorPolicy(**settings, **fixed), vault

@@ -142,13 +142,14 @@ def test_policy_flags_reach_the_policy_and_bad_ones_are_usage_errors(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The operator's allowlists and networks are flags; a mistake is a one-line usage error."""
-    from oneclaw_mcp.cli import _parser, _session_factory, main
+    from oneclaw_mcp.cli import _parser, main
+    from oneclaw_mcp.policy_config import policy_from
 
     args = _parser().parse_args(
         ["stdio", "--share-recipient", "ops@example.com", "--share-recipient", "@team.example",
          "--grant-principal", "agent:ci", "--allow-network", "10.1.2.0/24"]
     )  # fmt: skip
-    policy = _session_factory(args).keywords["policy"]  # type: ignore[attr-defined]
+    policy, _ = policy_from(args, {})
     assert policy.share_recipients == ("ops@example.com", "@team.example")
     assert policy.grant_principals == ("agent:ci",)
     assert policy.http_allow_networks == ("10.1.2.0/24",)

@@ -39,7 +39,7 @@ async def test_scenario_over_stdio_leaks_nothing(mcp_world: World, tmp_path: Pat
         tmp_path,
         "stdio",
         "--allow-http-loopback",
-        "--share-to",
+        "--share-recipient",
         "ops@example.com",  # the scenario shares with this address: the operator allows it
         "--wrap",
         "oneclaw_tools.testing.scenario:THIRD_PARTY_TOOLS",
