@@ -28,7 +28,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_helpers import World
 from oneclaw_mcp.cli import main
-from oneclaw_mcp.testing import result_text
+from oneclaw_mcp.testing.host import result_text
 
 from oneclaw_tools.server.testing import make_agent, running_server
 
