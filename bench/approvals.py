@@ -79,6 +79,8 @@ def main() -> None:
                 except ToolError:
                     pass
                 figures["share refused"].append(time.perf_counter() - t)
+                for left in s.approvals.store.pending():  # a human denies it (untimed): the list stays short
+                    s.approvals.store.decide(left.id, approve=False, by="bench")
     print(f"\n{'path':<26} {'p50 us':>10} {'p99 us':>10} {'mean us':>10}   ({n} samples each)")
     out: dict[str, dict[str, float]] = {}
     for name, samples in figures.items():
