@@ -164,7 +164,13 @@ class Services:
             key=key,
             not_after=meta.expires_at,
         )
-        self.guard.register(handle.value.reveal_unsafe(), handle.id)
+        try:
+            self.guard.register(handle.value.reveal_unsafe(), handle.id)
+        except ValueError:  # a handle to a value the guard does not know must not exist
+            self.handles.forget(handle.id)
+            raise InvalidArgument(
+                "path", "the redaction guard could not learn the value stored there, so no handle was given"
+            ) from None
         warn_if_short(handle.value.reveal_unsafe(), "fetched from", meta.path)
         return handle
 

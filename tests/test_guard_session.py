@@ -106,3 +106,23 @@ def test_short_values_warn_the_operator_when_stored_and_fetched(
         assert all(short not in r.getMessage() for r in caplog.records)
         assert session.scrub(f"pin {short}.") == f"pin {session.guard.register(short)}."
         assert session.scrub(f"pin x{short}") == f"pin x{short}"  # whole words only
+
+
+def test_no_handle_is_given_for_a_value_the_guard_cannot_learn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    value = "stored-before-the-engine-broke-" + "k" * 40
+    with Session.local(tmp_path / "vault.db", guard=Guard("aho")) as session:
+        session.call("put_secret", {"path": "svc/key", "value": value})
+        session.guard = Guard("aho")  # a fresh guard: the value is unknown to it
+        session.services.guard = session.guard
+        from oneclaw_tools.guard import guard as guard_module
+
+        def refuse(*_: object) -> object:
+            raise RuntimeError("engine says no")
+
+        monkeypatch.setattr(guard_module, "make_tier", refuse)
+        with pytest.raises(ToolError) as err:
+            session.call("get_secret", {"path": "svc/key"})
+        assert err.value.status == 400 and value not in err.value.text
+        assert len(session.handles) == 0
