@@ -100,7 +100,7 @@ def bench_keks(samples: int = 2000) -> dict[str, Any]:
         except (RuntimeError, OSError) as exc:
             envs["pkcs11"] = str(exc)
         try:
-            bao = stack.enter_context(bao_dev_server(root / "bao"))
+            bao = stack.enter_context(bao_dev_server())
             envs["transit"] = dict(bao, ONECLAW_TRANSIT_KEY="bench")
         except (RuntimeError, OSError) as exc:
             envs["transit"] = str(exc)

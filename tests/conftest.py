@@ -27,7 +27,7 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
 @pytest.fixture(scope="session")
 def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """One ``bao server -dev`` with transit enabled, stopped at the end of the session."""
-    with bao_dev_server(tmp_path_factory.mktemp("bao")) as env:
+    with bao_dev_server() as env:
         yield env
 
 

