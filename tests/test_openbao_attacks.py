@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ from oneclaw_tools.errors import Gone, InvalidArgument, NotFound, OneClawError, 
 from oneclaw_tools.models import Principal
 from oneclaw_tools.testing.bao import BaoServer, dev_server
 
-LATER = "2099-01-01T00:00:00Z"
+LATER = (datetime.now(UTC) + timedelta(days=7)).isoformat()
 
 
 @pytest.fixture(scope="module")
@@ -232,3 +233,19 @@ def test_no_value_or_token_in_any_log_record(bao: BaoServer, caplog: pytest.LogC
     assert caplog.records
     for secret in (canary, passphrase, bao.token, link.split("#", 1)[1]):
         assert secret not in text
+
+
+def test_a_share_longer_than_the_servers_token_ttl_is_refused(bao: BaoServer, owner: OpenBaoVault) -> None:
+    """Vault caps token TTLs (32 days by default): a share must not silently die before its expiry."""
+    vault = owner.create_vault("too-long").id
+    owner.put_secret(vault, "k", "v")
+
+    def policies() -> set[str]:
+        with httpx.Client(base_url=f"{bao.addr}/v1", headers={"X-Vault-Token": bao.token}) as root:
+            return set(root.request("LIST", "/sys/policies/acl").json()["data"]["keys"])
+
+    before = policies()
+    with pytest.raises(InvalidArgument) as info:
+        owner.create_share(vault, "k", recipient_type="anyone_with_link", expires_at="2099-01-01T00:00:00Z")
+    assert info.value.argument == "expires_at" and "days" in info.value.rule
+    assert owner.list_outbound_shares() == [] and policies() == before

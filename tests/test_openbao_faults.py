@@ -97,7 +97,7 @@ def test_a_lost_token_creation_is_outcome_unknown_and_leaves_no_usable_token(bao
     backend.put_secret(vault, "s", "v")
     transport.lose("POST", "/auth/token/create/")
     with pytest.raises(OutcomeUnknown):
-        backend.create_share(vault, "s", recipient_type="anyone_with_link", expires_at="2099-01-01T00:00:00Z")
+        backend.create_share(vault, "s", recipient_type="anyone_with_link", expires_at="2030-01-01T00:00:00Z")
     with httpx.Client(base_url=f"{bao.addr}/v1", headers={"X-Vault-Token": bao.token}) as root:
         names = root.request("LIST", "/sys/policies/acl").json()["data"]["keys"]
     assert not [n for n in names if n.startswith("oneclaw-share-")], "the share's policy was left behind"

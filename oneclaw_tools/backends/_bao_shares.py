@@ -155,7 +155,8 @@ class SharesMixin(BaoCore):
         self.client.request("PUT", f"sys/policies/acl/{policy}", json={"policy": self._hcl(vault_id, path, share_id)},
                             what="creating a share", idempotent=True)  # fmt: skip
         try:
-            ttl = f"{max(1, math.ceil((expires - self._now()).total_seconds()))}s"
+            seconds = max(1, math.ceil((expires - self._now()).total_seconds()))
+            ttl = f"{seconds}s"
             body = self.client.request(
                 "POST", f"auth/token/create/{_ROLE}", what="creating a share", json={
                     "policies": [policy], "ttl": ttl, "explicit_max_ttl": ttl, "no_default_policy": True,
@@ -165,6 +166,14 @@ class SharesMixin(BaoCore):
             )  # fmt: skip
             assert body is not None
             token, accessor = str(body["auth"]["client_token"]), str(body["auth"]["accessor"])
+            granted = int(body["auth"].get("lease_duration") or 0)
+            if granted < seconds - 1:  # the server caps token TTLs: the share would die early
+                self.client.request("POST", "auth/token/revoke-accessor", json={"accessor": accessor},
+                                    what="cleaning up a share", idempotent=True)  # fmt: skip
+                raise InvalidArgument(
+                    "expires_at", f"must be at most {granted // 86400} days ahead on this vault server "
+                    f"(its longest token TTL is {granted} seconds)",
+                )  # fmt: skip
             record = {
                 "vault_id": vault_id, "path": path, "recipient_type": recipient_type, "recipient_id": recipient_id,
                 "email": email, "expires_at": iso(expires), "max_access_count": max_access, "access_count": 0,
@@ -266,8 +275,13 @@ class SharesMixin(BaoCore):
             record, _ = self._kv.read_doc(self._share_key(share_id), what="reading a share")
         except OneClawError:
             raise Gone("the share expired, was used up or was revoked.") from None
+        expires = _parse(record.get("expires_at")) if record else None
+        if record and not record.get("revoked") and expires is not None and expires <= self._now():
+            with contextlib.suppress(OneClawError):  # a dead share's policy goes (never a live one's)
+                self.client.request("DELETE", f"sys/policies/acl/{_ROLE}-{share_id}", what="cleaning up a share",
+                                    idempotent=True)  # fmt: skip
         self._check_share(record)
-        raise Gone("the share has reached its maximum access count.")
+        raise Gone("the share link is used up (or is not this share's link).")
 
     def _access_as_recipient(self, share_id: str, passphrase: str | None) -> Secret:
         p = self._principal
