@@ -69,6 +69,10 @@ def _history(store: Any, *, as_json: bool) -> int:
 def _decide(args: argparse.Namespace, approve: bool) -> int:
     store = _store(args)
     try:
+        if not approve and str(args.id).startswith("req_"):  # deny a secret request: cancel it
+            req = store.cancel_request(args.id, by=_who())
+            print(f"{req.id} cancelled: {req.vault_id}/{req.path}")
+            return 0
         record = store.decide(args.id, approve=approve, by=_who())
     finally:
         store.close()
@@ -161,7 +165,12 @@ def register(subparsers: Any) -> None:
         lambda a: _decide(a, True),
         with_id=True,
     )
-    add("deny", "deny one pending action", lambda a: _decide(a, False), with_id=True)
+    add(
+        "deny",
+        "deny one pending action (or refuse a secret request: deny req_...)",
+        lambda a: _decide(a, False),
+        with_id=True,
+    )
     add("requests", "list the secrets agents asked a human to supply", _cmd_requests, json_flag=True)
     fulfil_p = add(
         "fulfil",

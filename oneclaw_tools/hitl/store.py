@@ -369,6 +369,23 @@ class HitlStore:
             raise Gone(f"secret request {req.id} expired.", action="Let the agent ask again.")
         return req
 
+    def cancel_request(self, request_id: str, *, by: str) -> SecretRequest:
+        """Refuse a pending secret request: the agent's ``check_secret_request`` then says so."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE secret_requests SET status = 'cancelled', fulfilled_at = ?, fulfilled_by = ? "
+                "WHERE id = ? AND status = 'pending'",
+                (_iso(self._clock()), by, str(request_id)),
+            )
+            if cur.rowcount != 1:
+                raise NotFound(
+                    f"no pending secret request '{str(request_id)[:40]}'.",
+                    action="List them with `oneclaw-tools requests`.",
+                )
+            row = db.execute("SELECT * FROM secret_requests WHERE id = ?", (str(request_id),)).fetchone()
+            self._audit(db, "secret_request_cancelled", row["id"], by, f"{row['vault_id']}/{row['path']}")
+        return _request(row)
+
     def mark_fulfilled(self, request_id: str, *, version: int, by: str) -> SecretRequest:
         if not isinstance(version, int) or version < 1:
             raise InvalidArgument("version", "must be a stored version number")

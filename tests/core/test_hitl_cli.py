@@ -129,3 +129,13 @@ def test_fulfil_refuses_an_empty_value_and_an_unknown_id_without_reading(
     unknown = cli(env, "fulfil", "req_nothere", stdin=SUPPLIED)
     assert unknown.returncode == 1 and SUPPLIED not in unknown.stderr
     assert agent.call("check_secret_request", {"request_id": rid})["status"] == "pending"
+
+
+def test_deny_refuses_a_secret_request(env: dict[str, str], agent: Session) -> None:
+    rid = agent.call("request_secret", {"path": "ci/y", "reason": "r"})["request_id"]
+    done = cli(env, "deny", rid)
+    assert done.returncode == 0 and "cancelled" in done.stdout
+    with pytest.raises(ToolError) as err:
+        agent.call("check_secret_request", {"request_id": rid})
+    assert err.value.code == "gone" and "cancelled" in err.value.text
+    assert cli(env, "fulfil", rid, stdin=SUPPLIED).returncode == 1
