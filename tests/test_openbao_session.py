@@ -125,7 +125,7 @@ def test_approle_login_and_renewal(bao: BaoServer, tmp_path: Path) -> None:
         ).raise_for_status()
         root.post(
             "/auth/approle/role/oneclaw",
-            json={"token_policies": ["oneclaw-app"], "token_ttl": "2s", "token_max_ttl": "5s"},
+            json={"token_policies": ["oneclaw-app"], "token_ttl": "3s", "token_max_ttl": "6s"},
         ).raise_for_status()
         role_id = root.get("/auth/approle/role/oneclaw/role-id").json()["data"]["role_id"]
         secret_id = root.post("/auth/approle/role/oneclaw/secret-id").json()["data"]["secret_id"]
@@ -134,7 +134,7 @@ def test_approle_login_and_renewal(bao: BaoServer, tmp_path: Path) -> None:
     assert isinstance(backend, OpenBaoVault)
     with backend:
         vault = backend.create_vault("approle-" + uuid.uuid4().hex[:8]).id
-        deadline = time.monotonic() + 7
+        deadline = time.monotonic() + 8.5
         i = 0
         while time.monotonic() < deadline:
             i += 1
@@ -204,15 +204,15 @@ def test_unreachable_server_is_a_transport_error() -> None:
 
 
 def test_a_renewable_token_is_renewed_before_it_expires(bao: BaoServer) -> None:
-    """BAO_TOKEN with a 2 s TTL: the backend renews it and keeps working well past 2 s."""
+    """BAO_TOKEN with a 4 s TTL: the backend renews it and keeps working well past 4 s."""
     with _root(bao) as root:
-        made = root.post("/auth/token/create", json={"policies": ["root"], "ttl": "2s", "renewable": True})
+        made = root.post("/auth/token/create", json={"policies": ["root"], "ttl": "4s", "renewable": True})
         token = made.json()["auth"]["client_token"]
     backend = open_backend({"BAO_ADDR": bao.addr, "BAO_TOKEN": token})
     assert isinstance(backend, OpenBaoVault)
     with backend:
         vault = backend.create_vault("renew-" + uuid.uuid4().hex[:8]).id
-        deadline = time.monotonic() + 4.5
+        deadline = time.monotonic() + 7
         i = 0
         while time.monotonic() < deadline:
             i += 1
