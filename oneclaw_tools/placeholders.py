@@ -6,6 +6,11 @@ tool, this destination, is not expired or used up) and raises to refuse. :func:`
 walk for a third-party tool: each handle must allow the tool, and each use or refusal is audited.
 :func:`refuse_known_values` is the exfiltration guard: arguments that already carry a value the
 guard knows are refused before anything runs.
+
+A placeholder that names anything but a handle (``{{secret:prod/stripe}}``: a path, a name, a
+value) is refused, never passed on as text: a model that skipped ``get_secret`` is told to call
+it, and the destination never receives the literal placeholder. The reference is named in the
+refusal only when it is a valid secret path with a '/' (it could be a value pasted in the wrong place).
 """
 
 from __future__ import annotations
@@ -14,16 +19,56 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .errors import PermissionDenied
+from .errors import InvalidArgument, PermissionDenied
 from .guard import Guard
 from .handles import HANDLE_PATTERN
 
 if TYPE_CHECKING:
     from .tools.context import ToolContext
 
-__all__ = ["PLACEHOLDER", "env_for", "for_tool", "refuse_known_values", "substitute"]
+__all__ = [
+    "ANY_PLACEHOLDER",
+    "PLACEHOLDER",
+    "check_references",
+    "env_for",
+    "for_tool",
+    "refuse_known_values",
+    "substitute",
+]
 
 PLACEHOLDER = re.compile(HANDLE_PATTERN)
+#: anything written like a placeholder, whatever it names (case and spaces too)
+ANY_PLACEHOLDER = re.compile(r"\{\{\s*secret\s*:\s*([^{}]{0,300}?)\s*\}\}", re.IGNORECASE)
+_HANDLE_ID = re.compile(r"h_[A-Za-z0-9_\-]{8,64}")
+
+
+def check_references(text: str) -> None:
+    """Refuse a placeholder in ``text`` that is not exactly ``{{secret:h_…}}``."""
+    for match in ANY_PLACEHOLDER.finditer(text):
+        if PLACEHOLDER.fullmatch(match.group(0)):
+            continue
+        ref = match.group(1).strip()
+        if _HANDLE_ID.fullmatch(ref):
+            raise InvalidArgument(
+                "placeholder",
+                "is not written as {{secret:HANDLE}} (lower-case 'secret:', no space after the colon)",
+                action=f"Write it exactly as {{{{secret:{ref}}}}}.",
+            )
+        from .validation import validate_path
+
+        named = ""
+        if "/" in ref:  # a one-word reference may be a value typed in the wrong place: not repeated
+            try:
+                named = f" ('{validate_path(ref)}' looks like a secret path)"
+            except InvalidArgument:
+                named = ""
+        raise InvalidArgument(
+            "placeholder",
+            f"names no live handle{named}; a placeholder takes the handle get_secret returns, "
+            "never a path or a value",
+            action="Call get_secret for the secret first, then pass the placeholder it returns, "
+            "{{secret:h_…}}.",
+        )
 
 
 def substitute(obj: Any, reveal: Callable[[str], str]) -> Any:
@@ -31,6 +76,7 @@ def substitute(obj: Any, reveal: Callable[[str], str]) -> Any:
     if isinstance(obj, str):
         if "{{" not in obj:
             return obj
+        check_references(obj)
         return PLACEHOLDER.sub(lambda match: reveal(match.group(1)), obj)
     if isinstance(obj, Mapping):
         return {k: substitute(v, reveal) for k, v in obj.items()}

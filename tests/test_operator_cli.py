@@ -323,3 +323,36 @@ def test_import_binds_every_secret(env: dict[str, str], tmp_path: Path) -> None:
     ] * 2
     bad = one_line_error(cli(env, "import", str(dotenv), "--allow-host", "api.example.com/?x"))
     assert "--allow-host" in bad
+
+
+# -- placeholders that name no handle --------------------------------------------------------
+@pytest.mark.parametrize(
+    "written",
+    ["{{secret:prod/api_key}}", "{{ SECRET: prod/api_key }}", "{{secret:sk_live_notahandle}}", "{{secret:}}"],
+)
+def test_a_placeholder_that_names_no_handle_is_refused_and_nothing_is_sent(
+    tmp_path: Path, written: str
+) -> None:
+    import httpx
+
+    sent: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(200))
+    called: list[str] = []
+    with Session.local(tmp_path / "v.db", http_transport=transport) as s:
+        s.call(
+            "put_secret",
+            {"path": "prod/api_key", "value": canary(), "metadata": {"allowed_hosts": ["api.example.com"]}},
+        )
+        with pytest.raises(Exception, match="get_secret") as err:
+            s.call(
+                "http_request",
+                {"url": "https://api.example.com/v1", "headers": {"Authorization": f"Bearer {written}"}},
+            )
+        with pytest.raises(Exception, match="get_secret"):
+            s.run_wrapped("deploy", lambda text: called.append(text), {"text": f"token={written}"})
+        with pytest.raises(Exception, match="placeholder"):
+            s.call("http_request", {"url": f"https://api.example.com/{written}"})
+    assert sent == [] and called == []
+    assert "sk_live_notahandle" not in str(err.value)  # a one-word reference is never repeated
+    if "prod/api_key" in written:
+        assert "'prod/api_key' looks like a secret path" in str(err.value)

@@ -27,7 +27,7 @@ from pydantic import Field
 from ..bindings import Destination
 from ..errors import InvalidArgument, PermissionDenied, TransportError
 from ..network import DestinationRefused
-from ..placeholders import PLACEHOLDER as _PLACEHOLDER
+from ..placeholders import ANY_PLACEHOLDER as _ANY_PLACEHOLDER
 from ..placeholders import substitute
 from .base import Args, ToolSpec
 
@@ -121,14 +121,14 @@ def _give_back(s: ToolContext, used: list[str]) -> None:
 
 
 def http_request(s: ToolContext, a: HttpRequestArgs) -> dict[str, Any]:
-    if _PLACEHOLDER.search(a.url):
+    if _ANY_PLACEHOLDER.search(a.url):
         raise InvalidArgument(
             "url", "must not contain a secret placeholder; put it in a header, query or body"
         )
     if a.json_body is not None and a.body is not None:
         raise InvalidArgument("body", "give either json_body or body, not both")
     for name, _ in _pairs(a.headers):
-        if _PLACEHOLDER.search(name):
+        if _ANY_PLACEHOLDER.search(name):
             raise InvalidArgument("headers", "a header name must not contain a secret placeholder")
         if name.strip().lower() in _ROUTING_HEADERS:
             # a Host other than the URL's would let a shared front end (a CDN) route the request,

@@ -35,6 +35,8 @@ DEFAULTS: dict[str, tuple[str, dict[str, Any]]] = {
         {"path": "svc/key", "email": "someone@example.com", "expires_at": "2099-01-01T00:00:00Z"},
     ),
     "list_versions": ("runs", {"path": "svc/key"}),
+    "list_shares": ("runs", {}),
+    "revoke_share": ("runs", {"share_id": "SHARE"}),
     "http_request": (
         "refused toward non-public addresses",
         {"url": "https://169.254.169.254/latest/meta-data/"},
@@ -59,6 +61,11 @@ def test_the_default_policy(tool: str, make_session, recorder, dns) -> None:  # 
     session.backend.put_secret(vault, "svc/other", "o" * 32, type="api_key")
     session.backend.put_secret(vault, "svc/env", "A=1\nB=2", type="env_bundle")
     args = {k: (vault if v == "VAULT" else v) for k, v in args.items()}
+    if args.get("share_id") == "SHARE":  # a share the operator made
+        args["share_id"] = session.backend.create_share(
+            vault, "svc/key", recipient_type="external_email", email="a@example.com",
+            expires_at="2099-01-01T00:00:00Z",
+        ).id  # fmt: skip
     if args.get("request_id") == "REQUEST":  # a request this session filed
         args["request_id"] = session.call("request_secret", {"path": "svc/x", "reason": "r"})["request_id"]
     if expected == "runs":

@@ -215,3 +215,29 @@ async def test_http_prints_where_it_listens_and_a_disconnect_is_quiet(
     stderr = errlog_path.read_text()
     assert "Traceback" not in stderr and "Error" not in stderr, stderr
     assert stderr.count("serving") == 1 and token not in stderr
+
+
+async def test_a_path_in_a_placeholder_is_refused_over_mcp(mcp_world: World, tmp_path: Path) -> None:
+    """``{{secret:demo/db_password}}`` (a path, not a handle) reaches neither tool: the model is told
+    to call get_secret first."""
+    env = _env(tmp_path, ONECLAW_LOCAL_VAULT=str(mcp_world.vault))
+    args = ["stdio", "--allow-http-loopback", "--wrap", "oneclaw_tools.testing.scenario:THIRD_PARTY_TOOLS"]
+
+    async def work(client: ClientSession) -> tuple[Any, Any]:
+        echoed = await client.call_tool("echo_raw", {"text": "token={{secret:demo/db_password}}"})
+        sent = await client.call_tool(
+            "http_request",
+            {
+                "url": mcp_world.api.url + "/whoami",
+                "headers": {"Authorization": "Bearer {{secret:demo/db_password}}"},
+            },
+        )
+        return echoed, sent
+
+    echoed, sent = await _session(
+        StdioServerParameters(command=_exe(), args=args, env=env), tmp_path / "e.txt", work
+    )
+    for result in (echoed, sent):
+        text = result_text(result)
+        assert result.isError and "get_secret" in text and "demo/db_password" in text, text
+        assert "{{secret:demo/db_password}}" not in text.replace("'demo/db_password'", "")
