@@ -249,3 +249,19 @@ def test_a_share_longer_than_the_servers_token_ttl_is_refused(bao: BaoServer, ow
         owner.create_share(vault, "k", recipient_type="anyone_with_link", expires_at="2099-01-01T00:00:00Z")
     assert info.value.argument == "expires_at" and "days" in info.value.rule
     assert owner.list_outbound_shares() == [] and policies() == before
+
+
+def test_deleting_a_vault_removes_its_data_and_kills_its_share_links(
+    bao: BaoServer, owner: OpenBaoVault
+) -> None:
+    vault = owner.create_vault("doomed").id
+    owner.put_secret(vault, "a/b", "doomed-value")
+    share = owner.create_share(vault, "a/b", recipient_type="anyone_with_link", expires_at=LATER)
+    assert share.share_url is not None
+    token = _token(share.share_url.reveal_unsafe())
+    owner.delete_vault(vault)
+    with httpx.Client(base_url=f"{bao.addr}/v1", headers={"X-Vault-Token": bao.token}) as root:
+        assert root.request("LIST", f"/secret/metadata/{owner._prefix}/v/{vault}/").status_code == 404
+        assert root.post("/auth/token/lookup", json={"token": token}).status_code == 403
+    with pytest.raises(NotFound):
+        owner.access_share(share.share_url.reveal_unsafe())

@@ -179,7 +179,7 @@ class OpenBaoVault(SharesMixin, VaultBackend):
         return self._vault_info(vault_id, vault)
 
     def delete_vault(self, vault_id: str) -> None:
-        """Delete a vault with every secret, counter and policy (owner or creator only)."""
+        """Delete a vault with every secret, counter, policy and share (owner or creator only)."""
         vault_id = check_vault_id(vault_id)
         if not self._is_admin(self._vault(vault_id)):
             self._deny(vault_id, None, "only the vault's creator or the owner may do this.")
@@ -191,6 +191,8 @@ class OpenBaoVault(SharesMixin, VaultBackend):
             return {**doc, "vaults": vaults}, None
 
         self._kv.update_doc(self._registry_key(), change, what="deleting a vault")
+        for share in self._shares(lambda r: r.get("vault_id") == vault_id):
+            self.revoke_share(share.id)  # its token dies in Vault now, not when its TTL ends
         folder = f"{self._prefix}/v/{vault_id}"
         for key in self._kv.walk(folder, what="deleting a vault"):
             self._kv.remove(f"{folder}/{key}", what="deleting a vault")
