@@ -323,17 +323,16 @@ class Calls:
         return Call("DELETE", f"/v1/share/{encode_id(_share_id(share_id))}", "revoke share", _none)
 
     def list_inbound_shares(self) -> Call[list[ShareInfo]]:
-        return Call(
-            "GET",
-            "/v1/shares/inbound",
-            "list inbound shares",
-            lambda r: [_parse.share(s) for s in _parse.items(r, "shares")],
-        )
+        return _share_list("inbound")
 
     def list_outbound_shares(self) -> Call[list[ShareInfo]]:
-        return Call(
-            "GET",
-            "/v1/shares/outbound",
-            "list outbound shares",
-            lambda r: [_parse.share(s) for s in _parse.items(r, "shares")],
-        )
+        return _share_list("outbound")
+
+
+def _share_list(direction: str) -> Call[list[ShareInfo]]:
+    return Call(
+        "GET",
+        f"/v1/shares/{direction}",
+        f"list {direction} shares",
+        lambda r: [_parse.share(s) for s in _parse.items(r, "shares")],
+    )
