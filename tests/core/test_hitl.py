@@ -283,6 +283,10 @@ def test_an_http_request_approval_seals_the_body_and_headers(make_session, recor
 
 
 def test_from_env_keeps_the_store_where_that_environment_says(tmp_path: Path) -> None:
+    from oneclaw_tools.backends.local import LocalVault
+
+    with LocalVault(tmp_path / "v.db") as vault:  # from_env opens an existing vault only
+        vault.initialize()
     env = {"ONECLAW_LOCAL_VAULT": str(tmp_path / "v.db"), "ONECLAW_APPROVALS": str(tmp_path / "elsewhere.db")}
     with Session.from_env(env) as s:
         s.call("request_secret", {"path": "ci/x", "reason": "r"})
