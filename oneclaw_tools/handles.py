@@ -22,7 +22,7 @@ from .errors import Gone, NotFound, PermissionDenied
 from .models import SecretValue
 from .validation import utcnow
 
-__all__ = ["HANDLE_PATTERN", "Handle", "HandleStore", "host_allowed", "normalize_host"]
+__all__ = ["HANDLE_PATTERN", "Handle", "HandleStore", "canonical_bindings", "host_allowed", "normalize_host"]
 
 #: How a handle looks inside a tool argument: ``{{secret:h_...}}``.
 HANDLE_PATTERN = r"\{\{\s*secret:(h_[A-Za-z0-9_\-]{8,64})\s*\}\}"
@@ -48,7 +48,7 @@ def host_allowed(rules: Iterable[object], host: str, port: int, default_port: in
     return False
 
 
-def _canonical(rules: Iterable[object]) -> tuple[str, ...]:
+def canonical_bindings(rules: Iterable[object]) -> tuple[str, ...]:
     """Valid rules in their canonical text form; rules stored before validation are dropped."""
     out: list[str] = []
     for rule in rules:
@@ -147,7 +147,7 @@ class HandleStore:
             type=type,
             expires_at=expires,
             max_uses=self.max_uses,
-            allowed_hosts=_canonical(allowed_hosts),
+            allowed_hosts=canonical_bindings(allowed_hosts),
             allowed_tools=tuple(dict.fromkeys(allowed_tools)),
             key=key,
             created_at=now,

@@ -21,7 +21,7 @@ from .capture import capture
 from .errors import InvalidArgument, OneClawError, PermissionDenied
 from .guard import Guard
 from .guard.variants import MIN_LEN, normalize
-from .handles import Handle, HandleStore
+from .handles import Handle, HandleStore, canonical_bindings
 from .hitl.store import HitlStore
 from .models import AuditEvent, Secret, SecretValue
 from .network import NetworkRules, Resolver, build_http_client
@@ -143,7 +143,9 @@ class Services:
 
     def allowed_hosts(self, path: str, metadata: Mapping[str, Any] | None) -> list[str]:
         own = (metadata or {}).get("allowed_hosts") or []
-        return list(dict.fromkeys([*own, *self.policy.hosts_for(path)]))
+        if not isinstance(own, list):
+            own = []
+        return list(canonical_bindings([*own, *self.policy.hosts_for(path)]))
 
     def allowed_tools(self, path: str, metadata: Mapping[str, Any] | None) -> list[str]:
         own = (metadata or {}).get("allowed_tools") or []

@@ -165,3 +165,29 @@ def test_binding_is_hashable_and_canonical_dedupes() -> None:
         parse_binding({"host": "api.example.com"}),
     }
     assert rules == {Binding("api.example.com")}
+
+
+def test_object_bindings_in_metadata_and_policy_reach_the_handle(make_session) -> None:  # type: ignore[no-untyped-def]
+    """Bindings written as objects (metadata or the operator's host_bindings) are canonical on
+    the handle, and what the model is shown names them in text form."""
+    from oneclaw_tools import OperatorPolicy
+
+    session = make_session(
+        OperatorPolicy(
+            host_bindings={"svc/**": [{"host": "api.github.com", "path": "/user", "in": ["header"]}]}
+        )
+    )
+    session.call(
+        "put_secret",
+        {
+            "path": "svc/key",
+            "value": "v" * 24,
+            "metadata": {
+                "allowed_hosts": [{"host": "api.stripe.com", "methods": ["POST"], "path": "/v1/charges"}]
+            },
+        },
+    )
+    out = session.call("get_secret", {"path": "svc/key"})
+    assert out["allowed_hosts"] == ["POST api.stripe.com/v1/charges", "api.github.com/user in header"]
+    described = session.call("describe_secret", {"path": "svc/key"})
+    assert described["allowed_hosts"] == out["allowed_hosts"]
