@@ -108,8 +108,16 @@ def test_login_approve_deny_supply_in_chromium(setup: dict[str, Any], browser: A
     audited = [
         (e.action, e.outcome) for e in server.vault.audit_events(200) if e.principal == "approval-page"
     ]
-    assert audited == [("approval", "ok"), ("approval", "denied"), ("secret_fulfilled", "ok")]
+    assert audited == [("approval", "ok"), ("approval", "denied"), ("secret_fulfilled", "ok")]  # so far
     assert all(SUPPLIED not in str(e) for e in server.vault.audit_events(200))
+
+    # a request can be refused instead
+    other = agent.call("request_secret", {"path": "ci/other", "reason": "r"})["request_id"]
+    page.reload()
+    page.click(f"#refuse-{other}")
+    assert "refused" in page.inner_text("#message") and page.locator("#no-requests").count() == 1
+    with pytest.raises(ToolError, match="cancelled"):
+        agent.call("check_secret_request", {"request_id": other})
 
     # the login link works once
     second = browser.new_page()

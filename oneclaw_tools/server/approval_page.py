@@ -11,7 +11,7 @@ page session holds its own CSRF token and ends after :data:`SESSION_SECONDS`. Ev
 
 The page lists each pending approval with its exact action (the summary and each field) and
 approve / deny buttons; each pending secret request with its path, reason and a password field.
-A supplied value goes straight into the vault at the requested path (:func:`oneclaw_tools.hitl.fulfil`)
+A request can also be refused. A supplied value goes straight into the vault at the requested path (:func:`oneclaw_tools.hitl.fulfil`)
 and is never echoed, logged or put in a redirect. HTML is rendered by Jinja2 with autoescaping
 (the summaries and reasons come from a model); a strict Content-Security-Policy allows no script.
 """
@@ -87,6 +87,10 @@ td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top
 <input type="hidden" name="csrf" value="{{ csrf }}">
 <label>Value <input type="password" name="value" id="value-{{ r.id }}" autocomplete="off"></label>
 <button id="supply-{{ r.id }}">Store it</button>
+</form>
+<form method="post" action="/approvals/refuse/{{ r.id }}">
+<input type="hidden" name="csrf" value="{{ csrf }}">
+<button id="refuse-{{ r.id }}">Refuse the request</button>
 </form></section>
 {% endfor %}
 </body></html>"""
@@ -123,6 +127,7 @@ class ApprovalPage:
                 Route("/", self.index, methods=["GET"]),
                 Route("/decide/{approval_id}", self.decide, methods=["POST"]),
                 Route("/fulfil/{request_id}", self.supply, methods=["POST"]),
+                Route("/refuse/{request_id}", self.refuse_request, methods=["POST"]),
             ]
         )
 
@@ -258,6 +263,18 @@ class ApprovalPage:
         outcome = "ok" if record.status == "approved" else "denied"
         await run_in_threadpool(self._audit, "approval", outcome, record.id, record.summary)
         return self._back(f"{record.id} {record.status}: {record.summary}")
+
+    async def refuse_request(self, request: Request) -> Response:
+        form = await self._checked_form(request)
+        if isinstance(form, Response):
+            return form
+        request_id = request.path_params["request_id"]
+        try:
+            req = await run_in_threadpool(lambda: self.store.cancel_request(request_id, by="approval-page"))
+        except OneClawError as exc:
+            return self._back(exc.message)
+        await run_in_threadpool(self._audit, "secret_request_cancelled", "denied", req.id, req.path, req.path)
+        return self._back(f"{req.id} refused: {req.path}")
 
     async def supply(self, request: Request) -> Response:
         form = await self._checked_form(request)
