@@ -11,13 +11,14 @@ Cost is linear in the text: the extension compares slices (``memcmp``) in blocks
 size, then narrows the last block down; hits are visited in order of their start, and a hit
 that lies inside a stretch already confirmed for the same form is skipped, so a repetitive value
 in a repetitive text (``'y' * 200_000`` in itself: an anchor hit at every position) is extended
-once. An anchor shared by several places of a form (a repetitive value) or by several forms
-keeps at most :data:`MAX_ENTRIES` of them: the first and the latest registered.
+once. An anchor keeps every form it was taken from, and at most :data:`MAX_ENTRIES` places in
+each (the first and the latest registered: a repetitive value has one anchor at thousands).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import AnyStr
 
 from .variants import Form
 
@@ -30,7 +31,7 @@ Entry = tuple[int, int]
 _FIRST_BLOCK = 16
 
 
-def extend_right(view: str, at: int, form: str, off: int, limit: int) -> int:
+def extend_right(view: AnyStr, at: int, form: AnyStr, off: int, limit: int) -> int:
     """How many characters from ``view[at]`` on equal those from ``form[off]`` (at most ``limit``)."""
     limit = min(limit, len(view) - at, len(form) - off)
     done = 0
@@ -52,7 +53,7 @@ def extend_right(view: str, at: int, form: str, off: int, limit: int) -> int:
     return done
 
 
-def extend_left(view: str, at: int, form: str, off: int, limit: int) -> int:
+def extend_left(view: AnyStr, at: int, form: AnyStr, off: int, limit: int) -> int:
     """How many characters before ``view[at]`` equal those before ``form[off]`` (at most ``limit``)."""
     limit = min(limit, at, off)
     done = 0
@@ -75,19 +76,23 @@ def extend_left(view: str, at: int, form: str, off: int, limit: int) -> int:
 
 
 def confirm(
-    view: str,
+    view: Callable[[], str],
+    view_bytes: bytes,
     hits: list[tuple[int, int, int]],
     entries: Sequence[tuple[Entry, ...] | None],
     forms: Sequence[Form],
+    raws: Sequence[bytes | None],
 ) -> list[tuple[int, int, int]]:
     """The stretches ``(start, end, form_id)`` of the view that anchor ``hits`` confirm.
 
     ``hits`` are ``(start, end, needle_id)`` in the view; ``entries[needle_id]`` are the places
-    the anchor stands for.
+    the anchor stands for. A form with a one-byte twin (``raws[form_id]``) is compared with
+    ``view_bytes``, any other with the ``str`` view (``view()``, built on first need).
     """
     hits.sort()
     covered: dict[int, int] = {}  # form id -> end of the last stretch confirmed for it
     out: list[tuple[int, int, int]] = []
+    text_view: str | None = None
     for s, e, nid in hits:
         places = entries[nid]
         if places is None:  # pragma: no cover - only anchors are passed in
@@ -96,10 +101,17 @@ def confirm(
             if covered.get(fid, -1) >= e:
                 continue
             form = forms[fid]
-            text = form.text
+            raw = raws[fid]
             anchor_end = off + (e - s)
-            left = extend_left(view, s, text, off, off)
-            right = extend_right(view, e, text, anchor_end, len(text) - anchor_end)
+            size = len(form.text)
+            if raw is not None:
+                left = extend_left(view_bytes, s, raw, off, off)
+                right = extend_right(view_bytes, e, raw, anchor_end, size - anchor_end)
+            else:
+                if text_view is None:
+                    text_view = view()
+                left = extend_left(text_view, s, form.text, off, off)
+                right = extend_right(text_view, e, form.text, anchor_end, size - anchor_end)
             start, end = s - left, e + right
             if end - start >= form.run:
                 out.append((start, end, fid))

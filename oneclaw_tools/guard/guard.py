@@ -60,10 +60,10 @@ from .variants import (
     MIN_LEN,
     Form,
     anchors,
-    expand,
     forms,
     legacy_expand,
     normalize,
+    whole_forms,
 )
 
 if TYPE_CHECKING:
@@ -112,6 +112,16 @@ class _State:
     multiline: Mapping[str, tuple[str, int]] = field(default_factory=dict, repr=False)
 
 
+def _with_place(places: tuple[Entry, ...], fid: int, off: int) -> tuple[Entry, ...]:
+    """``places`` plus ``(fid, off)``: at most MAX_ENTRIES places of one form (its first and its
+    latest; a repetitive value has one anchor at thousands of offsets), any number of forms."""
+    mine = [i for i, (f, _) in enumerate(places) if f == fid]
+    if len(mine) < MAX_ENTRIES:
+        return (*places, (fid, off))
+    last = mine[-1]
+    return (*places[:last], (fid, off), *places[last + 1 :])
+
+
 class Guard:
     """Scrubs every value registered with it, in every common encoding, plus known formats.
 
@@ -139,6 +149,7 @@ class Guard:
         self._anchor_ids: dict[str, int] = {}
         self._forms: list[Form] = []
         self._form_masks: list[str] = []
+        self._form_raws: list[bytes | None] = []
         self._state = _State()
         self._merger: threading.Thread | None = None
         self._rebuilder: threading.Thread | None = None
@@ -205,6 +216,7 @@ class Guard:
         del self._kinds[needles:]
         del self._forms[nforms:]
         del self._form_masks[nforms:]
+        del self._form_raws[nforms:]
         self._masks = masks
         self._anchor_ids = ids
         self._needle_ids = {n: i for n, i in self._needle_ids.items() if i < needles}
@@ -238,9 +250,9 @@ class Guard:
         norm = len(normalize(value))
         if "\n" in value or "\r" in value:
             multiline[mask] = ("".join(SOLID.findall(value)), norm)
-        if norm < FRAGMENT_MIN or self._legacy_forms:
+        if self._legacy_forms:
             longest = 0
-            for needle, kind in (legacy_expand if self._legacy_forms else expand)(value):
+            for needle, kind in legacy_expand(value):
                 longest = max(longest, len(needle))
                 if needle not in self._needle_ids:
                     self._needle_ids[needle] = len(self._needles)
@@ -249,7 +261,9 @@ class Guard:
                     self._owners.append(mask)
                     self._places.append(None)
             return mask, longest
-        return mask, self._add_anchors_locked(forms(value), mask)
+        return mask, self._add_anchors_locked(
+            whole_forms(value) if norm < FRAGMENT_MIN else forms(value), mask
+        )
 
     def _add_anchors_locked(self, found: list[Form], mask: str) -> int:
         """Register each form's anchors (see :mod:`.fragments`); the longest form's length."""
@@ -258,6 +272,7 @@ class Guard:
             fid = len(self._forms)
             self._forms.append(form)
             self._form_masks.append(mask)
+            self._form_raws.append(form.one_byte)
             text = form.text
             longest = max(longest, len(text))
             size = form.anchor
@@ -271,11 +286,7 @@ class Guard:
                     self._owners.append(mask)
                     self._places.append(((fid, off),))
                 else:
-                    places = self._places[nid] or ()
-                    if len(places) < MAX_ENTRIES:
-                        self._places[nid] = (*places, (fid, off))
-                    elif places[-1][0] != fid or places[-1][1] != off:
-                        self._places[nid] = (*places[:-1], (fid, off))
+                    self._places[nid] = _with_place(self._places[nid] or (), fid, off)
         return longest
 
     def _tier(self, lo: int, hi: int, engine: str | None = None) -> Tier:
@@ -452,7 +463,7 @@ class Guard:
             if pieces:
                 forms, masks = self._forms, self._form_masks
                 base = len(self._needles)
-                for s, e, fid in confirm(hay.view(), pieces, self._places, forms):
+                for s, e, fid in confirm(hay.view, view, pieces, self._places, forms, self._form_raws):
                     if forms[fid].kind == KIND_B64:
                         s, e = widen_b64(view, s, e)
                     spans.append((s, e, base + fid, masks[fid]))

@@ -7,9 +7,10 @@ URL encoding (``quote`` and ``quote_plus``, upper- and lower-case escapes); hex 
 JSON escaping (with ``\\/``, JSON inside JSON, and the escape with its backslash runs collapsed,
 which the guard matches in a view of the text where every backslash run is one backslash, so
 any nesting depth is caught); backslash and shell escaping; reversed, rot13, upper and lower
-case. The value's *wire forms* (its JSON escape and its query/form encoding, what
-``http_request`` puts on the wire) are values of their own: their base64, hex and URL forms are
-registered too.
+case; the value with its whitespace removed. The value's *wire forms* (its JSON escapes and its
+query/form encoding, what ``http_request`` puts on the wire) are values of their own: their
+base64, hex, base32, URL, reversed, rot13 and case forms are registered too, so a host that
+reflects what our tools sent, encoded once more, is caught.
 
 Normalization. Matching happens on a view of the text without the :data:`IGNORABLE`
 characters (NUL, line breaks, and every Unicode format character, category Cf: zero-width,
@@ -18,10 +19,11 @@ lines, re-wrapped, or salted with invisible characters is therefore still contig
 Spaces and tabs are kept; a value spelled out with whitespace between its characters is found
 in a squeezed view (see :mod:`.derived`). Each line of a multi-line value is also a form.
 
-Whole needles and anchors. A value whose normalized form is shorter than :data:`FRAGMENT_MIN`
-(32) characters is registered as whole needles, one per form. A longer one is registered by
-*anchors*: pieces of :data:`ANCHOR` characters taken from each form at a fixed step, confirmed by
-extending the hit along the form in Python (:mod:`.fragments`). That one mechanism gives:
+Anchors. Every form is found by *anchors*: pieces of :data:`ANCHOR` (12) characters taken from
+it, confirmed by extending the hit along the form in Python (:mod:`.fragments`). A value whose
+normalized form is shorter than :data:`FRAGMENT_MIN` (32) characters has one anchor per form,
+its first characters, and a hit counts only when the whole form is there (:func:`whole_forms`).
+A longer one has anchors at a fixed step. That one mechanism gives:
 
 * no length limit of any engine reaches the user (an anchor is short), and registration is
   linear in the value's length: a 1 MiB value is about 0.1 s, a repetitive one
@@ -43,15 +45,17 @@ extending the hit along the form in Python (:mod:`.fragments`). That one mechani
   and any run of them holding an anchor;
 * values over :data:`FRAGMENT_FULL` (64 KB) keep the registration cost near flat (about
   0.1 to 0.2 s for 1 MiB): every step is multiplied by ``ceil(length / 16 KB)`` (anchors stay
-  12 characters), and only the raw, JSON and URL-escape, base64 (both alphabets), hex, reversed,
-  rot13 and case forms are registered, plus the base64 of its JSON escapes (no URL encoding:
-  the standard library's ``quote`` runs at about 2 MB/s on such text). Such a value is caught
+  12 characters), and only the raw, JSON-escape, base64 (both alphabets), hex (both cases),
+  reversed, rot13, case and squeezed forms are registered, plus the base64 of its JSON escapes
+  (no URL encoding: the standard library's ``quote`` runs at about 2 MB/s on such text, and no
+  such value fits in a URL). Such a value is caught
   whole in all of them, and by any run of at least ``P + S - 1`` characters of a main form
   (843 characters raw for 1 MiB: step 832); a shorter run of it is not, nor its base32 form (the
   standard library's base32 encodes at about 6 MB/s).
 
-Anchor counts: a 40-character value has about 29 anchors, a 64 KB value about 40,000 (about
-0.4 s to register), a 100 KB or a 1 MiB value about 7,000.
+Anchor counts: a 40-character value has 25 to 55 anchors (more when it holds characters that
+URL or JSON escaping changes), a 64 KB value about 30,000 (the densest: a few tenths of a
+second to register), a 100 KB or a 1 MiB value about 6,000.
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ __all__ = [
     "legacy_expand",
     "normalize",
     "present",
+    "whole_forms",
 ]
 
 # every Unicode format character (category Cf, Unicode 15), as ranges
@@ -145,6 +150,13 @@ class Form:
     anchor: int
     step: int
     run: int
+
+    @property
+    def one_byte(self) -> bytes | None:
+        """The form as bytes when it is ASCII without ``?`` (then it compares with the view's
+        one-byte form, where ``?`` stands for any non-ASCII character), else ``None``."""
+        text = self.text
+        return text.encode("ascii") if text.isascii() and "?" not in text else None
 
 
 def present(text: str) -> tuple[str, ...]:
@@ -323,10 +335,22 @@ def forms(value: str) -> list[Form]:
     return list(out.values())
 
 
+def whole_forms(value: str) -> list[Form]:
+    """The forms of a value shorter than :data:`FRAGMENT_MIN`: each found by one anchor, its
+    first :data:`ANCHOR` characters, and masked only whole (the automaton then holds 12
+    characters of each form instead of all of it: a smaller automaton scans faster)."""
+    return [
+        Form(f.text, f.kind, min(ANCHOR, len(f.text)), len(f.text) + 1, len(f.text)) for f in forms(value)
+    ]
+
+
 def anchors(form: Form) -> Iterator[int]:
     """The offsets of ``form``'s anchors: every ``step`` characters, and one ending at its end
     (for a sparse form, only when it is longer than its step)."""
     last = len(form.text) - form.anchor
+    if form.step > len(form.text):  # a whole form (see whole_forms)
+        yield 0
+        return
     offsets = range(0, last + 1, form.step)
     yield from offsets
     if offsets[-1] != last and (form.step < _SPARSE or last >= form.step):
