@@ -108,6 +108,10 @@ BAD_REQUESTS: list[tuple[str, str, str, bytes | None, int | tuple[int, ...]]] = 
     ("type unknown", "PUT", S + "ok/path", b'{"value": "x", "type": "nope"}', 400),
     ("type wrong type", "PUT", S + "ok/path", b'{"value": "x", "type": 3}', 400),
     ("metadata list", "PUT", S + "ok/path", b'{"value": "x", "metadata": [1]}', 400),
+    ("binding is a URL", "PUT", S + "ok/path",
+     b'{"value": "x", "metadata": {"allowed_hosts": ["https://api.example.com"]}}', 400),
+    ("binding key misspelt", "PUT", S + "ok/path",
+     b'{"value": "x", "metadata": {"allowed_host": ["api.example.com"]}}', 400),
     ("expires_at number", "PUT", S + "ok/path", b'{"value": "x", "expires_at": 5}', 400),
     ("expires_at no tz", "PUT", S + "ok/path", b'{"value": "x", "expires_at": "2031-01-01T00:00:00"}', 400),
     ("expires_at past", "PUT", S + "ok/path", b'{"value": "x", "expires_at": "2001-01-01T00:00:00Z"}', 400),
@@ -155,6 +159,17 @@ def test_bad_input_is_a_problem_4xx_and_changes_nothing(
     status, hdrs, payload = raw.send(method, target.format(vid=vault_id), body, headers)
     _problem(status, hdrs, payload, expected)
     assert _snapshot(server, vault_id) == before
+
+
+def test_a_binding_mistake_is_named(env: tuple[LocalServer, Raw, str]) -> None:
+    _, raw, vault_id = env
+    for metadata, names in [
+        (b'{"allowed_hosts": ["https://api.example.com"]}', "is a URL"),
+        (b'{"allowed_host": ["api.example.com"]}', "did you mean 'allowed_hosts'"),
+    ]:
+        body = b'{"value": "x", "metadata": ' + metadata + b"}"
+        status, _, payload = raw.send("PUT", S.format(vid=vault_id) + "ok/path", body)
+        assert status == 400 and names in json.dumps(payload), payload
 
 
 def test_problem_names_the_field_but_not_the_value(env: tuple[LocalServer, Raw, str]) -> None:
