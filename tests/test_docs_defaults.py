@@ -67,3 +67,19 @@ def test_security_md_has_every_part_the_issue_asks_for() -> None:
         assert heading in text, heading
     for limit in ("8 characters", "roll back", "transformation the guard does not know", "scrub_logs=False"):
         assert limit in text, limit
+
+
+def test_the_use_it_snippets_run(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The README's Python blocks under "Use it" run as written (in a temporary folder)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Use it", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    for code in blocks:
+        exec(compile(code, "README.md", "exec"), namespace)
+    namespace["session"].close()  # type: ignore[attr-defined]
+    policy = namespace["policy"]
+    assert isinstance(policy, OperatorPolicy) and policy.needs_approval("share_secret", {"email": "x@evil.example"})
+    assert not policy.needs_approval("share_secret", {"email": "a@example.com"})
