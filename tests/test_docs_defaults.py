@@ -81,5 +81,7 @@ def test_the_use_it_snippets_run(tmp_path: Path, monkeypatch) -> None:  # type: 
         exec(compile(code, "README.md", "exec"), namespace)
     namespace["session"].close()  # type: ignore[attr-defined]
     policy = namespace["policy"]
-    assert isinstance(policy, OperatorPolicy) and policy.needs_approval("share_secret", {"email": "x@evil.example"})
+    assert isinstance(policy, OperatorPolicy) and policy.needs_approval(
+        "share_secret", {"email": "x@evil.example"}
+    )
     assert not policy.needs_approval("share_secret", {"email": "a@example.com"})
