@@ -20,11 +20,11 @@ import contextlib
 import os
 import sqlite3
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from ..errors import ServerError
+from ._local_sql import set_wal
 
 __all__ = ["ReadLog"]
 
@@ -51,14 +51,7 @@ class ReadLog:
             conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
             try:
                 conn.execute("PRAGMA busy_timeout = 30000")
-                for attempt in range(200):  # racing first opens may see "locked" without a busy wait
-                    try:
-                        conn.execute("PRAGMA journal_mode = WAL")
-                        break
-                    except sqlite3.OperationalError as exc:
-                        if "locked" not in str(exc) or attempt == 199:
-                            raise
-                        time.sleep(0.005)
+                set_wal(conn)
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.execute(_SCHEMA)
                 conn.row_factory = sqlite3.Row
