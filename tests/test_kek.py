@@ -130,6 +130,17 @@ def test_rotate_key_to_through_the_cli_and_a_wrong_pin(
     assert _read_all(db, kek.env) == {"db/password": "hunter2-value"}
 
 
+def test_a_failed_init_can_be_redone_with_another_provider(tmp_path: Path) -> None:
+    """``init --kek pkcs11`` without its settings fails and wraps nothing; ``init --kek file`` then works."""
+    db = tmp_path / "vault.db"
+    with pytest.raises(KekUnavailable) as info, LocalVault(db, env={}, kek="pkcs11") as v:
+        v.initialize()
+    assert "ONECLAW_PKCS11_MODULE" in str(info.value)
+    with LocalVault(db, env={}, kek="file") as v:
+        v.put_secret(v.default_vault_id(), "a", "va")
+    assert _record(db) == {"kind": "file"} and _read_all(db, {}) == {"a": "va"}
+
+
 def test_init_refuses_another_provider_for_an_existing_vault(tmp_path: Path, kek: KekSetup) -> None:
     db = tmp_path / "vault.db"
     _fill(db, kek, a="1")

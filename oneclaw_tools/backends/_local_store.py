@@ -99,25 +99,30 @@ class Store:
         return load_record(None if row is None else row[0])
 
     def _settle_record(self, conn: sqlite3.Connection, has_keys: bool) -> dict[str, str]:
-        """The vault's KEK record; a vault without one gets the requested kind (default ``file``)."""
+        """The vault's KEK record; a vault without one gets the requested kind (default ``file``).
+
+        While nothing is wrapped yet (an ``init`` that failed to reach its provider, say), a
+        requested kind replaces the recorded one: there is nothing to migrate.
+        """
         record = self.kek_record(conn)
-        if record is None:
-            wanted = self._kek_kind or "file"
-            if has_keys and wanted != "file":  # a vault from before KEK providers: a file vault
-                record = {"kind": "file"}
-            else:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
+        wanted = self._kek_kind or "file"
+        if record is None and has_keys and wanted != "file":  # from before KEK providers: a file vault
+            record = {"kind": "file"}
+        elif record is None or (not has_keys and self._kek_kind not in (None, record["kind"])):
+            verb = "INSERT OR IGNORE" if record is None else "INSERT OR REPLACE"
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if record is None or not conn.execute("SELECT 1 FROM keks LIMIT 1").fetchone():
                     conn.execute(
-                        "INSERT OR IGNORE INTO vault_meta (key, value) VALUES ('kek', ?)",
+                        f"{verb} INTO vault_meta (key, value) VALUES ('kek', ?)",
                         (json.dumps(record_for(wanted, self._env), sort_keys=True),),
                     )
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                record = self.kek_record(conn)  # another process may have recorded first
-                assert record is not None
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            record = self.kek_record(conn)  # another process may have recorded first
+            assert record is not None
         if self._kek_kind is not None and self._kek_kind != record["kind"]:
             raise InvalidArgument(
                 "kek",
