@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oneclaw_tools import ToolError
 from oneclaw_tools.bindings import (
@@ -191,3 +193,31 @@ def test_object_bindings_in_metadata_and_policy_reach_the_handle(make_session) -
     assert out["allowed_hosts"] == ["POST api.stripe.com/v1/charges", "api.github.com/user in header"]
     described = session.call("describe_secret", {"path": "svc/key"})
     assert described["allowed_hosts"] == out["allowed_hosts"]
+
+
+_labels = st.text(st.sampled_from("abcxyz019-ßüа"), min_size=1, max_size=8).filter(
+    lambda s: not s.startswith("-") and not s.endswith("-")
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_labels, min_size=2, max_size=4),
+    st.sampled_from(["", ":8443"]),
+    st.sampled_from(["", "/v1", "/a/b"]),
+)
+def test_a_rule_and_the_url_it_names_agree_after_normalisation(
+    labels: list[str], port: str, path: str
+) -> None:
+    """Whatever the spelling, a rule's canonical form reads back to itself and allows exactly the
+    URL written with the same host (as httpx sends it), never a sibling path."""
+    host = ".".join(labels)
+    try:
+        binding = parse_binding(host + port + path)
+        url = httpx.URL(f"https://{host}{port}{path or '/'}")
+    except (BindingError, httpx.InvalidURL, UnicodeError, ValueError):
+        return  # not a valid host name for httpx either: nothing to compare
+    assert parse_binding(format_binding(binding)) == binding
+    assert binding.allows(dest(str(url)))
+    if path:
+        assert not binding.allows(dest(f"https://{host}{port}{path}x"))
