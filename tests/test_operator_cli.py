@@ -356,3 +356,28 @@ def test_a_placeholder_that_names_no_handle_is_refused_and_nothing_is_sent(
     assert "sk_live_notahandle" not in str(err.value)  # a one-word reference is never repeated
     if "prod/api_key" in written:
         assert "'prod/api_key' looks like a secret path" in str(err.value)
+
+
+def test_allow_and_shares_over_the_remote_backend(env: dict[str, str], tmp_path: Path) -> None:
+    """``allow`` against a 1Claw-compatible server (``oneclaw-tools serve``'s app): the binding is
+    a new version with the same value there too."""
+    from oneclaw_tools.server.testing import make_agent, running_server
+
+    with running_server(tmp_path / "srv") as (server, url):
+        _agent, key, vault_id = make_agent(server, "ops")
+        secret = canary()
+        server.vault.put_secret(vault_id, "prod/api_key", secret, type="api_key")
+        remote = {**env, "ONECLAW_AGENT_API_KEY": key.reveal_unsafe(), "ONECLAW_BASE_URL": url}
+        proc = cli(remote, "allow", "prod/api_key", "--host", "api.example.com")
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["allowed_hosts"] == ["api.example.com"]
+        latest = server.vault.get_secret(vault_id, "prod/api_key")
+        assert latest.meta.version == 2 and latest.value.reveal_unsafe() == secret
+        assert latest.meta.metadata == {"allowed_hosts": ["api.example.com"]}
+        # an agent key may not share by e-mail on 1Claw: one line, for the operator
+        refused = cli(
+            remote, "share", "prod/api_key", "--email", "ops@example.com", "--expires-at", tomorrow()
+        )
+        assert "permission" in one_line_error(refused)
+        assert cli(remote, "shares", "--json").returncode == 0
+    assert not Path(env["ONECLAW_LOCAL_VAULT"]).exists()  # the remote commands never touched a local vault
