@@ -100,6 +100,7 @@ def agent(server: tuple[LocalServer, str]) -> Iterator[tuple[Any, str, str]]:
     srv, url = server
     agent_id, key, vault_id = make_agent(srv, "sdk-agent-" + datetime.now(UTC).strftime("%H%M%S%f"))
     with sdk(url, api_key=key.reveal_unsafe(), agent_id=agent_id) as client:
+        client.agent_key = key.reveal_unsafe()
         yield client, vault_id, agent_id
 
 
@@ -222,6 +223,17 @@ def test_agents_cannot_share_to_an_external_email(agent: tuple[Any, str, str], u
     )
     assert refused.meta.status == 403 and "agent" in (refused.error.message or "")
     assert ok(client.sharing.list_outbound())["shares"] == []
+    from oneclaw_tools.backends.remote import OneClawVault
+    from oneclaw_tools.errors import PermissionDenied
+
+    sent: list[str] = []
+    with OneClawVault(client.agent_key, base_url=client._http.base_url) as ours:  # our client says why
+        ours._client.event_hooks["request"].append(lambda r: sent.append(r.url.path))
+        with pytest.raises(PermissionDenied) as info:
+            ours.create_share(vault_id, "mail/me", recipient_type="external_email", email="a@example.com",
+                              expires_at=_in(1))  # fmt: skip
+    assert "agents cannot share with an external email" in str(info.value)
+    assert not any("/share" in p for p in sent)
     ucl, user_vault = user  # a human may
     umeta = ok(ucl.secrets.set(user_vault, "mail/me", "v"))
     share = ok(ucl.sharing.create(umeta["id"], recipient_type="external_email", email="alice@example.com",

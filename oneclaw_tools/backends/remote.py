@@ -23,7 +23,7 @@ import httpx
 
 from .._version import __version__
 from ..audit import current_tool
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, PermissionDenied
 from ..models import Principal, SecretMeta, SecretValue, ShareInfo, VaultInfo
 from ._auth import VaultTokenAuth
 from ._calls import Calls
@@ -247,4 +247,9 @@ class OneClawVault(VaultBackend):
 
     def create_share(self, vault_id: str, path: str, **options: Unpack[ShareOptions]) -> ShareInfo:
         complete_options(ShareOptions, "create_share", options)  # a bad keyword fails before any request
+        if options.get("recipient_type") == "external_email" and self.principal.type == "agent":
+            raise PermissionDenied(  # 1Claw refuses it (its docs: "agents are blocked"); say why, send nothing
+                "agents cannot share with an external email address.",
+                action="Share with a user or agent of this vault, or ask a human to send it.",
+            )
         return self._run(self._calls.create_share(self.describe_secret(vault_id, path), **options))
