@@ -1,19 +1,25 @@
-"""Guard middleware for ``langchain.agents.create_agent``.
+"""Guard middleware for ``langchain.agents.create_agent``: one call guards every tool of the agent.
 
-Every tool result of the agent, ours and third-party ones alike, passes ``session.scrub``
-before it enters the agent state and the next model call: the ``ToolMessage`` content and its
-artifact (an artifact is not sent on the provider wire, but it is handed to the model object,
-kept in state and checkpoints). ``Command`` results are scrubbed message by message.
+``create_agent(model, tools=[*ours, *theirs], middleware=[OneClawGuardMiddleware(session)])``.
+Each call of a tool that is not ours (and not wrapped already) runs through
+:func:`~langchain_oneclaw.wrap_tool`'s wrapper instead of the tool itself (the tool node's
+request is overridden with it): placeholders are resolved inside, the inner tool runs outside
+LangChain's callbacks, and what comes out is scrubbed *before* the tool run ends, so callbacks,
+tracers, ``astream_events``, ``set_debug`` and checkpoints see only guarded text. The user wraps
+nothing by hand.
+
+Then every tool result, ours and third-party ones alike, passes ``session.scrub`` again before
+it enters the agent state and the next model call: the ``ToolMessage`` content and its artifact
+(an artifact is not sent on the provider wire, but it is handed to the model object, kept in
+state and checkpoints). ``Command`` results are scrubbed message by message.
 
 An exception escaping a tool becomes an error ``ToolMessage`` instead of failing the run:
 a core ``ToolError`` shows its safe text; a ``ToolException`` (LangChain's "meant for the
 model") shows its scrubbed text; anything else shows only that the tool failed, as the core
 does for an unexpected crash. Graph control flow (interrupts) passes through untouched.
 
-Scope: this middleware sees a tool's result *after* the tool's own callbacks fired. A
-third-party tool that may print a value into its output should also be passed through
-:func:`langchain_oneclaw.wrap_tool`, which scrubs inside the tool run, so tracers and
-``astream_events`` see only guarded text too.
+Scope: the tools the agent was given. A tool that opens its own connections or prints to the
+console does so inside the wrapper, before scrubbing: what it writes elsewhere is its business.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Any
 
 from langchain.agents.middleware import AgentMiddleware
 from langchain_core.messages import ToolMessage
-from langchain_core.tools import ToolException
+from langchain_core.tools import BaseTool, ToolException
 from langgraph.errors import GraphBubbleUp
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import Command
@@ -32,7 +38,7 @@ from langgraph.types import Command
 from oneclaw_tools import Session, ToolError
 from oneclaw_tools.errors import ToolCrashed
 
-from .wrap import scrub_output
+from .wrap import is_guarded, scrub_output, wrap_tool
 
 __all__ = ["OneClawGuardMiddleware"]
 
@@ -45,6 +51,7 @@ class OneClawGuardMiddleware(AgentMiddleware):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
+        self._wrapped: dict[int, tuple[BaseTool, BaseTool]] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -53,7 +60,7 @@ class OneClawGuardMiddleware(AgentMiddleware):
         self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], _Result]
     ) -> _Result:
         try:
-            result = handler(request)
+            result = handler(self.guarded_request(request))
         except GraphBubbleUp:
             raise
         except Exception as exc:  # every tool failure becomes a guarded error message
@@ -64,12 +71,23 @@ class OneClawGuardMiddleware(AgentMiddleware):
         self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], Awaitable[_Result]]
     ) -> _Result:
         try:
-            result = await handler(request)
+            result = await handler(self.guarded_request(request))
         except GraphBubbleUp:
             raise
         except Exception as exc:
             return self.error_message(request, exc)
         return self.scrub_result(result)
+
+    def guarded_request(self, request: ToolCallRequest) -> ToolCallRequest:
+        """The request with a third-party tool replaced by its guarded wrapper (made once per tool)."""
+        tool = request.tool
+        if tool is None or is_guarded(tool):
+            return request
+        known = self._wrapped.get(id(tool))
+        if known is None or known[0] is not tool:
+            known = (tool, wrap_tool(tool, self.session))
+            self._wrapped[id(tool)] = known
+        return request.override(tool=known[1])
 
     def scrub_result(self, result: _Result) -> _Result:
         """The same result with every message's content and artifact scrubbed."""

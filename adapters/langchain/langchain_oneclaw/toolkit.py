@@ -25,7 +25,7 @@ from pydantic.v1 import ValidationError as ValidationErrorV1
 from oneclaw_tools import Session, ToolError, ToolSpec
 from oneclaw_tools.errors import InvalidArgument
 
-__all__ = ["OneClawToolkit", "make_tool", "tool_surface", "validation_message"]
+__all__ = ["OneClawTool", "OneClawToolkit", "make_tool", "tool_surface", "validation_message"]
 
 
 def validation_message(session: Session, err: ValidationError | ValidationErrorV1) -> str:
@@ -43,7 +43,13 @@ def validation_message(session: Session, err: ValidationError | ValidationErrorV
     return str(session.scrub(text))
 
 
-def make_tool(session: Session, spec: ToolSpec) -> StructuredTool:
+class OneClawTool(StructuredTool):
+    """A tool generated from a core spec. It is guarded already (the session scrubs its output and
+    resolves nothing into it), so :func:`~langchain_oneclaw.guard_tools` and the guard middleware
+    leave it as it is."""
+
+
+def make_tool(session: Session, spec: ToolSpec) -> OneClawTool:
     """One structured tool for one spec: sync and async paths, guarded text, safe errors."""
     name = spec.name
 
@@ -67,7 +73,7 @@ def make_tool(session: Session, spec: ToolSpec) -> StructuredTool:
     # parameter); these functions take none, and dropping the hints saves ~30 us per call.
     func.__annotations__ = {}
     coroutine.__annotations__ = {}
-    return StructuredTool(
+    return OneClawTool(
         name=name,
         description=spec.description,
         args_schema=spec.args_model,

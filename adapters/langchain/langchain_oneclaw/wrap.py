@@ -19,7 +19,7 @@ Where values could escape, and how this module closes it:
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from langchain_core.messages import BaseMessage
@@ -32,11 +32,20 @@ from pydantic.v1 import ValidationError as ValidationErrorV1
 
 from oneclaw_tools import Session, ToolError
 
-from .toolkit import validation_message
+from .toolkit import OneClawTool, validation_message
 
-__all__ = ["GuardedTool", "scrub_output", "wrap_tool"]
+__all__ = ["GuardedTool", "guard_tools", "is_guarded", "scrub_output", "wrap_tool"]
 
 _PLAIN = (str, bytes, dict, list, tuple, int, float, bool, type(None))
+# the inner tool raised a ToolException (LangChain's "text for the model"): its message travels
+# through the core's scrubbing under this key, then is raised again outside
+_TOOL_EXCEPTION = "__oneclaw_tool_exception__"
+
+
+def _finished(session: Session, output: Any) -> Any:
+    if isinstance(output, dict) and set(output) == {_TOOL_EXCEPTION}:
+        raise ToolException(str(session.scrub(output[_TOOL_EXCEPTION])))
+    return scrub_output(session, output)
 
 
 def scrub_output(session: Session, output: Any) -> Any:
@@ -102,6 +111,8 @@ class GuardedTool(BaseTool):
             try:
                 args, kwargs = inner._to_args_and_kwargs(resolved, _tool_call_id(inner, resolved))
                 return inner._run(*args, **kwargs, **_inner_kwargs(inner._run, config))
+            except ToolException as exc:  # meant for the model: its text comes back, scrubbed
+                return {_TOOL_EXCEPTION: str(exc)}
             finally:
                 var_child_runnable_config.reset(token)
 
@@ -115,6 +126,8 @@ class GuardedTool(BaseTool):
             try:
                 args, kwargs = inner._to_args_and_kwargs(resolved, _tool_call_id(inner, resolved))
                 return await inner._arun(*args, **kwargs, **_inner_kwargs(inner._arun, config))
+            except ToolException as exc:
+                return {_TOOL_EXCEPTION: str(exc)}
             finally:
                 var_child_runnable_config.reset(token)
 
@@ -127,7 +140,7 @@ class GuardedTool(BaseTool):
             output = self._session.run_wrapped(self.inner.name, self._call_inner(config), kwargs)
         except ToolError as err:
             raise ToolException(err.text) from None
-        return scrub_output(self._session, output)
+        return _finished(self._session, output)
 
     async def _arun(self, *args: Any, config: RunnableConfig, run_manager: Any = None, **kwargs: Any) -> Any:
         if args:
@@ -136,7 +149,7 @@ class GuardedTool(BaseTool):
             output = await self._session.arun_wrapped(self.inner.name, self._acall_inner(config), kwargs)
         except ToolError as err:
             raise ToolException(err.text) from None
-        return scrub_output(self._session, output)
+        return _finished(self._session, output)
 
     def _single_field(self) -> str:
         return next(iter(self.inner.args), "tool_input")
@@ -168,3 +181,16 @@ def wrap_tool(tool: BaseTool, session: Session) -> BaseTool:
         tags=tool.tags,
         metadata=tool.metadata,
     )
+
+
+def is_guarded(tool: BaseTool) -> bool:
+    """Whether ``tool`` is one of ours or already wrapped (guarding it again would change nothing)."""
+    return isinstance(tool, GuardedTool | OneClawTool)
+
+
+def guard_tools(tools: Iterable[BaseTool], session: Session) -> list[BaseTool]:
+    """Every tool an agent has, guarded, in the same order: ours as they are, every other tool
+    through :func:`wrap_tool` (placeholders resolved inside, output scrubbed before any callback,
+    tracer, ``astream_events`` or checkpoint sees it). For agents built without ``create_agent``
+    (``bind_tools``, your own ``ToolNode``); with ``create_agent`` the guard middleware does this."""
+    return [tool if is_guarded(tool) else wrap_tool(tool, session) for tool in tools]

@@ -98,10 +98,7 @@ def test_middleware_scrubs_careless_tools(lc_world: Any, lc_haystack: Any) -> No
     assert "[secret:" in str(by_name["leak_content"].content)
     assert "[secret:" in str(by_name["leak_artifact"].artifact)
     assert by_name["leak_raise"].status == "error"
-    assert (
-        by_name["leak_raise"].content
-        == "Error (tool_failed): tool leak_raise failed. Do not retry with the same arguments; tell the user."
-    )
+    assert str(by_name["leak_raise"].content).startswith("Error (tool_failed): tool leak_raise failed")
     assert by_name["leak_tool_exception"].status == "error"
     assert "bad credential [secret:" in str(by_name["leak_tool_exception"].content)
     wire = [convert_to_openai_messages(msgs) for msgs in model.calls]
@@ -126,13 +123,14 @@ def test_without_middleware_the_leak_is_found(lc_world: Any, lc_haystack: Any) -
         assert_no_canary(lc_haystack(model.calls, state), lc_world.canaries)
 
 
-def test_callbacks_of_unwrapped_tools_see_raw_output(lc_world: Any, lc_haystack: Any) -> None:
-    """Documents the middleware's reach: a tool's own callbacks fire before it can scrub.
-
-    This is why third-party tools that may print a value must also go through ``wrap_tool``
-    (``test_langchain_wrap.py`` shows callbacks stay clean then).
-    """
+def test_callbacks_of_unwrapped_tools_see_only_guarded_output(lc_world: Any, lc_haystack: Any) -> None:
+    """The middleware runs each unwrapped tool through its guarded wrapper, so even the tool run's
+    own callbacks (``on_tool_end``, tracers, ``astream_events``) get scrubbed output; without the
+    middleware they get the raw value (the control)."""
     _, _, _, events = run(lc_world, guarded=True)
-    tool_ends = [e for e in events.events if e[0] == "on_tool_end"]
+    assert [e for e in events.events if e[0] == "on_tool_end"]
+    assert_no_canary(lc_haystack(events.events), lc_world.canaries)
+    _, _, _, raw_events = run(lc_world, guarded=False)
+    tool_ends = [e for e in raw_events.events if e[0] == "on_tool_end"]
     with pytest.raises(AssertionError, match="canary #"):
         assert_no_canary(lc_haystack(tool_ends), lc_world.canaries)

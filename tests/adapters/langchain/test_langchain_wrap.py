@@ -227,3 +227,32 @@ def test_injected_arguments_still_work_inside_create_agent(lc_world: Any, lc_hay
     schemas = {t["function"]["name"]: t["function"]["parameters"] for t in model.tools_seen}
     assert list(schemas["echo_raw"]["properties"]) == ["text"] == list(schemas["echo_b64"]["properties"])
     assert_no_canary(lc_haystack(model.calls, state), lc_world.canaries)
+
+
+def test_guard_tools_wraps_theirs_and_keeps_ours(lc_world: Any) -> None:
+    """One call over the agent's whole list: ours unchanged, every other tool wrapped once."""
+    from langchain_oneclaw import guard_tools
+
+    ours = OneClawToolkit(session=lc_world.session).get_tools()
+    theirs = Inner().tool()
+    guarded = guard_tools([*ours, theirs], lc_world.session)
+    assert guarded[: len(ours)] == ours
+    assert isinstance(guarded[-1], GuardedTool) and guarded[-1].name == theirs.name
+    assert guard_tools(guarded, lc_world.session) == guarded  # idempotent
+
+
+def test_the_middleware_alone_guards_an_unwrapped_tool_in_callbacks(lc_world: Any, lc_haystack: Any) -> None:
+    """``create_agent`` with a raw third-party tool and only the middleware: the tool gets the
+    value just in time, yet no callback event, no message and no state holds it."""
+    inner = Inner()
+    handle = handle_of(lc_world)
+    steps = iter([ToolCall("echo_raw", {"text": "{{secret:" + handle + "}}"})])
+    model = ScriptedChatModel(next_call=lambda _out: next(steps, None))
+    agent = create_agent(model, tools=[inner.tool()], middleware=[OneClawGuardMiddleware(lc_world.session)])
+    events = EventRecorder()
+    state = agent.invoke({"messages": [HumanMessage("go")]}, {"callbacks": [events]})
+    assert inner.got == [lc_world.canaries.api_token]
+    (message,) = [m for m in state["messages"] if isinstance(m, ToolMessage)]
+    assert "received:" in str(message.content)
+    assert {"on_tool_start", "on_tool_end"} <= events.names()
+    assert_no_canary(lc_haystack(state, events.events, model.calls), lc_world.canaries)

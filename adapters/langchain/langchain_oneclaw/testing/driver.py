@@ -27,7 +27,6 @@ from oneclaw_tools.testing.scenario import Script
 
 from ..middleware import OneClawGuardMiddleware
 from ..toolkit import OneClawToolkit
-from ..wrap import wrap_tool
 from .scripted import EventRecorder, RunCollector, ScriptedChatModel, message_text
 
 __all__ = ["SYSTEM_PROMPT", "LangChainDriver"]
@@ -57,13 +56,13 @@ class LangChainDriver(SurfaceDriver):
             StructuredTool.from_function(func=func, name=name, description=description)
             for name, (description, func) in third_party.items()
         ]
-        tools = OneClawToolkit(session=session).get_tools() + [wrap_tool(t, session) for t in theirs]
+        tools = OneClawToolkit(session=session).get_tools() + theirs  # nobody wrapped theirs
         model = ScriptedChatModel(next_call=script.next_call, final_answer=script.final_answer)
         saver = InMemorySaver()
         agent = create_agent(
             model,
             tools=tools,
-            middleware=[OneClawGuardMiddleware(session)],
+            middleware=[OneClawGuardMiddleware(session)],  # the one call that guards them all
             system_prompt=SYSTEM_PROMPT,
             checkpointer=saver,
         )
