@@ -63,7 +63,7 @@ class LlamaIndexChecks(SurfaceConformanceTests):
         seen = result.run.details["llm"].seen
         assert len(seen) == len(EXPECTED_CALLS) + 2, "one model call per tool step, the answer, the leak turn"
         assert LEAK_PROMPT in json.dumps(seen[-1])
-        assert {"FunctionTool.acall", "FunctionTool.call"} & recorder.spans.names()
+        assert any(n.endswith(("FunctionTool.acall", "FunctionTool.call")) for n in recorder.spans.names())
         assert any(name == "LLMChatStartEvent" for name, _ in recorder.events.events)
         assert recorder.debug.get_events(), "the legacy callback handler saw the model calls"
         assert "Trace: chat" in console, "the debug handler's console trace was not captured"

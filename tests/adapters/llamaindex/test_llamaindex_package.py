@@ -27,6 +27,8 @@ def test_public_surface() -> None:
         "ApprovalRequiredEvent",
         "OneClawToolSpec",
         "__version__",
+        "guard_agent",
+        "guard_tools",
         "tool_surface",
         "wrap_tool",
         "wrap_tools",

@@ -165,3 +165,32 @@ async def test_any_base_tool(session: Session, canaries: Canaries, use_async: bo
     assert not out.is_error, out.content
     assert out.content.startswith("https://x.test/?t=[secret:")
     assert_no_canary([out.content, out.raw_output, out.raw_input], canaries)
+
+
+@pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20")  # llama-index-workflows
+@pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211")
+def test_guard_tools_keeps_ours_and_wraps_the_rest(session: Session) -> None:
+    """One call over the agent's list: ours unchanged, other tools and plain functions wrapped once."""
+    from llama_index.tools.oneclaw import OneClawToolSpec, guard_agent, guard_tools
+
+    def shout(text: str) -> str:
+        """Shout the text."""
+        return text.upper()
+
+    ours = OneClawToolSpec(session).to_tool_list()
+    theirs = FunctionTool.from_defaults(fn=shout)
+    guarded = guard_tools([*ours, theirs, shout], session)
+    assert guarded[: len(ours)] == ours
+    assert [t.metadata.name for t in guarded[len(ours) :]] == ["shout", "shout"]
+    assert all(t is not theirs for t in guarded)
+    assert guard_tools(guarded, session) == guarded  # idempotent
+
+    from llama_index.core.agent.workflow import AgentWorkflow, FunctionAgent
+    from llama_index.core.llms.mock import MockFunctionCallingLLM
+
+    one = FunctionAgent(name="one", description="d", tools=[theirs], llm=MockFunctionCallingLLM())
+    two = FunctionAgent(name="two", description="d", tools=[*ours, shout], llm=MockFunctionCallingLLM())
+    workflow = AgentWorkflow(agents=[one, two], root_agent="one")
+    assert guard_agent(workflow, session) is workflow
+    assert one.tools is not None and one.tools[0] is not theirs and one.tools[0].metadata.name == "shout"
+    assert two.tools is not None and two.tools[: len(ours)] == ours

@@ -16,11 +16,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from llama_index.core.tools import ToolOutput
+from llama_index.core.tools import FunctionTool, ToolOutput
 
 from oneclaw_tools import Session, ToolError
 
-__all__ = ["afinish", "crash_output", "error_output", "finish", "ok_output", "plain_args"]
+__all__ = [
+    "GuardedFunctionTool",
+    "afinish",
+    "crash_output",
+    "error_output",
+    "finish",
+    "ok_output",
+    "plain_args",
+]
+
+
+class GuardedFunctionTool(FunctionTool):
+    """A ``FunctionTool`` whose every output is built here from guarded parts: one of ours, or a
+    wrapped third-party tool. :func:`~llama_index.tools.oneclaw.guard_tools` leaves it as it is."""
 
 
 def _plain(obj: Any) -> Any:

@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 from oneclaw_tools import Session, ToolError, ToolSpec
 
-from ._outputs import afinish, crash_output, error_output, finish, ok_output, plain_args
+from ._outputs import GuardedFunctionTool, afinish, crash_output, error_output, finish, ok_output, plain_args
 from .approval import ask_approval
 
 __all__ = ["OneClawToolSpec", "tool_surface"]
@@ -176,7 +176,7 @@ class OneClawToolSpec(BaseToolSpec):
             spec = self._spec(name)
             metadata = mapping.get(name) or self.get_metadata_from_fn_name(name)
             tools.append(
-                FunctionTool.from_defaults(
+                GuardedFunctionTool.from_defaults(
                     fn=None if self._asks(spec.name) else getattr(self, spec.name),
                     async_fn=getattr(self, ASYNC_PREFIX + spec.name),
                     tool_metadata=metadata,

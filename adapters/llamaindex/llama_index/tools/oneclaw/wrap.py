@@ -19,19 +19,23 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any, cast
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar, cast
 
+from llama_index.core.base.base_retriever import QueryType
+from llama_index.core.objects.base import ObjectRetriever
 from llama_index.core.tools import FunctionTool, ToolMetadata, ToolOutput
 from llama_index.core.tools.types import AsyncBaseTool, BaseTool, adapt_to_async_tool
 
 from oneclaw_tools import Session, ToolError
 
-from ._outputs import afinish, crash_output, error_output, finish, ok_output, plain_args
+from ._outputs import GuardedFunctionTool, afinish, crash_output, error_output, finish, ok_output, plain_args
 
-__all__ = ["wrap_tool", "wrap_tools"]
+__all__ = ["guard_agent", "guard_tools", "wrap_tool", "wrap_tools"]
 
 logger = logging.getLogger(__name__)
+
+_Agent = TypeVar("_Agent")
 
 
 def _unobserved(method: str) -> Callable[..., Any]:
@@ -95,6 +99,8 @@ def wrap_tool(tool: BaseTool, session: Session, *, name: str | None = None) -> F
     ``name`` (default: the tool's own) is the name the handle's allowed-tools list must contain.
     Failures come back as an error ``ToolOutput`` (``is_error=True``, guarded text), never raised.
     """
+    if isinstance(tool, GuardedFunctionTool) and name is None:
+        return tool  # ours, or wrapped already
     meta = tool.metadata
     tool_name = name or meta.get_name()
     sync_call, async_call = _sync_call(tool), _async_call(tool)
@@ -131,7 +137,7 @@ def wrap_tool(tool: BaseTool, session: Session, *, name: str | None = None) -> F
         fn_schema=meta.fn_schema,
         return_direct=meta.return_direct,
     )
-    return FunctionTool.from_defaults(
+    return GuardedFunctionTool.from_defaults(
         fn=run, async_fn=arun, tool_metadata=metadata, callback=finish, async_callback=afinish
     )
 
@@ -139,3 +145,47 @@ def wrap_tool(tool: BaseTool, session: Session, *, name: str | None = None) -> F
 def wrap_tools(tools: list[BaseTool], session: Session) -> list[FunctionTool]:
     """:func:`wrap_tool` over a list."""
     return [wrap_tool(tool, session) for tool in tools]
+
+
+def guard_tools(tools: Iterable[BaseTool | Callable[..., Any]], session: Session) -> list[FunctionTool]:
+    """Every tool an agent has, guarded, in the same order: ours as they are, every other tool (or
+    plain function, as agents accept them) through :func:`wrap_tool`."""
+    out: list[FunctionTool] = []
+    for tool in tools:
+        if not isinstance(tool, BaseTool):
+            tool = FunctionTool.from_defaults(tool)
+        out.append(wrap_tool(tool, session))
+    return out
+
+
+class _GuardedRetriever(ObjectRetriever[BaseTool]):
+    """An agent's ``tool_retriever`` whose retrieved tools come back guarded."""
+
+    def __init__(self, inner: ObjectRetriever[BaseTool], session: Session) -> None:  # no super(): a view
+        self._inner, self._session = inner, session
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def retrieve(self, str_or_query_bundle: QueryType) -> list[BaseTool]:
+        return list(guard_tools(self._inner.retrieve(str_or_query_bundle), self._session))
+
+    async def aretrieve(self, str_or_query_bundle: QueryType) -> list[BaseTool]:
+        return list(guard_tools(await self._inner.aretrieve(str_or_query_bundle), self._session))
+
+
+def guard_agent(agent: _Agent, session: Session) -> _Agent:
+    """The one call that guards every tool of a LlamaIndex agent, in place: its ``tools`` and the
+    tools its ``tool_retriever`` returns; for an ``AgentWorkflow``, those of each of its agents.
+    Returns the agent. (The workflow's own ``handoff`` tool is LlamaIndex's and carries no data.)"""
+    members = getattr(agent, "agents", None)
+    if isinstance(members, Mapping):
+        for member in members.values():
+            guard_agent(member, session)
+        return agent
+    if getattr(agent, "tools", None):
+        agent.tools = guard_tools(agent.tools, session)
+    retriever = getattr(agent, "tool_retriever", None)
+    if retriever is not None and not isinstance(retriever, _GuardedRetriever):
+        agent.tool_retriever = _GuardedRetriever(retriever, session)
+    return agent

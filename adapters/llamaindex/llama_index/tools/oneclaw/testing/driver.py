@@ -29,7 +29,7 @@ from oneclaw_tools.testing.driver import AgentRun, SurfaceDriver, ThirdParty
 from oneclaw_tools.testing.scenario import Script
 
 from ..base import OneClawToolSpec
-from ..wrap import wrap_tool
+from ..wrap import guard_agent
 from .recorder import Recorder, dump
 from .scripted import ScriptedFunctionCallingLLM, ScriptedReActLLM
 
@@ -76,10 +76,7 @@ class LlamaIndexDriver(SurfaceDriver):
             FunctionTool.from_defaults(fn=func, name=name, description=description)
             for name, (description, func) in third_party.items()
         ]
-        tools: list[Any] = [
-            *OneClawToolSpec(session).to_tool_list(),
-            *(wrap_tool(t, session) for t in theirs),
-        ]
+        tools: list[Any] = [*OneClawToolSpec(session).to_tool_list(), *theirs]  # nobody wrapped theirs
         recorder = Recorder()
         callbacks = CallbackManager([recorder.debug])
         llm: ScriptedFunctionCallingLLM | ScriptedReActLLM
@@ -90,6 +87,7 @@ class LlamaIndexDriver(SurfaceDriver):
         else:
             llm = ScriptedReActLLM(script, callback_manager=callbacks)
             agent = ReActAgent(tools=tools, llm=llm, system_prompt=SYSTEM_PROMPT, verbose=self.verbose)
+        guard_agent(agent, session)  # the one call that guards every tool of the agent
         previous_handler = llama_index.core.global_handler
         if self.verbose:
             set_global_handler("simple")  # prints every LLM input/output to stdout
