@@ -3,7 +3,7 @@
 >>> from oneclaw_tools import Session
 >>> from crewai_oneclaw import OneClawCrewTools, wrap_tool
 >>> session = Session.from_env()
->>> tools = OneClawCrewTools(session).tools() + [wrap_tool(my_crewai_tool, session)]
+>>> crew = guard_crew(Crew(agents=[...], tasks=[...]), session)  # every tool of the crew, guarded
 
 Names resolve lazily: importing this package does not import crewai, so an application (or
 its ``testing`` drivers) can set CrewAI's environment (telemetry off, ``HOME``) first.
@@ -22,6 +22,8 @@ __all__ = [
     "OneClawTool",
     "WrappedTool",
     "__version__",
+    "guard_crew",
+    "guard_tools",
     "make_tool",
     "never_cache",
     "react_tool_block",
@@ -37,6 +39,8 @@ _WHERE = {
     "never_cache": "tools",
     "WrappedTool": "wrap",
     "wrap_tool": "wrap",
+    "guard_crew": "wrap",
+    "guard_tools": "wrap",
     "react_tool_block": "surface",
     "tool_surface": "surface",
 }
@@ -45,7 +49,7 @@ if TYPE_CHECKING:
     from .approval import OneClawApprovalHook
     from .surface import react_tool_block, tool_surface
     from .tools import OneClawCrewTools, OneClawTool, make_tool, never_cache
-    from .wrap import WrappedTool, wrap_tool
+    from .wrap import WrappedTool, guard_crew, guard_tools, wrap_tool
 
 
 def __getattr__(name: str) -> Any:

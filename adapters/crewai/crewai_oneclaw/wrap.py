@@ -14,7 +14,8 @@ with its message scrubbed. Caching is off for the wrapper whatever the original 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from crewai.tools import BaseTool
 from crewai.tools.tool_failure import ToolFailure
@@ -22,12 +23,12 @@ from pydantic import PrivateAttr
 
 from oneclaw_tools import ToolError
 
-from .tools import failure_from_tool_error, never_cache
+from .tools import OneClawTool, failure_from_tool_error, never_cache
 
 if TYPE_CHECKING:
     from oneclaw_tools import Session
 
-__all__ = ["WrappedTool", "wrap_tool"]
+__all__ = ["WrappedTool", "guard_crew", "guard_tools", "wrap_tool"]
 
 
 def _overrides_arun(tool: BaseTool) -> bool:
@@ -93,13 +94,15 @@ class WrappedTool(BaseTool):
         return self._finish(out, failures)
 
 
-def wrap_tool(tool: BaseTool, session: Session) -> WrappedTool:
+def wrap_tool(tool: BaseTool, session: Session) -> WrappedTool | OneClawTool:
     """Return a CrewAI tool with ``tool``'s name, description and arguments whose calls resolve
     ``{{secret:HANDLE}}`` placeholders through ``session`` and whose output is scrubbed.
 
     The handle must list ``tool.name`` among the tools it may be used with, or the call is
     refused with an error the model can read.
     """
+    if isinstance(tool, WrappedTool | OneClawTool):
+        return tool  # ours, or wrapped already
     wrapped = WrappedTool(
         name=tool.name,
         description=tool.description,
@@ -112,3 +115,34 @@ def wrap_tool(tool: BaseTool, session: Session) -> WrappedTool:
     wrapped._session = session
     wrapped._inner = tool
     return wrapped
+
+
+_Crew = TypeVar("_Crew")
+
+
+def guard_tools(tools: Iterable[BaseTool], session: Session) -> list[BaseTool]:
+    """Every tool in the list, guarded, in the same order: ours as they are, others wrapped."""
+    return [wrap_tool(tool, session) for tool in tools]
+
+
+def guard_crew(crew: _Crew, session: Session) -> _Crew:
+    """The one call that guards every tool of a ``Crew`` (or a single ``Agent``), in place: each
+    agent's tools, the manager agent's, and each task's own ``tools``. Returns what it was given.
+
+    CrewAI builds some tools itself while a task runs (delegation between agents, code execution,
+    multimodal helpers); they carry only what agents and tasks produce, not tool outputs we could
+    guard at their source, and are not wrapped here.
+    """
+    agents = list(getattr(crew, "agents", None) or [])
+    manager = getattr(crew, "manager_agent", None)
+    if manager is not None:
+        agents.append(manager)
+    if not hasattr(crew, "agents") and hasattr(crew, "tools"):
+        agents = [crew]  # an Agent
+    for agent in agents:
+        if getattr(agent, "tools", None):
+            agent.tools = guard_tools(agent.tools, session)
+    for task in getattr(crew, "tasks", None) or []:
+        if getattr(task, "tools", None):
+            task.tools = guard_tools(task.tools, session)
+    return crew

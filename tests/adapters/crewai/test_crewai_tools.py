@@ -301,3 +301,25 @@ def test_crew_cache_stores_an_ordinary_tool_but_never_ours(
     assert list(cache) == ['ping-{"word": "a"}'], list(cache)
     assert json.loads(str(script.outputs[1]))["handle"].startswith("h_")
     assert_no_canary([repr(cache), json.dumps(llm.seen)], canaries)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:crewai")
+def test_guard_crew_guards_every_tool_of_agents_and_tasks(session: Session) -> None:
+    """One call over the crew: ours stay, every other tool of each agent and task is wrapped once."""
+    from crewai import Agent, Crew, Task
+    from crewai_oneclaw import WrappedTool, guard_crew, guard_tools
+
+    def shout(text: str) -> str:
+        return text.upper()
+
+    ours = OneClawCrewTools(session).tools()
+    theirs = function_tool("shout", "Shout the text.", shout)
+    task_tool = function_tool("whisper", "Whisper the text.", shout)
+    agent = Agent(role="r", goal="g", backstory="b", tools=[*ours, theirs])
+    task = Task(description="d", expected_output="x", agent=agent, tools=[task_tool])
+    crew = Crew(agents=[agent], tasks=[task])
+    assert guard_crew(crew, session) is crew
+    assert agent.tools is not None and agent.tools[: len(ours)] == ours
+    assert isinstance(agent.tools[-1], WrappedTool) and agent.tools[-1].name == "shout"
+    assert task.tools is not None and isinstance(task.tools[0], WrappedTool)
+    assert guard_tools(agent.tools, session) == agent.tools  # idempotent

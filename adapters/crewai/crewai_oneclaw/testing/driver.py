@@ -75,7 +75,7 @@ class CrewAIDriver(SurfaceDriver):
             warnings.simplefilter("ignore", ImportWarning)  # crewai.rag's lazy module, at import
             from crewai.crews.crew_output import CrewOutput
 
-            from ..wrap import wrap_tool
+            from ..wrap import guard_crew
             from .crew import build_crew, function_tool
             from .recorder import CrewRecorder, files_under
             from .scripted import ScriptedLLM
@@ -86,9 +86,10 @@ class CrewAIDriver(SurfaceDriver):
             session,
             llm,
             task_description="\n".join(prompts),
-            extra_tools=[wrap_tool(tool, session) for tool in theirs],
+            extra_tools=theirs,  # nobody wrapped them
             verbose=True,
         )
+        guard_crew(crew, session)  # the one call that guards every tool of the crew
         with CrewRecorder() as recorder:
             output = crew.kickoff()
         assert isinstance(output, CrewOutput)  # not streaming
