@@ -15,7 +15,8 @@ Operator settings (``--tools``, ``--paths``, ``--vault``, ``--read-only``, ``--b
 ``--bind-tool``, ``--approve``, or their ``ONECLAW_MCP_*`` variables, see
 :mod:`oneclaw_mcp.policy_config`; ``--allow-http-loopback``) become the session's
 :class:`~oneclaw_tools.OperatorPolicy`: they are fixed at start and out of the model's reach.
-``--wrap MODULE:NAME`` serves third-party tools beside ours through the placeholder wrapper.
+``--wrap MODULE`` (every public function of a module) or ``--wrap MODULE:NAME`` serves third-party
+tools beside ours through the placeholder wrapper: the one call that guards every tool the server has.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import inspect
 import logging
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,37 +64,72 @@ def read_token(token_file: str | None) -> str | None:
     return token or None
 
 
-def load_wrapped_tools(reference: str) -> list[WrappedTool]:
-    """Third-party tools from ``MODULE:NAME``.
+def _module_tools(module: Any, reference: str) -> list[WrappedTool]:
+    """Every public function defined in ``module`` (or named in its ``__all__``), as a tool."""
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [
+            name
+            for name, value in vars(module).items()
+            if not name.startswith("_") and inspect.isfunction(value) and value.__module__ == module.__name__
+        ]
+    tools: list[WrappedTool] = []
+    for name in names:
+        func = getattr(module, name)
+        if isinstance(func, WrappedTool):
+            tools.append(func)
+        elif inspect.isfunction(func):
+            tools.append(_function_tool(func, f"{reference}.{name}"))
+    if not tools:
+        raise UsageError(f"--wrap {reference}: the module defines no public function to serve")
+    return tools
 
-    ``NAME`` is an iterable of :class:`WrappedTool`, or a mapping ``name -> (description,
-    function)``, or a callable returning either.
-    """
-    module_name, _, attr = reference.partition(":")
-    if not module_name or not attr:
-        raise UsageError(f"--wrap expects MODULE:NAME, got {reference!r}")
-    expected = "WrappedTool objects, a name -> (description, function) map, or a function returning either"
+
+def _function_tool(func: Callable[..., Any], where: str) -> WrappedTool:
+    description = inspect.getdoc(func)
+    if not description:
+        raise UsageError(f"--wrap {where}: the function has no docstring (a tool needs a description)")
     try:
-        target: Any = getattr(importlib.import_module(module_name), attr)
+        return wrap_function(func.__name__, description, func)
+    except TypeError as exc:
+        raise UsageError(f"--wrap {where}: {exc}") from None
+
+
+def load_wrapped_tools(reference: str) -> list[WrappedTool]:
+    """Third-party tools from ``MODULE`` or ``MODULE:NAME``.
+
+    ``MODULE`` alone serves every public function the module defines (or lists in ``__all__``),
+    each under its own name with its docstring as the description. ``NAME`` is a function (served
+    as one tool), an iterable of :class:`WrappedTool`, a mapping ``name -> (description,
+    function)``, or a function without parameters returning one of those.
+    """
+    module_name, colon, attr = reference.partition(":")
+    if not module_name or (colon and not attr):
+        raise UsageError(f"--wrap expects MODULE or MODULE:NAME, got {reference!r}")
+    try:
+        module = importlib.import_module(module_name)
+        target: Any = getattr(module, attr) if attr else module
     except (ImportError, AttributeError) as exc:
         raise UsageError(f"--wrap {reference}: {type(exc).__name__}") from None
+    if not attr:
+        return _module_tools(module, reference)
+    if inspect.isfunction(target) and _needs_arguments(target):
+        return [_function_tool(target, reference)]
     if callable(target) and not isinstance(target, Mapping):
-        if _needs_arguments(target):
-            raise UsageError(
-                f"--wrap {reference} is a plain function with arguments; expected {expected}. "
-                f"Serve it as {{'{attr}': ('what it does', {attr})}} or wrap_function('{attr}', ..., {attr})"
-            )
         try:
             target = target()
         except Exception as exc:
             raise UsageError(f"--wrap {reference}: calling it failed ({type(exc).__name__})") from None
+    expected = (
+        "a function, WrappedTool objects, a name -> (description, function) map, or a function returning one"
+    )
     try:
         if isinstance(target, Mapping):
             return [wrap_function(name, description, func) for name, (description, func) in target.items()]
         tools = list(target)
     except (TypeError, ValueError):
         raise UsageError(f"--wrap {reference}: expected {expected}") from None
-    if not all(isinstance(tool, WrappedTool) for tool in tools):
+    if not tools or not all(isinstance(tool, WrappedTool) for tool in tools):
         raise UsageError(f"--wrap {reference}: expected {expected}")
     return tools
 
@@ -143,8 +179,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--wrap",
         action="append",
         default=[],
-        metavar="MODULE:NAME",
-        help="serve third-party tools beside ours; {{secret:HANDLE}} placeholders in their arguments are resolved",
+        metavar="MODULE[:NAME]",
+        help="serve third-party tools beside ours, guarded: every public function of MODULE, or its NAME "
+        "(a function, a list of wrapped tools or a name -> (description, function) map); "
+        "{{secret:HANDLE}} placeholders in their arguments are resolved and their output scrubbed",
     )
 
 

@@ -37,7 +37,9 @@ def _no_token_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
         (["http", "--no-auth", "--host", "0.0.0.0"], "loopback"),
         (["http", "--no-auth", "--token-file", "t"], "exclude"),
         (["http", "--token-file", "does-not-exist"], "cannot read the token file"),
-        (["stdio", "--wrap", "no_colon"], "MODULE:NAME"),
+        (["stdio", "--wrap", "no_such_module_here"], "ModuleNotFoundError"),
+        (["stdio", "--wrap", ":name"], "MODULE or MODULE:NAME"),
+        (["stdio", "--wrap", "json:dumps"], "cannot be described"),
         (["stdio", "--wrap", "oneclaw_tools.testing.scenario:NOPE"], "AttributeError"),
     ],
 )
@@ -73,6 +75,25 @@ def test_wrap_accepts_a_name_map_or_wrapped_tools() -> None:
     again = load_wrapped_tools("oneclaw_mcp.testing.driver:scenario_extra_tools")
     assert [t.name for t in again] == [t.name for t in tools]
     assert all(isinstance(t, WrappedTool) for t in again)
+
+
+def test_wrap_a_whole_module_or_one_function(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--wrap MODULE`` serves every public function the module defines, nothing it imports."""
+    (tmp_path / "my_tools.py").write_text(
+        "from json import dumps\n"
+        'def shout(text: str) -> str:\n    """Shout the text."""\n    return text.upper()\n'
+        'def count(text: str, times: int = 1) -> int:\n    """Count characters."""\n    return len(text)\n'
+        'def _hidden(text: str) -> str:\n    """Not a tool."""\n    return text\n'
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    tools = load_wrapped_tools("my_tools")
+    assert [t.name for t in tools] == ["shout", "count"]
+    assert tools[0].description == "Shout the text."
+    (one,) = load_wrapped_tools("my_tools:shout")
+    assert one.name == "shout" and one.input_schema["required"] == ["text"]
+    (tmp_path / "empty_tools.py").write_text("import os\n")
+    with pytest.raises(UsageError, match="no public function"):
+        load_wrapped_tools("empty_tools")
 
 
 def _free_port() -> int:

@@ -4,7 +4,7 @@
 Covers issue 13's MCP items: the policy flags and their ``ONECLAW_MCP_*`` variables, the one
 line on stderr naming the backend and vault, ``ONECLAW_AGENT_TOKEN`` against a real local
 1Claw-compatible server, no silent fallback to an empty vault, where ``http`` listens, no
-traceback when a client disconnects, and a clear error for ``--wrap`` with a plain function.
+traceback when a client disconnects, and a clear error for ``--wrap`` with a function no schema describes.
 When a test fails, the server's stderr is in the assertion message.
 """
 
@@ -139,13 +139,15 @@ def test_a_missing_vault_stops_the_server(tmp_path: Path) -> None:
     assert not missing.exists() and not missing.parent.exists()
 
 
-def test_wrap_with_a_plain_function_is_a_clear_error(
+def test_wrap_with_a_function_that_cannot_be_a_tool_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], mcp_world: World
 ) -> None:
+    """A plain function is served as one tool (``--wrap MODULE:FUNCTION``); one whose arguments no
+    schema can describe (``**kwargs``) is refused in one line, before the server starts."""
     monkeypatch.setenv("ONECLAW_LOCAL_VAULT", str(mcp_world.vault))
-    assert main(["stdio", "--wrap", "oneclaw_tools.testing.scenario:echo_raw"]) == 2
+    assert main(["stdio", "--wrap", "json:dumps"]) == 2
     err = capsys.readouterr().err
-    assert "plain function" in err and "wrap_function" in err and "Traceback" not in err, err
+    assert "json:dumps" in err and "cannot be described" in err and "Traceback" not in err, err
 
 
 async def test_agent_token_reaches_the_real_server(tmp_path: Path) -> None:
