@@ -22,8 +22,8 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, cast
 
-from llama_index.core.base.base_retriever import QueryType
 from llama_index.core.objects.base import ObjectRetriever
+from llama_index.core.schema import QueryType
 from llama_index.core.tools import FunctionTool, ToolMetadata, ToolOutput
 from llama_index.core.tools.types import AsyncBaseTool, BaseTool, adapt_to_async_tool
 
@@ -178,14 +178,15 @@ def guard_agent(agent: _Agent, session: Session) -> _Agent:
     """The one call that guards every tool of a LlamaIndex agent, in place: its ``tools`` and the
     tools its ``tool_retriever`` returns; for an ``AgentWorkflow``, those of each of its agents.
     Returns the agent. (The workflow's own ``handoff`` tool is LlamaIndex's and carries no data.)"""
-    members = getattr(agent, "agents", None)
+    target: Any = agent  # a BaseWorkflowAgent or an AgentWorkflow
+    members = getattr(target, "agents", None)
     if isinstance(members, Mapping):
         for member in members.values():
             guard_agent(member, session)
         return agent
-    if getattr(agent, "tools", None):
-        agent.tools = guard_tools(agent.tools, session)
-    retriever = getattr(agent, "tool_retriever", None)
+    if getattr(target, "tools", None):
+        target.tools = guard_tools(target.tools, session)
+    retriever = getattr(target, "tool_retriever", None)
     if retriever is not None and not isinstance(retriever, _GuardedRetriever):
-        agent.tool_retriever = _GuardedRetriever(retriever, session)
+        target.tool_retriever = _GuardedRetriever(retriever, session)
     return agent
