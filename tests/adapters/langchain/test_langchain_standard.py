@@ -46,6 +46,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "list_versions": {"path": "prod/db/password"},
     "request_secret": {"path": "prod/stripe/key", "reason": "the deploy needs the Stripe key"},
     "check_secret_request": {"request_id": "req_example"},
+    "list_shares": {"prefix": "prod/"},
+    "revoke_share": {"share_id": "shr_example"},
     # loopback, refused by the default policy (and port 9 discards): no test touches the network
     "http_request": {"method": "GET", "url": "http://127.0.0.1:9/status"},
 }
