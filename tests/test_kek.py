@@ -238,6 +238,14 @@ def test_denied_or_unreachable_transit_is_named(tmp_path: Path, request: pytest.
         weak = made.json()["auth"]["client_token"]
     text = _expect_unavailable(db, dict(kek.env, BAO_TOKEN=weak), "denied", "decrypt", "BAO_TOKEN")
     assert weak not in text and root not in text
+    with httpx.Client(base_url=addr, headers={"X-Vault-Token": root}, trust_env=False) as bao:
+        rules = "\n".join(
+            f'path "transit/{op}/{name}" {{ capabilities = ["update"] }}' for op in ("encrypt", "decrypt")
+        )
+        assert bao.put("/v1/sys/policies/acl/use-only", json={"policy": rules}).status_code == 204
+        made = bao.post("/v1/auth/token/create", json={"policies": ["use-only"], "ttl": "10m"})
+        least = made.json()["auth"]["client_token"]
+    assert _read_all(db, dict(kek.env, BAO_TOKEN=least)) == {"a": "va"}  # least privilege is enough
     _expect_unavailable(db, dict(kek.env, BAO_TOKEN="s.not-a-token"), "denied")
     import socket
 
