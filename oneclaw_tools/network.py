@@ -6,7 +6,9 @@ services, or a name that resolves to any of those. So every destination address 
 *global*: loopback, private (RFC 1918, shared 100.64/10), link-local, unique-local (fc00::/7),
 multicast, unspecified, reserved and documentation ranges are refused, and so is any IPv6 form
 that carries one of those IPv4 addresses (IPv4-mapped ``::ffff:a.b.c.d``, IPv4-compatible,
-NAT64 ``64:ff9b::/96``, 6to4, Teredo). The operator may open exactly what the deployment
+NAT64 ``64:ff9b::/96``, 6to4, Teredo), and so is an IPv4 address in a legacy form the operating
+system reads (``2130706433``, ``0x7f.1``, ``127.1``, a trailing dot), whatever a resolver answers
+for it. The operator may open exactly what the deployment
 needs: loopback (``allow_http_loopback``, for tests and the demo) and named networks
 (``http_allow_networks``, CIDR).
 
@@ -27,6 +29,7 @@ resolver is injectable (``resolver(host, port) -> addresses``) so tests never to
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -52,6 +55,8 @@ Resolver = Callable[[str, int], Sequence[str]]
 _IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _SHARED = ipaddress.ip_network("100.64.0.0/10")
+#: a host made only of numbers (decimal, octal, 0x-hex) and dots, as ``inet_aton`` reads them
+_LEGACY_IPV4 = re.compile(r"[0-9](?:[0-9a-fA-FxX.])*")
 
 
 class DestinationRefused(PermissionDenied):
@@ -76,6 +81,29 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if int(ip) >> 32 == 0 and int(ip) > 1:  # IPv4-compatible ::a.b.c.d (deprecated)
         return ipaddress.IPv4Address(int(ip))
     return None
+
+
+def _ip_literal(host: str) -> str | None:
+    """The address ``host`` names by itself, or None for a name to resolve.
+
+    Besides the standard forms, the legacy IPv4 forms the operating system's ``inet_aton``
+    reads (``2130706433``, ``0x7f.1``, ``127.1``, octal ``0177...``) and a trailing dot: httpx
+    passes them on as names, and a resolver that knows only DNS could answer anything for them,
+    while a connection made by the system would reach the address they spell.
+    """
+    bare = host.split("%", 1)[0]
+    try:
+        ipaddress.ip_address(bare)
+        return host
+    except ValueError:
+        pass
+    candidate = host[:-1] if host.endswith(".") else host
+    if _LEGACY_IPV4.fullmatch(candidate) is None:
+        return None
+    try:
+        return socket.inet_ntoa(socket.inet_aton(candidate))
+    except OSError:
+        return None
 
 
 def refusal_reason(ip: _IP) -> str | None:
@@ -134,10 +162,10 @@ class NetworkRules:
     def resolve(self, host: str, port: int, resolver: Resolver) -> list[str]:
         """Every address ``host`` resolves to, each checked; refused if any is not allowed."""
         host = host.strip("[]")
-        try:
-            ipaddress.ip_address(host.split("%", 1)[0])
-            addresses: Sequence[str] = [host]
-        except ValueError:
+        literal = _ip_literal(host)
+        if literal is not None:
+            addresses: Sequence[str] = [literal]
+        else:
             try:
                 addresses = resolver(host, port)
             except (OSError, UnicodeError) as exc:
