@@ -31,9 +31,10 @@ VALUE_ARGS = frozenset({"value", "body", "json_body", "headers", "query"})
 
 def _shown(value: Any) -> str:
     """A field as one line: a string with anything but printable characters (a newline that
-    could fake another line of the prompt, a control or bidi character) is shown quoted, escaped."""
+    could fake another line of the prompt, a control or bidi character), with whitespace or
+    ``=`` (``helper max_access_count=1`` would read as a second field) is shown quoted, escaped."""
     if isinstance(value, str):
-        if value.isprintable():
+        if value.isprintable() and "=" not in value and not any(c.isspace() for c in value):
             return value
         return json.dumps(value, ensure_ascii=True)
     return _canonical(value)
