@@ -7,6 +7,10 @@ single and double quotes (with escapes in double quotes), empty values, trailing
 after whitespace, and CRLF line ends. Values are taken literally: no ``${VAR}`` interpolation,
 so a secret containing ``$`` arrives as stored.
 
+Where the grammars differ, dotenv's wins and the difference is deliberate: an unquoted value
+ends at `` #`` (1Claw's split would keep the comment in the value), and surrounding quotes are
+removed (1Claw keeps them). Quote a value that must contain `` #``.
+
 Bad input is an :class:`~oneclaw_tools.errors.InvalidArgument` naming the line, never its
 content (it may be a secret). A key without ``=`` or a key given twice is an error too.
 """
