@@ -257,6 +257,13 @@ def _open_checked(vault: str | None) -> tuple[str, str | None]:
                 vault_id = backend.resolve_vault(vault) if vault else backend.default_vault_id()  # type: ignore[attr-defined]
                 name = vault or "default"
                 return f"the embedded vault {path} (vault '{name}', id {vault_id})", vault_id
+            if backend.kind == "openbao":
+                client = getattr(backend, "client", None)
+                addresses = ", ".join(getattr(client, "addresses", ()) or ("?",))
+                vault_id = backend.resolve_vault(vault) if vault else None  # type: ignore[attr-defined]
+                where = f"vault {vault_id}" if vault_id else "its default vault"
+                mount = getattr(backend, "_mount", "?")
+                return f"OpenBao / Vault at {addresses} (KV mount {mount}, {where})", vault_id
             how = "ONECLAW_AGENT_API_KEY" if env.get("ONECLAW_AGENT_API_KEY") else "ONECLAW_AGENT_TOKEN"
             vault_id = vault or env.get("ONECLAW_VAULT_ID") or None
             where = f"vault {vault_id}" if vault_id else "the agent's default vault"

@@ -243,3 +243,16 @@ async def test_a_path_in_a_placeholder_is_refused_over_mcp(mcp_world: World, tmp
         text = result_text(result)
         assert result.isError and "get_secret" in text and "demo/db_password" in text, text
         assert "{{secret:demo/db_password}}" not in text.replace("'demo/db_password'", "")
+
+
+def test_the_start_line_names_an_openbao_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With only BAO_* set the line names OpenBao and its address (nothing is contacted for it)."""
+    from oneclaw_mcp.cli import _open_checked
+
+    for key in [k for k in os.environ if k.startswith(("ONECLAW_", "BAO_", "VAULT_"))]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("BAO_ADDR", "http://127.0.0.1:9")
+    monkeypatch.setenv("BAO_TOKEN", "s.not-a-real-token-0123456789")
+    described, vault_id = _open_checked(None)
+    assert described.startswith("OpenBao / Vault at http://127.0.0.1:9") and vault_id is None
+    assert "not-a-real-token" not in described
