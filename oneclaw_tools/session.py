@@ -44,6 +44,7 @@ from .errors import InvalidArgument, NotFound, OneClawError, ToolCrashed
 from .guard import Guard
 from .handles import HandleStore
 from .hitl.store import HitlStore, store_path
+from .models import SecretValue
 from .network import Resolver
 from .policy import OperatorPolicy
 from .run import own_credentials
@@ -150,6 +151,30 @@ class Session:
         session = cls(backend, **kwargs)
         for value in own_credentials(os.environ if env is None else env):
             session.guard.register(value)
+        return session
+
+    @classmethod
+    def remote(
+        cls,
+        api_key: str | SecretValue | None = None,
+        *,
+        token: str | SecretValue | None = None,
+        base_url: str | None = None,
+        vault_id: str | None = None,
+        agent_id: str | None = None,
+        **kwargs: Any,
+    ) -> Self:
+        """A session on 1Claw's API, configured in code: an agent key (``ocv_...``) or a ready
+        ``token``, the API's ``base_url`` (default 1Claw's), the ``vault_id`` to work in."""
+        from .backends.remote import DEFAULT_BASE_URL, OneClawVault
+
+        backend = OneClawVault(
+            api_key, token=token, base_url=base_url or DEFAULT_BASE_URL, agent_id=agent_id, vault_id=vault_id
+        )
+        session = cls(backend, vault_id=vault_id, **kwargs)
+        for value in (api_key, token):
+            if value is not None:
+                session.guard.register(value if isinstance(value, str) else value.reveal_unsafe())
         return session
 
     @classmethod

@@ -233,3 +233,59 @@ def test_normalizations_keep_property_names_and_close_maps() -> None:
         "properties": {},
         "required": [],
     }
+
+
+@pytest.mark.parametrize("surface", [name for name in SURFACES if name != "core"])
+def test_a_prefix_names_every_tool_the_same_on_every_surface(
+    surface: str, session: Session, framework_env: None
+) -> None:
+    """``prefix="oneclaw_"`` (``--tool-prefix`` for MCP) gives every surface the same names, in order;
+    descriptions and schemas do not change."""
+    module, _ = SURFACES[surface]
+    assert module is not None
+    tool_surface: Callable[..., list[dict[str, Any]]] = importlib.import_module(module).tool_surface
+    plain = tool_surface(session)
+    shown = tool_surface(session, prefix="oneclaw_")
+    assert [t["name"] for t in shown] == ["oneclaw_" + spec.name for spec in session.specs]
+    assert [(t["description"], t["parameters"]) for t in shown] == [
+        (t["description"], t["parameters"]) for t in plain
+    ]
+
+
+def test_a_bad_prefix_is_refused_with_the_rule() -> None:
+    from oneclaw_tools.naming import check_prefix
+
+    for bad in ("1claw_", "one claw", "x" * 33, "oneclaw.", "é_"):
+        with pytest.raises(ValueError, match="must start with a letter"):
+            check_prefix(bad)
+    assert check_prefix("oneclaw_") == "oneclaw_" and check_prefix("") == ""
+
+
+def test_every_adapter_builds_from_a_session_the_environment_or_code(
+    session: Session, framework_env: None
+) -> None:
+    """The session positionally (as each framework's users write it), ``from_env()`` and an explicit
+    remote constructor (``api_key=``, ``base_url=``, ``vault_id=``) on every adapter. Nothing is
+    sent: the remote backend connects on first use (127.0.0.1 here anyway)."""
+    from crewai_oneclaw import OneClawCrewTools
+    from langchain_oneclaw import OneClawToolkit
+    from llama_index.tools.oneclaw import OneClawToolSpec
+
+    key = "ocv_" + "k" * 40
+    env = {"ONECLAW_AGENT_API_KEY": key, "ONECLAW_BASE_URL": "http://127.0.0.1:9", "ONECLAW_VAULT_ID": "v1"}
+    built = [
+        (OneClawToolkit(session).session, OneClawToolkit(session).get_tools()[0].name),
+        (OneClawToolSpec(session).session, OneClawToolSpec(session).to_tool_list()[0].metadata.name),
+        (OneClawCrewTools(session).session, OneClawCrewTools(session).tools()[0].name),
+    ]
+    assert all(s is session and name == session.specs[0].name for s, name in built)
+    for kind in (OneClawToolkit, OneClawToolSpec, OneClawCrewTools):
+        from_env = kind.from_env(env=env).session  # type: ignore[attr-defined]
+        remote = kind.remote(api_key=key, base_url="http://127.0.0.1:9", vault_id="v1").session  # type: ignore[attr-defined]
+        for made in (from_env, remote):
+            assert made.backend.kind == "oneclaw" and made.vault_for(None) == "v1", kind
+            assert key not in str(made.scrub(f"the key is {key}")), "the agent key is known to the guard"
+            made.close()
+    mcp_session = Session.remote(api_key=key, base_url="http://127.0.0.1:9", vault_id="v1")
+    assert mcp_session.backend.kind == "oneclaw"  # what an MCP server's session factory returns
+    mcp_session.close()

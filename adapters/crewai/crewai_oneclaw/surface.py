@@ -21,9 +21,10 @@ if TYPE_CHECKING:
 __all__ = ["react_tool_block", "tool_surface"]
 
 
-def tool_surface(session: Session) -> list[dict[str, Any]]:
+def tool_surface(session: Session, *, prefix: str = "") -> list[dict[str, Any]]:
     """``[{"name", "description", "parameters"}]``: the function-calling schemas CrewAI sends."""
-    openai_tools, _functions, _mapping = convert_tools_to_openai_schema(OneClawCrewTools(session).tools())
+    tools = OneClawCrewTools(session, prefix=prefix).tools()
+    openai_tools, _functions, _mapping = convert_tools_to_openai_schema(tools)
     return [
         {
             "name": entry["function"]["name"],

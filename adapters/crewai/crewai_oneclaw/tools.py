@@ -23,13 +23,14 @@ The session is a pydantic ``PrivateAttr``: it never appears in the schema the mo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from crewai.tools import BaseTool
 from crewai.tools.tool_failure import ToolFailure, ToolFailureReason
 from pydantic import PrivateAttr
 
 from oneclaw_tools import ToolError
+from oneclaw_tools.naming import check_prefix, surface_name
 
 if TYPE_CHECKING:
     from oneclaw_tools import Session, ToolSpec
@@ -56,6 +57,7 @@ class OneClawTool(BaseTool):
     """A CrewAI tool for one core tool spec (build it with :func:`make_tool`)."""
 
     _session: Session = PrivateAttr()
+    _core_name: str = PrivateAttr(default="")
 
     def __repr__(self) -> str:
         return f"OneClawTool(name={self.name!r})"
@@ -66,26 +68,28 @@ class OneClawTool(BaseTool):
 
     def _run(self, **kwargs: Any) -> str | ToolFailure:
         try:
-            return self._session.call_text(self.name, kwargs)
+            return self._session.call_text(self._core_name, kwargs)
         except ToolError as err:
             return failure_from_tool_error(err)
 
     async def _arun(self, **kwargs: Any) -> str | ToolFailure:
         try:
-            return await self._session.acall_text(self.name, kwargs)
+            return await self._session.acall_text(self._core_name, kwargs)
         except ToolError as err:
             return failure_from_tool_error(err)
 
 
-def make_tool(session: Session, spec: ToolSpec) -> OneClawTool:
-    """The CrewAI tool for ``spec``, bound to ``session``."""
+def make_tool(session: Session, spec: ToolSpec, *, prefix: str = "") -> OneClawTool:
+    """The CrewAI tool for ``spec``, bound to ``session``; ``prefix`` goes before the name the
+    model sees (the core is still called by its own name)."""
     tool = OneClawTool(
-        name=spec.name,
+        name=surface_name(prefix, spec.name),
         description=spec.description,
         args_schema=spec.args_model,
         cache_function=never_cache,
     )
     tool._session = session
+    tool._core_name = spec.name
     return tool
 
 
@@ -94,14 +98,46 @@ class OneClawCrewTools:
 
     >>> tools = OneClawCrewTools(session).tools()
     >>> agent = Agent(role=..., goal=..., backstory=..., tools=tools, llm=llm)
+
+    ``prefix="oneclaw_"`` names every tool ``oneclaw_<name>``, the same on every surface. Also
+    ``OneClawCrewTools.from_env()`` and ``OneClawCrewTools.remote(api_key=..., base_url=..., vault_id=...)``.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, prefix: str = "") -> None:
         self._session = session
+        self._prefix = check_prefix(prefix)
+
+    @classmethod
+    def from_env(cls, *, prefix: str = "", **session_kwargs: Any) -> Self:
+        """The backend the environment selects (see ``Session.from_env``)."""
+        from oneclaw_tools import Session
+
+        return cls(Session.from_env(**session_kwargs), prefix=prefix)
+
+    @classmethod
+    def remote(
+        cls,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        vault_id: str | None = None,
+        prefix: str = "",
+        **session_kwargs: Any,
+    ) -> Self:
+        """1Claw's API configured in code (see ``Session.remote``: also ``token=``, ``agent_id=``)."""
+        from oneclaw_tools import Session
+
+        session = Session.remote(api_key, base_url=base_url, vault_id=vault_id, **session_kwargs)
+        return cls(session, prefix=prefix)
+
+    @property
+    def session(self) -> Session:
+        """The session every generated tool calls (application code only; never in a schema)."""
+        return self._session
 
     def __repr__(self) -> str:
         return f"OneClawCrewTools(tools={len(self._session.specs)})"
 
     def tools(self) -> list[BaseTool]:
         """A fresh list of tools (CrewAI keeps per-tool usage counters, so do not share them)."""
-        return [make_tool(self._session, spec) for spec in self._session.specs]
+        return [make_tool(self._session, spec, prefix=self._prefix) for spec in self._session.specs]

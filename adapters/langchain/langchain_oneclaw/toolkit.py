@@ -24,6 +24,7 @@ from pydantic.v1 import ValidationError as ValidationErrorV1
 
 from oneclaw_tools import Session, ToolError, ToolSpec
 from oneclaw_tools.errors import InvalidArgument
+from oneclaw_tools.naming import check_prefix, surface_name
 
 __all__ = ["OneClawTool", "OneClawToolkit", "make_tool", "tool_surface", "validation_message"]
 
@@ -49,8 +50,9 @@ class OneClawTool(StructuredTool):
     leave it as it is."""
 
 
-def make_tool(session: Session, spec: ToolSpec) -> OneClawTool:
-    """One structured tool for one spec: sync and async paths, guarded text, safe errors."""
+def make_tool(session: Session, spec: ToolSpec, *, prefix: str = "") -> OneClawTool:
+    """One structured tool for one spec: sync and async paths, guarded text, safe errors.
+    ``prefix`` goes before the name the model sees (the core is still called by its own name)."""
     name = spec.name
 
     def func(**kwargs: Any) -> str:
@@ -74,7 +76,7 @@ def make_tool(session: Session, spec: ToolSpec) -> OneClawTool:
     func.__annotations__ = {}
     coroutine.__annotations__ = {}
     return OneClawTool(
-        name=name,
+        name=surface_name(prefix, name),
         description=spec.description,
         args_schema=spec.args_model,
         func=func,
@@ -88,30 +90,53 @@ def make_tool(session: Session, spec: ToolSpec) -> OneClawTool:
 class OneClawToolkit(BaseToolkit):
     """Every tool the operator's policy allows, as LangChain tools bound to one session.
 
-    ``OneClawToolkit(session=Session.local(path))``, ``OneClawToolkit.from_env()`` (remote when
-    ``ONECLAW_AGENT_API_KEY`` is set, else the embedded vault) or ``OneClawToolkit.local(path)``.
-    The session holds the handles; it is never part of a tool schema.
+    ``OneClawToolkit(session)`` (or ``session=``), ``OneClawToolkit.from_env()`` (the backend the
+    environment selects: 1Claw when ``ONECLAW_AGENT_API_KEY`` is set, else the embedded vault),
+    ``OneClawToolkit.remote(api_key=..., base_url=..., vault_id=...)`` or
+    ``OneClawToolkit.local(path)``. ``prefix="oneclaw_"`` names every tool ``oneclaw_<name>``, the
+    same on every surface. The session holds the handles; it is never part of a tool schema.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     session: Session = Field(repr=False, exclude=True)
+    prefix: str = ""
     _tools: list[BaseTool] | None = PrivateAttr(default=None)
 
-    @classmethod
-    def from_env(cls, **session_kwargs: Any) -> OneClawToolkit:
-        """Configure from 1Claw's environment variables (see ``Session.from_env``)."""
-        return cls(session=Session.from_env(**session_kwargs))
+    def __init__(self, session: Session | None = None, /, **data: Any) -> None:
+        if session is not None:
+            data["session"] = session
+        check_prefix(data.get("prefix", ""))
+        super().__init__(**data)
 
     @classmethod
-    def local(cls, path: str | Path, **session_kwargs: Any) -> OneClawToolkit:
+    def from_env(cls, *, prefix: str = "", **session_kwargs: Any) -> OneClawToolkit:
+        """Configure from 1Claw's environment variables (see ``Session.from_env``)."""
+        return cls(Session.from_env(**session_kwargs), prefix=prefix)
+
+    @classmethod
+    def remote(
+        cls,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        vault_id: str | None = None,
+        prefix: str = "",
+        **session_kwargs: Any,
+    ) -> OneClawToolkit:
+        """1Claw's API configured in code (see ``Session.remote``: also ``token=``, ``agent_id=``)."""
+        session = Session.remote(api_key, base_url=base_url, vault_id=vault_id, **session_kwargs)
+        return cls(session, prefix=prefix)
+
+    @classmethod
+    def local(cls, path: str | Path, *, prefix: str = "", **session_kwargs: Any) -> OneClawToolkit:
         """An embedded vault in the SQLite file at ``path``."""
-        return cls(session=Session.local(path, **session_kwargs))
+        return cls(Session.local(path, **session_kwargs), prefix=prefix)
 
     def get_tools(self) -> list[BaseTool]:
         """One ``StructuredTool`` per spec, in the core's order (built once per toolkit)."""
         if self._tools is None:
-            self._tools = [make_tool(self.session, spec) for spec in self.session.specs]
+            self._tools = [make_tool(self.session, spec, prefix=self.prefix) for spec in self.session.specs]
         return list(self._tools)
 
     def close(self) -> None:
@@ -119,10 +144,10 @@ class OneClawToolkit(BaseToolkit):
         self.session.close()
 
 
-def tool_surface(session: Session) -> list[dict[str, Any]]:
+def tool_surface(session: Session, *, prefix: str = "") -> list[dict[str, Any]]:
     """The tools as LangChain presents them to a model: name, description, JSON schema."""
     surface: list[dict[str, Any]] = []
-    for tool in OneClawToolkit(session=session).get_tools():
+    for tool in OneClawToolkit(session, prefix=prefix).get_tools():
         function = convert_to_openai_tool(tool)["function"]
         surface.append(
             {

@@ -36,6 +36,7 @@ import anyio
 
 from oneclaw_tools import ALL_TOOLS, Session, __version__, open_backend
 from oneclaw_tools.errors import OneClawError
+from oneclaw_tools.naming import check_prefix
 
 from .policy_config import PolicyError, add_policy_arguments, policy_from
 from .server import SessionFactory, WrappedTool, wrap_function
@@ -62,6 +63,16 @@ def read_token(token_file: str | None) -> str | None:
         return token
     token = os.environ.get(TOKEN_ENV, "").strip()
     return token or None
+
+
+PREFIX_ENV = "ONECLAW_MCP_TOOL_PREFIX"
+
+
+def _prefix(value: str) -> str:
+    try:
+        return check_prefix(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _module_tools(module: Any, reference: str) -> list[WrappedTool]:
@@ -174,6 +185,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="WHO",
         help="grant_access may name WHO without a human (agent:ID or user:ID); repeatable",
+    )
+    parser.add_argument(
+        "--tool-prefix",
+        default=os.environ.get(PREFIX_ENV, ""),
+        type=_prefix,
+        metavar="PREFIX",
+        help=f"put PREFIX before each of our tools' names, e.g. oneclaw_ (as the official 1Claw "
+        f"integrations name them; the same option exists on every surface); also {PREFIX_ENV}",
     )
     parser.add_argument(
         "--wrap",
@@ -321,11 +340,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 token=token,
                 path=args.path,
                 extra_tools=extra,
+                tool_prefix=args.tool_prefix,
                 on_listen=lambda url: print(f"oneclaw-mcp: listening on {url}", file=sys.stderr, flush=True),
             )
         else:
             print(f"oneclaw-mcp: {summary}", file=sys.stderr, flush=True)
-            anyio.run(functools.partial(run_stdio, factory, extra_tools=extra))
+            anyio.run(functools.partial(run_stdio, factory, extra_tools=extra, tool_prefix=args.tool_prefix))
     except UsageError as exc:
         print(f"oneclaw-mcp: {exc}", file=sys.stderr)
         return 2

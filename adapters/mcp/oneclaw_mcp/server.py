@@ -41,6 +41,7 @@ from mcp import types
 from mcp.server.lowlevel import Server
 
 from oneclaw_tools import TOOL_NAMES, Session, ToolError, ToolSpec, __version__
+from oneclaw_tools.naming import check_prefix, core_name, surface_name
 
 from .approval import PAGE_ENV, ask_approval, offer_secret_page
 
@@ -96,10 +97,10 @@ def wrap_function(name: str, description: str, func: Callable[..., Any]) -> Wrap
     return WrappedTool(name=name, description=description, func=func, input_schema=model.model_json_schema())
 
 
-def spec_to_tool(spec: ToolSpec) -> types.Tool:
-    """The MCP view of one core tool: same name, description and argument schema."""
+def spec_to_tool(spec: ToolSpec, *, prefix: str = "") -> types.Tool:
+    """The MCP view of one core tool: same name (after ``prefix``), description and argument schema."""
     return types.Tool(
-        name=spec.name,
+        name=surface_name(prefix, spec.name),
         description=spec.description,
         inputSchema=spec.json_schema(),
         annotations=types.ToolAnnotations(readOnlyHint=spec.read_only),
@@ -125,6 +126,7 @@ def build_server(
     close_session: bool = True,
     name: str = SERVER_NAME,
     secret_page_url: str | None = None,
+    tool_prefix: str = "",
 ) -> Server[Session, Any]:
     """The MCP server for sessions made by ``session_factory``.
 
@@ -133,12 +135,14 @@ def build_server(
     pointed at it.
 
     ``extra_tools`` are third-party tools served beside ours through the placeholder wrapper.
+    ``tool_prefix`` (e.g. ``"oneclaw_"``) goes before each of our tools' names, as on every surface.
     ``close_session=False`` leaves closing to the caller (for a session shared with application
     code, e.g. :func:`oneclaw_mcp.surface.atool_surface`).
     """
     extras = {tool.name: tool for tool in extra_tools}
     page_url = secret_page_url if secret_page_url is not None else os.environ.get(PAGE_ENV) or None
-    clash = sorted(extras.keys() & set(TOOL_NAMES))
+    check_prefix(tool_prefix)
+    clash = sorted(extras.keys() & {surface_name(tool_prefix, name) for name in TOOL_NAMES})
     if clash:
         raise ValueError(f"extra tools may not shadow the core's tools: {clash}")
 
@@ -160,7 +164,8 @@ def build_server(
     @server.list_tools()  # type: ignore[no-untyped-call,untyped-decorator]
     async def list_tools() -> list[types.Tool]:
         session = current_session()
-        return [*(spec_to_tool(spec) for spec in session.specs), *(tool.to_mcp() for tool in extras.values())]
+        ours = (spec_to_tool(spec, prefix=tool_prefix) for spec in session.specs)
+        return [*ours, *(tool.to_mcp() for tool in extras.values())]
 
     @server.call_tool(validate_input=False)  # type: ignore[untyped-decorator]
     async def call_tool(tool_name: str, arguments: dict[str, Any]) -> types.CallToolResult:
@@ -170,6 +175,8 @@ def build_server(
             if wrapped is not None:
                 text = _as_text(await session.arun_wrapped(tool_name, wrapped.func, arguments))
             else:
+                # our tools answer to their prefixed names only; anything else is an unknown tool
+                tool_name = core_name(tool_prefix, tool_name) or "?" + tool_name
                 ctx = server.request_context
                 refusal = await ask_approval(session, ctx.session, ctx.request_id, tool_name, arguments)
                 if refusal is not None:

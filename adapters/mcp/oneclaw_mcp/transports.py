@@ -57,9 +57,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-async def run_stdio(session_factory: SessionFactory, *, extra_tools: Iterable[WrappedTool] = ()) -> None:
+async def run_stdio(
+    session_factory: SessionFactory, *, extra_tools: Iterable[WrappedTool] = (), tool_prefix: str = ""
+) -> None:
     """Serve one MCP session on stdin/stdout (one session, i.e. one handle store, per process)."""
-    server = build_server(session_factory, extra_tools=extra_tools)
+    server = build_server(session_factory, extra_tools=extra_tools, tool_prefix=tool_prefix)
     async with stdio_server() as (read_stream, write_stream):
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
@@ -121,6 +123,7 @@ def build_http_app(
     loopback: bool = True,
     path: str = DEFAULT_PATH,
     extra_tools: Iterable[WrappedTool] = (),
+    tool_prefix: str = "",
 ) -> ASGIApp:
     """The ASGI app serving streamable HTTP at ``path``; one session per ``Mcp-Session-Id``.
 
@@ -129,7 +132,7 @@ def build_http_app(
     """
     if token is None and not loopback:
         raise ValueError("refusing to serve without a bearer token on a non-loopback address")
-    server = build_server(session_factory, extra_tools=extra_tools)
+    server = build_server(session_factory, extra_tools=extra_tools, tool_prefix=tool_prefix)
     manager = StreamableHTTPSessionManager(
         app=server, security_settings=_LOOPBACK_SECURITY if loopback else None
     )
@@ -151,6 +154,7 @@ def serve_http(
     token: str | None,
     path: str = DEFAULT_PATH,
     extra_tools: Iterable[WrappedTool] = (),
+    tool_prefix: str = "",
     on_listen: Callable[[str], None] | None = None,
 ) -> None:
     """Run the HTTP app with uvicorn until interrupted.
@@ -161,7 +165,12 @@ def serve_http(
     import uvicorn
 
     app = build_http_app(
-        session_factory, token=token, loopback=is_loopback(host), path=path, extra_tools=extra_tools
+        session_factory,
+        token=token,
+        loopback=is_loopback(host),
+        path=path,
+        extra_tools=extra_tools,
+        tool_prefix=tool_prefix,
     )
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)

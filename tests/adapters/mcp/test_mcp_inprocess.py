@@ -194,3 +194,15 @@ def test_public_api_is_pinned() -> None:
     ]
     assert all(hasattr(oneclaw_mcp, name) for name in oneclaw_mcp.__all__)
     assert oneclaw_mcp.__version__ == __import__("oneclaw_tools").__version__
+
+
+async def test_tool_prefix_names_and_calls(mcp_world: World) -> None:
+    """With ``tool_prefix`` our tools answer to the prefixed names only."""
+    server = build_server(mcp_world.make_session, tool_prefix="oneclaw_", extra_tools=scenario_extra_tools())
+    async with tapped_client(server, McpRecorder()) as client:
+        names = [t.name for t in (await client.list_tools()).tools]
+        listed = await client.call_tool("oneclaw_list_secrets", {"prefix": "demo/"})
+        unprefixed = await client.call_tool("list_secrets", {"prefix": "demo/"})
+    assert "oneclaw_get_secret" in names and "get_secret" not in names and "echo_raw" in names
+    assert not listed.isError and DEMO_PATH in result_text(listed)
+    assert unprefixed.isError and "no such tool" in result_text(unprefixed)

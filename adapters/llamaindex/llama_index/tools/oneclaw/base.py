@@ -20,7 +20,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Self
 
 from llama_index.core.tools import FunctionTool, ToolMetadata, ToolOutput
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
@@ -28,6 +28,7 @@ from llama_index.core.workflow import Context
 from pydantic import BaseModel
 
 from oneclaw_tools import Session, ToolError, ToolSpec
+from oneclaw_tools.naming import check_prefix, surface_name
 
 from ._outputs import GuardedFunctionTool, afinish, crash_output, error_output, finish, ok_output, plain_args
 from .approval import ask_approval
@@ -55,14 +56,17 @@ class OneClawToolSpec(BaseToolSpec):
 
     ``spec_functions`` holds ``(name, "a" + name)`` pairs, so each ``FunctionTool`` gets a real
     sync ``fn`` and a real ``async_fn``. Pass ``spec_functions=["list_secrets", ...]`` to
-    ``to_tool_list`` to pick a subset.
+    ``to_tool_list`` to pick a subset (by the core's names). ``prefix="oneclaw_"`` names every
+    tool ``oneclaw_<name>``, the same on every surface. Also ``OneClawToolSpec.from_env()`` and
+    ``OneClawToolSpec.remote(api_key=..., base_url=..., vault_id=...)``.
     """
 
     spec_functions: list[SPEC_FUNCTION_TYPE]
 
-    def __init__(self, session: Session, *, human_approval: bool = False) -> None:
+    def __init__(self, session: Session, *, human_approval: bool = False, prefix: str = "") -> None:
         self._session = session
         self._human_approval = human_approval
+        self._prefix = check_prefix(prefix)
         self._specs: dict[str, ToolSpec] = {spec.name: spec for spec in session.specs}
         self.spec_functions = [(name, ASYNC_PREFIX + name) for name in self._specs]
         for spec in self._specs.values():
@@ -71,6 +75,26 @@ class OneClawToolSpec(BaseToolSpec):
                 setattr(self, ASYNC_PREFIX + spec.name, self._approving_function(spec))
             else:
                 setattr(self, ASYNC_PREFIX + spec.name, self._async_function(spec))
+
+    @classmethod
+    def from_env(cls, *, human_approval: bool = False, prefix: str = "", **session_kwargs: Any) -> Self:
+        """The backend the environment selects (see ``Session.from_env``)."""
+        return cls(Session.from_env(**session_kwargs), human_approval=human_approval, prefix=prefix)
+
+    @classmethod
+    def remote(
+        cls,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        vault_id: str | None = None,
+        human_approval: bool = False,
+        prefix: str = "",
+        **session_kwargs: Any,
+    ) -> Self:
+        """1Claw's API configured in code (see ``Session.remote``: also ``token=``, ``agent_id=``)."""
+        session = Session.remote(api_key, base_url=base_url, vault_id=vault_id, **session_kwargs)
+        return cls(session, human_approval=human_approval, prefix=prefix)
 
     @property
     def session(self) -> Session:
@@ -155,7 +179,8 @@ class OneClawToolSpec(BaseToolSpec):
     ) -> ToolMetadata | None:
         """Name, description and argument model exactly as the core defines them."""
         spec = self._spec(fn_name)
-        return ToolMetadata(name=spec.name, description=spec.description, fn_schema=spec.args_model)
+        name = surface_name(self._prefix, spec.name)
+        return ToolMetadata(name=name, description=spec.description, fn_schema=spec.args_model)
 
     def to_tool_list(
         self,
@@ -194,13 +219,13 @@ class OneClawToolSpec(BaseToolSpec):
             raise ValueError(f"unknown or disallowed oneclaw tool {name!r}; allowed: {allowed}") from None
 
 
-def tool_surface(session: Session) -> list[dict[str, Any]]:
+def tool_surface(session: Session, *, prefix: str = "") -> list[dict[str, Any]]:
     """The tools exactly as LlamaIndex presents them to a model (``metadata.to_openai_tool()``).
 
     Each entry is ``{"name", "description", "parameters"}``; used by the cross-surface test.
     """
     surface: list[dict[str, Any]] = []
-    for tool in OneClawToolSpec(session).to_tool_list():
+    for tool in OneClawToolSpec(session, prefix=prefix).to_tool_list():
         function = tool.metadata.to_openai_tool()["function"]
         surface.append(
             {
