@@ -20,7 +20,7 @@ import urllib.parse
 import zlib
 from collections.abc import Callable
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from oneclaw_tools.guard import Guard
@@ -189,6 +189,7 @@ def test_text_and_blobs_without_the_value_are_unchanged(value: str, text: str, b
     k=st.integers(0, 1000),
     sizes=st.lists(st.integers(1, 40), min_size=1, max_size=8),
 )
+@example(value='000000"0', form="json-deep", k=605, sizes=[1])  # 63 backslashes before the quote
 def test_stream_catches_every_form_split_across_chunks(
     value: str, form: str, k: int, sizes: list[int]
 ) -> None:

@@ -385,10 +385,15 @@ def test_allow_and_shares_over_the_remote_backend(env: dict[str, str], tmp_path:
         latest = server.vault.get_secret(vault_id, "prod/api_key")
         assert latest.meta.version == 2 and latest.value.reveal_unsafe() == secret
         assert latest.meta.metadata == {"allowed_hosts": ["api.example.com"]}
-        # an agent key may not share by e-mail on 1Claw: one line, for the operator
+        # an agent key may not share by e-mail on 1Claw: refused before anything is sent, in
+        # one line for the operator that says what to do instead
         refused = cli(
             remote, "share", "prod/api_key", "--email", "ops@example.com", "--expires-at", tomorrow()
         )
-        assert "permission" in one_line_error(refused)
-        assert cli(remote, "shares", "--json").returncode == 0
+        line = one_line_error(refused)
+        assert "agents cannot share with an external email address" in line
+        assert "ask a human" in line
+        listed = cli(remote, "shares", "--json")
+        assert listed.returncode == 0, listed.stderr
+        assert listed.stdout == ""  # nothing was created
     assert not Path(env["ONECLAW_LOCAL_VAULT"]).exists()  # the remote commands never touched a local vault

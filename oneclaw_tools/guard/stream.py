@@ -2,8 +2,8 @@
 
 ``feed`` returns the scrubbed part of the text that can no longer change; it holds back only
 the tail a match could still extend into: twice the longest form (counted in normalized
-characters, so a value split by line breaks or NULs, or spelled out with spaces, is still held
-whole), room for the pattern detectors, any match that reaches into that tail, and a base64 or
+characters with backslash runs collapsed, so a value split by line breaks or NULs, spelled out
+with spaces, or JSON-escaped at any depth, is still held whole), room for the pattern detectors, any match that reaches into that tail, and a base64 or
 hex run reaching it (compressed data inflates only whole). ``flush`` scrubs and returns the rest.
 For known values the concatenated output equals ``guard.scrub`` of the whole text.
 
@@ -16,7 +16,7 @@ import re
 from typing import TYPE_CHECKING
 
 from .haystack import Haystack
-from .variants import IGNORABLE, normalize
+from .variants import IGNORABLE, collapse_backslashes, normalize
 
 if TYPE_CHECKING:
     from .guard import Guard
@@ -52,7 +52,8 @@ class StreamScrubber:
         if len(buf) <= hold:
             return 0
         h = hold
-        while h < len(buf) and len(normalize(buf[-h:])) < view_hold:
+        # deep JSON escapes grow without bound in raw characters but not in the collapsed view
+        while h < len(buf) and len(collapse_backslashes(normalize(buf[-h:]))) < view_hold:
             h = min(len(buf), h * 2)
         cut = len(buf) - h
         if cut <= 0:
