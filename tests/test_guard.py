@@ -379,7 +379,7 @@ def test_values_stay_caught_while_tiers_fold_and_the_main_tier_is_rebuilt(engine
     import random
     import time
 
-    from oneclaw_tools.guard import guard as guard_module
+    from oneclaw_tools.guard import tiers as tiers_module
 
     g = Guard(engine, patterns=False)
     values = [f"grow-{i:05d}-" + hashlib.sha256(str(i).encode()).hexdigest()[:26] for i in range(1600)]
@@ -410,15 +410,15 @@ def test_values_stay_caught_while_tiers_fold_and_the_main_tier_is_rebuilt(engine
         for i, v in enumerate(values):
             masks.append(g.register(v, f"h_{i}"))
         deadline = time.monotonic() + 60
-        while (g._merger is not None or g._rebuilder is not None) and time.monotonic() < deadline:
+        while not g._tiers.idle() and time.monotonic() < deadline:
             time.sleep(0.01)
     finally:
         done.set()
         checker.join()
     assert not problems, problems[:3]
     st = g._state
-    assert st.count > 2 * guard_module._MAIN_MIN
-    assert st.main_upto > guard_module._MAIN_MIN  # the workers built the main tier behind the adds
+    assert st.count > 2 * tiers_module.MAIN_MIN
+    assert st.main_upto > tiers_module.MAIN_MIN  # the workers built the main tier behind the adds
     assert mains - {id(None)}, "the checker never saw a main tier"
     # Values come ~1,000 a second here, far faster than any session adds them and faster than
     # the merger folds: registrations fold too, so the tiers stay few and fold back afterwards.

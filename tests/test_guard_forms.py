@@ -219,7 +219,7 @@ def test_sizes_register_fast_enough_to_finish_and_mask_whole(engine: str) -> Non
 
 
 def test_a_value_the_engine_refuses_is_not_learned(monkeypatch: pytest.MonkeyPatch) -> None:
-    from oneclaw_tools.guard import guard as guard_module
+    from oneclaw_tools.guard import tiers as tiers_module
 
     g = Guard("aho", patterns=False)
     g.register(SHORT, "h_a")
@@ -227,7 +227,7 @@ def test_a_value_the_engine_refuses_is_not_learned(monkeypatch: pytest.MonkeyPat
     def refuse(*_: object) -> object:
         raise RuntimeError("engine says no")
 
-    monkeypatch.setattr(guard_module, "make_tier", refuse)
+    monkeypatch.setattr(tiers_module, "make_tier", refuse)
     with pytest.raises(ValueError, match="could not learn") as err:
         g.register(LONG, "h_b")
     assert LONG not in str(err.value)

@@ -69,12 +69,12 @@ def test_a_value_the_guard_cannot_learn_is_refused_before_it_is_stored(
 ) -> None:
     with Session.local(tmp_path / "vault.db", guard=Guard("aho")) as session:
         value = "a-value-the-engine-refuses-" + "q" * 40
-        from oneclaw_tools.guard import guard as guard_module
+        from oneclaw_tools.guard import tiers as tiers_module
 
         def refuse(*_: object) -> object:
             raise RuntimeError("engine says no")
 
-        monkeypatch.setattr(guard_module, "make_tier", refuse)
+        monkeypatch.setattr(tiers_module, "make_tier", refuse)
         for tool, args in (
             ("put_secret", {"path": "svc/new", "value": value}),
             ("rotate_and_store", {"path": "svc/new", "value": value}),
@@ -116,12 +116,12 @@ def test_no_handle_is_given_for_a_value_the_guard_cannot_learn(
         session.call("put_secret", {"path": "svc/key", "value": value})
         session.guard = Guard("aho")  # a fresh guard: the value is unknown to it
         session.services.guard = session.guard
-        from oneclaw_tools.guard import guard as guard_module
+        from oneclaw_tools.guard import tiers as tiers_module
 
         def refuse(*_: object) -> object:
             raise RuntimeError("engine says no")
 
-        monkeypatch.setattr(guard_module, "make_tier", refuse)
+        monkeypatch.setattr(tiers_module, "make_tier", refuse)
         with pytest.raises(ToolError) as err:
             session.call("get_secret", {"path": "svc/key"})
         assert err.value.status == 400 and value not in err.value.text

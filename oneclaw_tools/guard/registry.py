@@ -1,0 +1,164 @@
+"""The registry of known values: their masks, forms and needles, learned all or nothing.
+
+Contract. :meth:`Registry.add` turns one value into needles appended to ``needles`` (the list
+the tiers compile) with, per needle id, its kind, its owner's mask and, for an anchor, the
+``(form id, offset)`` places it stands for; forms are kept in ``forms`` with their masks and
+one-byte twins. The caller holds the tiers' lock, takes a :meth:`Registry.mark` first and calls
+:meth:`Registry.rollback` if anything after it fails, so a value is either fully learned or not
+at all (the guard then refuses it, and the session does not store it).
+
+What a value becomes:
+
+* shorter than :data:`~.variants.MIN_LEN` (normalized): no needle; it is matched raw, as a
+  whole word, and the operator is warned (the log names its mask, never the value);
+* shorter than :data:`~.variants.FRAGMENT_MIN`: one anchor per form, its first characters,
+  confirmed only when the whole form is there (:func:`~.variants.whole_forms`);
+* longer: anchors at a fixed step along each form (:func:`~.variants.forms`, which explains
+  the lengths and steps), so any run of 24 characters of it is caught;
+* with ``legacy=True`` (benchmarks only): the forms of before issue 12, as whole needles.
+
+A value holding a line break is also recorded as *multiline* (its characters without
+whitespace), so a hit on one of its lines widens to the whole value when it is re-indented.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets as _secrets
+from typing import NamedTuple
+
+from .fragments import MAX_ENTRIES, Entry
+from .spans import SOLID
+from .variants import FRAGMENT_MIN, MIN_LEN, Form, anchors, forms, legacy_expand, normalize, whole_forms
+
+__all__ = ["KIND_ANCHOR", "Registry"]
+
+_log = logging.getLogger("oneclaw_tools.guard")
+
+_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/@+-]")
+#: the kind of a needle that is an anchor of a value's form (see .fragments)
+KIND_ANCHOR = 2
+
+
+class _Mark(NamedTuple):
+    needles: int
+    forms: int
+    masks: dict[str, str]
+    anchor_ids: dict[str, int]
+
+
+def _with_place(places: tuple[Entry, ...], fid: int, off: int) -> tuple[Entry, ...]:
+    """``places`` plus ``(fid, off)``: at most MAX_ENTRIES places of one form (its first and its
+    latest; a repetitive value has one anchor at thousands of offsets), any number of forms."""
+    mine = [i for i, (f, _) in enumerate(places) if f == fid]
+    if len(mine) < MAX_ENTRIES:
+        return (*places, (fid, off))
+    last = mine[-1]
+    return (*places[:last], (fid, off), *places[last + 1 :])
+
+
+class Registry:
+    """Masks, forms and needles of every value learned so far (append-only between marks)."""
+
+    def __init__(self) -> None:
+        self.masks: dict[str, str] = {}
+        self.needles: list[str] = []
+        self.kinds = bytearray()
+        self.owners: list[str] = []
+        #: for an anchor needle, the (form id, offset) places it stands for; None for a whole needle
+        self.places: list[tuple[Entry, ...] | None] = []
+        self.forms: list[Form] = []
+        self.form_masks: list[str] = []
+        self.form_raws: list[bytes | None] = []
+        self._needle_ids: dict[str, int] = {}
+        self._anchor_ids: dict[str, int] = {}
+
+    def mark(self) -> _Mark:
+        """Where the registry stands now, for :meth:`rollback`."""
+        return _Mark(len(self.needles), len(self.forms), dict(self.masks), dict(self._anchor_ids))
+
+    def rollback(self, mark: _Mark) -> None:
+        """Forget everything added since ``mark``."""
+        needles = mark.needles
+        del self.needles[needles:]
+        del self.owners[needles:]
+        del self.places[needles:]
+        del self.kinds[needles:]
+        del self.forms[mark.forms :]
+        del self.form_masks[mark.forms :]
+        del self.form_raws[mark.forms :]
+        self.masks = mark.masks
+        self._anchor_ids = mark.anchor_ids
+        self._needle_ids = {n: i for n, i in self._needle_ids.items() if i < needles}
+
+    def add(
+        self,
+        value: str,
+        label: str | None,
+        short: list[tuple[str, str]],
+        multiline: dict[str, tuple[str, int]],
+        legacy: bool = False,
+    ) -> tuple[str, int]:
+        """Add ``value``'s needles; its mask and the longest form (in view characters). A short
+        value is appended to ``short``, a multi-line one recorded in ``multiline``."""
+        if not isinstance(value, str):
+            raise TypeError("Guard.register takes a str value")
+        mask = self.masks.get(value)
+        if mask is not None:
+            return mask, 0
+        name = _LABEL_UNSAFE.sub("_", label) if label else "v_" + _secrets.token_hex(4)
+        mask = f"[secret:{name}]"
+        self.masks[value] = mask
+        if len(normalize(value)) < MIN_LEN:
+            if value.strip():
+                short.append((value, mask))
+            _log.warning(
+                "a value shorter than %d characters was registered as %s: it is masked only as a "
+                "whole word and unencoded; prefer longer secrets",
+                MIN_LEN,
+                mask,
+            )
+            return mask, len(value)
+        norm = len(normalize(value))
+        if "\n" in value or "\r" in value:
+            multiline[mask] = ("".join(SOLID.findall(value)), norm)
+        if legacy:
+            return mask, self._add_legacy(value, mask)
+        return mask, self._add_anchors(whole_forms(value) if norm < FRAGMENT_MIN else forms(value), mask)
+
+    def _add_legacy(self, value: str, mask: str) -> int:
+        longest = 0
+        for needle, kind in legacy_expand(value):
+            longest = max(longest, len(needle))
+            if needle not in self._needle_ids:
+                self._needle_ids[needle] = len(self.needles)
+                self.needles.append(needle)
+                self.kinds.append(kind)
+                self.owners.append(mask)
+                self.places.append(None)
+        return longest
+
+    def _add_anchors(self, found: list[Form], mask: str) -> int:
+        """Register each form's anchors (see :mod:`.fragments`); the longest form's length."""
+        longest = 0
+        for form in found:
+            fid = len(self.forms)
+            self.forms.append(form)
+            self.form_masks.append(mask)
+            self.form_raws.append(form.one_byte)
+            text = form.text
+            longest = max(longest, len(text))
+            size = form.anchor
+            for off in anchors(form):
+                piece = text[off : off + size]
+                nid = self._anchor_ids.get(piece)
+                if nid is None:
+                    self._anchor_ids[piece] = len(self.needles)
+                    self.needles.append(piece)
+                    self.kinds.append(KIND_ANCHOR)
+                    self.owners.append(mask)
+                    self.places.append(((fid, off),))
+                else:
+                    self.places[nid] = _with_place(self.places[nid] or (), fid, off)
+        return longest
