@@ -1,7 +1,7 @@
 """Pattern detectors: one true positive per rule, common look-alikes left alone, no value in repr.
 
 A new false positive belongs in ``test_lookalikes_are_not_flagged``; fix the rule's regex or
-its ``check`` in ``oneclaw_tools/guard/patterns.py`` rather than the test.
+its ``check`` in ``oneclaw_tools/guard/rules.py`` rather than the test.
 """
 
 from __future__ import annotations

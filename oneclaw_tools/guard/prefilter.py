@@ -3,14 +3,14 @@
 Both prefilters read the text in one-byte form (:func:`~.haystack.one_byte`: a non-ASCII
 character reads as ``?``, never as a letter), so offsets are character offsets and the keyword
 search is ASCII-case-insensitive by ``bytes.lower()``. Both report, for each regex of
-:data:`~.patterns.PATTERNS`, a superset of the positions where it can match (see
+:data:`~.rules.PATTERNS`, a superset of the positions where it can match (see
 :func:`~.patterns.detect_at`).
 
 * :func:`aho_candidates` (default engine): one ``ahocorasick-rs`` pass, overlapping matches,
   over the lowercased bytes for every rule literal; a literal found at ``p`` is a candidate
   start ``p - offset``.
 * :class:`HyperscanPrefilter` (``fast`` extra): one Vectorscan database of the bounded
-  :attr:`~.patterns.Pattern.prefilter` regexes. Their matches are rare (an assignment operator
+  :attr:`~.rules.Pattern.prefilter` regexes. Their matches are rare (an assignment operator
   after ``token``, not every ``token``), so little Python runs per megabyte; for a match ending
   at ``e`` the candidates are the rule's literals found in the ``span`` characters before ``e``.
 
@@ -25,7 +25,7 @@ from typing import Any
 
 from .engines import thread_scratch
 from .haystack import one_byte
-from .patterns import PATTERNS
+from .rules import PATTERNS
 
 __all__ = ["HyperscanPrefilter", "aho_candidates", "hyperscan_prefilter"]
 
