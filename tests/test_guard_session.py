@@ -1,6 +1,7 @@
-"""The guard behind a session (issue 12): values of any size stored, fetched, used and scrubbed
-through ``Session.call``; a value the guard cannot learn is refused before it is stored; the
-operator is warned about short values, without the value.
+"""The guard behind a session (issue 12): values of any size stored, fetched, used (by a
+third-party tool, and by ``http_request`` toward a real server on 127.0.0.1 that reflects the
+body) and scrubbed through ``Session.call``; a value the guard cannot learn is refused before it
+is stored; the operator is warned about short values, without the value.
 
 A failure here with a passing ``tests/test_guard_forms.py`` points at the session's
 registration path (``oneclaw_tools/services.py``: ``register_value`` and ``issue_handle``).
@@ -9,14 +10,18 @@ registration path (``oneclaw_tools/services.py``: ``register_value`` and ``issue
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from oneclaw_tools import Session, ToolError
+from oneclaw_tools import OperatorPolicy, Session, ToolError
 from oneclaw_tools.guard import Guard
 from oneclaw_tools.guard.variants import normalize
 
@@ -31,15 +36,57 @@ def big_values() -> dict[str, str]:
     }
 
 
+@contextlib.contextmanager
+def reflector() -> Iterator[tuple[str, list[bytes]]]:
+    """A careless API on 127.0.0.1: ``POST /echo`` answers with the body it got, its base64 and
+    the hex of its head. Yields the host (``127.0.0.1:PORT``) and the bodies received."""
+    received: list[bytes] = []
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(body)
+            data = (
+                b"got: "
+                + body
+                + b"\nb64: "
+                + base64.b64encode(body)
+                + b"\nhead: "
+                + body[:3000].hex().encode()
+            )
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("name", list(big_values()))
 def test_big_values_stored_fetched_used_and_scrubbed(tmp_path: Path, engine: str, name: str) -> None:
+    """If the http_request part fails on the value's bytes, the value never reached the server
+    (a binding or size problem); if it fails on the result, the guard let a form through."""
     value = big_values()[name]
     assert len(value.encode()) <= MIB
-    with Session.local(tmp_path / "vault.db", guard=Guard(engine)) as session:
-        stored = session.call(
-            "put_secret", {"path": "certs/chain", "value": value, "metadata": {"allowed_tools": ["echo"]}}
-        )
+    policy = OperatorPolicy(allow_http_loopback=True, http_max_response_chars=8 * MIB)
+    with (
+        reflector() as (host, received),
+        Session.local(tmp_path / "vault.db", guard=Guard(engine), policy=policy) as session,
+    ):
+        metadata = {"allowed_tools": ["echo"], "allowed_hosts": [host]}
+        stored = session.call("put_secret", {"path": "certs/chain", "value": value, "metadata": metadata})
         assert stored["version"] == 1 and value[:64] not in json.dumps(stored)
         fetched = session.call("get_secret", {"path": "certs/chain"})
         assert value[:64] not in json.dumps(fetched)
@@ -57,6 +104,23 @@ def test_big_values_stored_fetched_used_and_scrubbed(tmp_path: Path, engine: str
         shown = json.dumps(out)
         assert value[1000:1100] not in shown and value[-100:] not in normalize(shown)
         assert out["whole"].startswith("[secret:") and out["part"].startswith("... [secret:")
+        sent = session.call(
+            "http_request",
+            {
+                "url": f"http://{host}/echo",
+                "method": "POST",
+                "json_body": {"data": "{{secret:" + handle + "}}"},
+            },
+        )
+        assert received == [json.dumps({"data": value}).encode()], "the server did not get the value"
+        reflected = sent["body"]
+        assert sent["status"] == 200 and "truncated" not in sent
+        assert reflected.startswith('got: {"data": "[secret:') and "\nb64: " in reflected
+        b64 = base64.b64encode(received[0]).decode()
+        for at in (0, len(value) // 3, len(value) - 1000):
+            assert value[at : at + 1000] not in reflected
+            assert b64[at : at + 1000] not in reflected
+        assert received[0][:3000].hex()[100:1100] not in reflected
         text = f"log line: {value} (end)"
         scrubbed = session.scrub(text)
         assert scrubbed.startswith("log line: [secret:") and scrubbed.endswith("] (end)")
