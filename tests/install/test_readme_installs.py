@@ -77,3 +77,18 @@ def test_every_readme_pip_install_works_from_a_clean_clone(fresh_venv: Any, tmp_
         assert done.returncode == 0, f"{readme}: pip install {' '.join(args)} failed:\n{done.stderr[-3000:]}"
     check = "import oneclaw_tools, langchain_oneclaw, llama_index.tools.oneclaw, crewai_oneclaw, oneclaw_mcp"
     run([str(python), "-W", "ignore", "-c", check], cwd=tmp_path, env=env, timeout=600)
+
+
+def test_every_readme_says_what_changes_once_published() -> None:
+    """Each README that installs from a clone also says, in prose, the command that will work once
+    the distributions are on an index (the core's README names all five)."""
+    from install_helpers import DISTRIBUTIONS
+
+    prose = {path.relative_to(ROOT).as_posix(): _FENCE.sub("", path.read_text()) for path in readmes()}
+    root = prose["README.md"]
+    assert "Once the distributions are published" in root and '`"oneclaw-tools[fast]"`' in root
+    for folder, (dist, _) in DISTRIBUTIONS.items():
+        if folder != ".":
+            own = prose[f"{folder}/README.md"]
+            assert "Once published" in own and f"`pip install {dist}`" in own, folder
+            assert f"`pip install {dist}`" in root or f"`{dist}`" in root, dist
