@@ -10,6 +10,7 @@ sure ``tests/core/test_default_policy.py`` pins the same behaviour.
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 from oneclaw_tools import OperatorPolicy
@@ -80,6 +81,13 @@ def test_the_use_it_snippets_run(tmp_path: Path, monkeypatch) -> None:  # type: 
     for code in blocks:
         exec(compile(code, "README.md", "exec"), namespace)
     namespace["session"].close()  # type: ignore[attr-defined]
+    written = sorted(path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("*") if path.is_file())
+    assert written and all(name.startswith("data/") for name in written), written
+    for name in [*written, "vault.db", "vault.db-wal", "vault.db.key", "vault.db.audit", "x/other.key"]:
+        ignored = subprocess.run(
+            ["git", "check-ignore", "--no-index", "-q", name], cwd=ROOT, capture_output=True, text=True
+        )
+        assert ignored.returncode == 0, f"{name}: not covered by the repository's .gitignore"
     policy = namespace["policy"]
     assert isinstance(policy, OperatorPolicy) and policy.needs_approval(
         "share_secret", {"email": "x@evil.example"}
