@@ -8,11 +8,14 @@ the command in ``oneclaw_tools/cli`` and let it raise a :class:`~oneclaw_tools.e
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -153,6 +156,52 @@ def test_list_secrets_pages(tmp_path: Path) -> None:
         assert len(s.call_text("list_secrets", {})) < 20_000
 
 
+def test_list_secrets_pages_at_the_command_line(env: dict[str, str]) -> None:
+    assert cli(env, "init").returncode == 0
+    with LocalVault(env["ONECLAW_LOCAL_VAULT"], env={}) as v:
+        vid = v.default_vault_id()
+        for i in range(130):
+            v.put_secret(vid, f"bulk/s{i:03d}", "x" * 12)
+    first = cli(env, "call", "list_secrets")
+    assert first.returncode == 0, first.stderr
+    page = json.loads(first.stdout)
+    assert page["count"] == 100 and page["next_cursor"] == "bulk/s099"
+    args = json.dumps({"cursor": page["next_cursor"], "limit": 20})
+    second = json.loads(cli(env, "call", "list_secrets", args).stdout)
+    assert [s["path"] for s in second["secrets"]] == [f"bulk/s{i}" for i in range(100, 120)]
+    assert second["next_cursor"] == "bulk/s119"
+    line = one_line_error(cli(env, "call", "list_secrets", '{"limit": 0}'))
+    assert "argument 'limit'" in line and "between 1 and 1000" in line
+
+
+def test_the_servers_1claw_routes_stay_unpaged_while_the_tool_pages(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """``oneclaw-tools serve`` answers 1Claw's list route whole, as 1Claw does (the contract); the
+    model's ``list_secrets`` over that server still gets 100 a page."""
+    import httpx
+
+    from oneclaw_tools.server.testing import make_agent, running_server
+
+    with running_server(tmp_path / "srv") as (server, url):
+        _agent, key, vault_id = make_agent(server, "pager")
+        for i in range(150):
+            server.vault.put_secret(vault_id, f"bulk/s{i:03d}", "x" * 12)
+        token = httpx.post(
+            f"{url}/v1/auth/agent-token", json={"api_key": key.reveal_unsafe()}, timeout=30
+        ).json()["access_token"]
+        listed = httpx.get(
+            f"{url}/v1/vaults/{vault_id}/secrets", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+        assert listed.status_code == 200 and set(listed.json()) == {"secrets"}
+        assert len(listed.json()["secrets"]) == 150
+        remote = {**env, "ONECLAW_AGENT_API_KEY": key.reveal_unsafe(), "ONECLAW_BASE_URL": url}
+        proc = cli(remote, "call", "list_secrets")
+        assert proc.returncode == 0, proc.stderr
+        page = json.loads(proc.stdout)
+        assert page["count"] == 100 and page["next_cursor"] == "bulk/s099"
+
+
 # -- scrub --all-versions --------------------------------------------------------------------
 def test_scrub_all_versions_masks_old_and_deleted_values(env: dict[str, str]) -> None:
     leaked = seeded(env, "prod/api_key")
@@ -276,13 +325,36 @@ def test_every_documented_command_with_a_typical_mistake(
     assert "call the tool again" not in line.lower()
 
 
+#: reStructuredText (or Markdown) markup a reader of --help should never meet
+_MARKUP = re.compile(r"``|`|:(?:class|func|meth|mod|attr|data|exc|ref):|^\s*\.\. \w+::|::$|\*\*\w", re.M)
+
+
+def _every_help(parser: argparse.ArgumentParser, name: str) -> Iterator[tuple[str, str]]:
+    yield name, parser.format_help()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub_name, sub in action.choices.items():
+                yield from _every_help(sub, f"{name} {sub_name}")
+
+
 def test_help_texts_are_plain_and_call_lists_the_tools(env: dict[str, str]) -> None:
-    for command in ("init", "put", "import", "audit", "rotate-key", "share", "shares", "tools", "call",
-                    "scrub", "serve", "run", "demo"):  # fmt: skip
+    """Every command and sub-command of ``oneclaw-tools`` and ``oneclaw-mcp``: plain words."""
+    from oneclaw_mcp.cli import _parser as mcp_parser
+
+    from oneclaw_tools.cli import build_parser
+    from oneclaw_tools.tools import TOOL_NAMES
+
+    helps = [*_every_help(build_parser(), "oneclaw-tools"), *_every_help(mcp_parser(), "oneclaw-mcp")]
+    commands = {name.split(" ", 1)[1] for name, _ in helps if name.startswith("oneclaw-tools ")}
+    assert {"allow", "share", "shares revoke", "agent create", "fulfil", "call", "scrub"} <= commands
+    for name, text in helps:
+        found = _MARKUP.search(text)
+        assert found is None, f"{name} --help shows markup {found.group(0)!r}:\n{text}"
+    for command in ("call", "shares", "allow"):  # and as the operator runs it
         proc = cli(env, command, "--help")
-        assert proc.returncode == 0 and "``" not in proc.stdout and ":class:" not in proc.stdout, command
+        assert proc.returncode == 0 and not _MARKUP.search(proc.stdout), command
     text = cli(env, "call", "--help").stdout
-    assert "list_secrets" in text and "http_request" in text and "list_shares" in text
+    assert all(tool in " ".join(text.split()) for tool in TOOL_NAMES), text
 
 
 # -- bindings as operator commands -----------------------------------------------------------
@@ -367,6 +439,16 @@ def test_a_placeholder_that_names_no_handle_is_refused_and_nothing_is_sent(
     assert "sk_live_notahandle" not in str(err.value)  # a one-word reference is never repeated
     if "prod/api_key" in written:
         assert "'prod/api_key' looks like a secret path" in str(err.value)
+
+
+def test_a_path_placeholder_is_refused_at_the_command_line(env: dict[str, str]) -> None:
+    """``oneclaw-tools call`` shows the operator what a model would get for ``{{secret:PATH}}``."""
+    seeded(env)
+    assert cli(env, "allow", "prod/api_key", "--host", "127.0.0.1:9").returncode == 0
+    args = {"url": "https://127.0.0.1:9/v1", "headers": {"Authorization": "Bearer {{secret:prod/api_key}}"}}
+    line = one_line_error(cli(env, "call", "http_request", json.dumps(args)))
+    assert "names no live handle" in line and "'prod/api_key' looks like a secret path" in line, line
+    assert "Call get_secret for the secret first" in line
 
 
 def test_allow_and_shares_over_the_remote_backend(env: dict[str, str], tmp_path: Path) -> None:

@@ -66,8 +66,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Call TOOL with JSON-ARGS and print what a model would receive. Use '-' to read "
         "the arguments from stdin (required when they carry a secret value). "
         'Example: oneclaw-tools call get_secret \'{"path": "prod/api_key"}\'',
-        epilog="tools: " + ", ".join(TOOL_NAMES) + ". `oneclaw-tools tools` prints their arguments.",
+        epilog="tools: " + ", ".join(TOOL_NAMES) + ". 'oneclaw-tools tools' prints their arguments.",
     )
     p.add_argument("tool", metavar="TOOL", choices=TOOL_NAMES, help="one of the tools listed below")
-    p.add_argument("json_args", metavar="JSON-ARGS", nargs="?", default="{}")
+    p.add_argument(
+        "json_args",
+        metavar="JSON-ARGS",
+        nargs="?",
+        default="{}",
+        help="the tool's arguments as a JSON object (default {}); '-' reads them from stdin",
+    )
     p.set_defaults(func=_call)

@@ -265,7 +265,7 @@ def register(subparsers: Any) -> None:
         "use each key itself as the path). A JSON file holds an object of path -> value. Values come "
         "only from the file; empty values are skipped and reported. Every path and value is checked "
         "before the first one is written. --allow-host/--allow-tool bind every imported secret, as "
-        "`oneclaw-tools allow` does.",
+        "'oneclaw-tools allow' does.",
     )
     p.add_argument("file", metavar="FILE")
     p.add_argument(
