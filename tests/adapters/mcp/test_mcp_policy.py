@@ -31,6 +31,7 @@ from oneclaw_mcp.cli import main
 from oneclaw_mcp.testing.host import result_text
 
 from oneclaw_tools.server.testing import make_agent, running_server
+from oneclaw_tools.testing.scenario import DEMO_PATH
 
 pytestmark = pytest.mark.slow
 
@@ -256,3 +257,65 @@ def test_the_start_line_names_an_openbao_backend(monkeypatch: pytest.MonkeyPatch
     described, vault_id = _open_checked(None)
     assert described.startswith("OpenBao / Vault at http://127.0.0.1:9") and vault_id is None
     assert "not-a-real-token" not in described
+
+
+async def test_shares_and_list_pages_through_a_real_client(mcp_world: World, tmp_path: Path) -> None:
+    """Over stdio, as a desktop client runs it: ``list_secrets`` pages (100, ``next_cursor``,
+    ``limit``/``cursor``); the share id comes back in clear and ``list_shares``/``revoke_share`` take
+    it; no link reaches the model; ``--read-only`` keeps ``list_shares`` only."""
+    from datetime import UTC, datetime, timedelta
+
+    from oneclaw_tools.backends.local import LocalVault
+
+    with LocalVault(mcp_world.vault, env={}) as vault:
+        vid = vault.default_vault_id()
+        for i in range(120):
+            vault.put_secret(vid, f"bulk/s{i:03d}", "bulk-value-" + os.urandom(6).hex())
+    expires = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    env = _env(tmp_path, ONECLAW_LOCAL_VAULT=str(mcp_world.vault))
+    args = ["stdio", "--share-recipient", "ops@example.com"]
+
+    async def work(client: ClientSession) -> dict[str, Any]:
+        async def call(name: str, arguments: dict[str, Any]) -> Any:
+            result = await client.call_tool(name, arguments)
+            assert not result.isError, f"{name}: {result_text(result)}"
+            return json.loads(result_text(result))
+
+        first = await call("list_secrets", {})
+        rest = await call("list_secrets", {"cursor": first["next_cursor"], "limit": 1000})
+        shared = await call(
+            "share_secret", {"path": DEMO_PATH, "email": "ops@example.com", "expires_at": expires}
+        )
+        listed = await call("list_shares", {})
+        revoked = await call("revoke_share", {"share_id": shared["share_id"]})
+        after = await call("list_shares", {})
+        return {"first": first, "rest": rest, "shared": shared, "listed": listed, "revoked": revoked,
+                "after": after}  # fmt: skip
+
+    errlog = tmp_path / "stderr.txt"
+    got = await _session(StdioServerParameters(command=_exe(), args=args, env=env), errlog, work)
+    total = 120 + len(mcp_world.canaries.values)
+    assert got["first"]["count"] == 100 and got["first"]["next_cursor"], got["first"]
+    assert got["rest"]["count"] == total - 100 and got["rest"]["next_cursor"] is None
+    paths = [s["path"] for s in got["first"]["secrets"] + got["rest"]["secrets"]]
+    assert paths == sorted(paths) and len(set(paths)) == total
+    share_id = got["shared"]["share_id"]
+    assert "[secret:" not in share_id and got["shared"]["recipient"] == "ops@example.com"
+    assert "oneclaw://share/" not in json.dumps(got["shared"]), "a link reached the model"
+    row = next(sh for sh in got["listed"]["shares"] if sh["id"] == share_id)
+    assert (row["path"], row["recipient"], row["state"], row["uses_left"]) == (
+        DEMO_PATH,
+        "ops@example.com",
+        "active",
+        5,
+    )
+    assert got["revoked"] == {"revoked": True, "share_id": share_id, "path": DEMO_PATH}
+    assert share_id not in json.dumps(got["after"])
+
+    async def names(client: ClientSession) -> list[str]:
+        return [t.name for t in (await client.list_tools()).tools]
+
+    read_only = await _session(
+        StdioServerParameters(command=_exe(), args=["stdio", "--read-only"], env=env), errlog, names
+    )
+    assert "list_shares" in read_only and not {"share_secret", "revoke_share"} & set(read_only)
