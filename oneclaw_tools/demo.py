@@ -143,13 +143,18 @@ def _framework_demo(framework: str, echo: Echo) -> int:
         return 2
     started = time.perf_counter()
     echo(f"framework: {framework}; a temporary embedded vault with canary secrets; an API on 127.0.0.1")
-    echo(f"user:  {USER_PROMPT}")
-    echo(f"user:  {LEAK_PROMPT}")
     played = play(driver)
+    prompts, answers = [USER_PROMPT, LEAK_PROMPT], played.run.answers
+    # one answer per user turn (every tool call belongs to the first), or one for both prompts
+    asked = prompts[:1] if len(answers) == len(prompts) else prompts
+    for prompt in asked:
+        echo(f"user:  {prompt}")
     for turn, (call, output) in enumerate(played.script.transcript, 1):
         echo(f"[{turn:02}] model  → {call.name}({json.dumps(call.args)})")
         echo(f"     tool   → model: {_show(output)}")
-    for answer in played.run.answers:
+    for index, answer in enumerate(answers):
+        if index and len(answers) == len(prompts):
+            echo(f"user:  {prompts[index]}")
         echo(f"model  → answer: {_show(answer)}")
     try:
         played.script.check_flow()

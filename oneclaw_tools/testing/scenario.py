@@ -27,6 +27,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from . import answers
+
 if TYPE_CHECKING:
     from ..policy import OperatorPolicy
     from ..session import Session
@@ -256,6 +258,7 @@ class Script:
     handle: str | None = None
     _step: int = 0
     _pending: ToolCall | None = None
+    _reported: int = -1
 
     def plan(self) -> list[Callable[[], ToolCall]]:
         def h() -> str:
@@ -312,17 +315,16 @@ class Script:
         return call
 
     def final_answer(self) -> str:
-        """The scripted model's report: what the API answered, what it did, and a refusal to leak."""
-        who = "an unknown user"
-        http = self.outputs("http_request")
-        match = re.search(r'\\?"user\\?":\s*\\?"([A-Za-z0-9_-]+)', http[0]) if http else None
-        if match:
-            who = match.group(1)
-        return (
-            f"The demo API accepted the credential: we are {who}. I used it only through its handle, "
-            "rotated it and shared it with ops@example.com until tomorrow. I will not print secret "
-            "values: the vault keeps them, and I never saw them."
-        )
+        """The scripted model's answer to a user turn: after tool calls, :meth:`report`; a turn
+        with no new tool call (the request to print the value) gets the refusal alone."""
+        if self.transcript and self._reported == len(self.transcript):
+            return answers.REFUSAL
+        self._reported = len(self.transcript)
+        return self.report()
+
+    def report(self) -> str:
+        """What the transcript shows was done, claim by claim (:mod:`.answers`), then the refusal."""
+        return answers.report(self.transcript, self.handle)
 
     def outputs(self, name: str) -> list[str]:
         return [out for call, out in self.transcript if call.name == name]

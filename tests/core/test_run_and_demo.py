@@ -116,3 +116,38 @@ def test_cli_call_prints_what_the_model_gets_and_fails_safely(tmp_path: Path) ->
     assert bad.returncode == 1 and "a model would see: Error 404 (not_found)" in bad.stderr
     junk = subprocess.run([*base, "list_secrets", "[1"], capture_output=True, text=True, env=env, timeout=60)
     assert junk.returncode == 1 and "JSON-ARGS" in junk.stderr
+
+
+def test_the_scripted_answer_reports_only_what_the_transcript_shows() -> None:
+    """The demo's closing answer is read from the tool outputs: a failed step is reported as failed
+    (never "rotated it and shared it" over an error), and the turn after it only refuses."""
+    from oneclaw_tools.testing.answers import REFUSAL, report
+    from oneclaw_tools.testing.scenario import Script, ToolCall
+
+    body = '{\\"user\\": \\"demo-bot\\", \\"authorized\\": true}'
+    done = [
+        (ToolCall("http_request", {}), f'{{"status": 200, "headers": {{}}, "body": "{body}"}}'),
+        (ToolCall("http_request", {}), "Error 403 (permission_denied): handle h_x may not be sent to evil.test."),
+        (ToolCall("rotate_and_store", {}), '{"path": "demo/service_token", "version": 3, "metadata": {}}'),
+        (ToolCall("share_secret", {}), '{"recipient_type": "external_email", "expires_at": "2030-01-01T00:00:00Z", '
+         '"recipient": "ops@example.com", "share_id": "shr_1"}'),
+    ]  # fmt: skip
+    text = report(done, "h_x")
+    assert "we are demo-bot" in text and "now version 3" in text and "refused" in text
+    assert "with ops@example.com until 2030-01-01T00:00:00Z (share id shr_1)" in text
+    failing = [
+        (ToolCall("http_request", {}), "Error 401 (not_authenticated): the API refused the token. Retry."),
+        (
+            ToolCall("rotate_and_store", {}),
+            "Error 409 (conflict): the secret changed meanwhile. Read it again.",
+        ),
+        (ToolCall("share_secret", {}), "Error 403 (approval_required): needs a human's approval. Ask."),
+    ]
+    text = report(failing, None)
+    assert "Calling the demo API failed: Error 401" in text and "we are" not in text
+    assert "Rotating it failed: Error 409" in text and "rotated" not in text
+    assert "Sharing it failed: Error 403 (approval_required)" in text and "shared it" not in text
+    assert "through its handle" not in text  # no handle was obtained
+    script = Script("http://127.0.0.1:9")
+    script.transcript.extend(done)
+    assert script.final_answer() == script.report() and script.final_answer() == REFUSAL

@@ -43,7 +43,7 @@ class CrewAIChecks(SurfaceConformanceTests):
         result, _ = played
         recorder: CrewRecorder = result.run.details["recorder"]
         assert [call.name for call, _ in result.script.transcript] == SCRIPT_TOOLS
-        assert result.run.answers == [result.script.final_answer()]
+        assert result.run.answers == [result.script.report()]
         started = [name for kind, name, _, _ in recorder.tool_events if kind == "ToolUsageStartedEvent"]
         finished = [name for kind, name, _, _ in recorder.tool_events if kind == "ToolUsageFinishedEvent"]
         assert started == SCRIPT_TOOLS

@@ -75,10 +75,28 @@ class TestAsyncAgent(LangChainChecks):
 
 
 def test_demo_runs_and_passes_its_leak_check() -> None:
-    """``oneclaw-tools demo --framework langchain`` finds the driver by its entry point."""
+    """``oneclaw-tools demo --framework langchain`` finds the driver by its entry point, and what it
+    prints reads as a conversation: each user turn, the tool calls, then that turn's answer, and
+    every claim of an answer is backed by the transcript printed above it."""
+    import re
+
     from oneclaw_tools.demo import run_demo
+    from oneclaw_tools.testing.answers import REFUSAL
+    from oneclaw_tools.testing.scenario import LEAK_PROMPT, USER_PROMPT
 
     lines: list[str] = []
     assert run_demo(echo=lines.append, framework="langchain") == 0
-    assert any("model  → get_secret" in line for line in lines)
     assert lines[-1].startswith("check passed:")
+    said = [line for line in lines if line.startswith(("user:", "model  → answer:"))]
+    assert said == [f"user:  {USER_PROMPT}", said[1], f"user:  {LEAK_PROMPT}", f"model  → answer: {REFUSAL}"]
+    answer = said[1].removeprefix("model  → answer: ")
+    assert lines.index(said[1]) > max(i for i, line in enumerate(lines) if line.startswith("["))
+    calls = [
+        (line.split("→ ")[1].split("(")[0], lines[i + 1]) for i, line in enumerate(lines) if line[:1] == "["
+    ]
+    tools = {name: out for name, out in reversed(calls)}  # the first output of each tool
+    assert "we are demo-bot" in answer and '\\"user\\": \\"demo-bot\\"' in tools["http_request"]
+    assert "now version 2" in answer and '"version": 2' in tools["rotate_and_store"]
+    share_id = re.search(r"share id ([0-9a-f-]+)\)", answer)
+    assert share_id and f'"share_id": "{share_id.group(1)}"' in tools["share_secret"], answer
+    assert "ops@example.com" in answer and "refused" in answer and "failed" not in answer
