@@ -16,8 +16,10 @@ answer, so the tool call is truly paused.
 
 Hooks are process-wide in CrewAI: ``with OneClawApprovalHook(session):`` registers both hooks and
 removes them on exit (or call :meth:`register` / :meth:`unregister`). The hook looks at the tools
-its session serves (by name). The answer comes from a human, never from the model, whose arguments cannot
-mark an action approved.
+its session serves: a :class:`~crewai_oneclaw.tools.OneClawTool` of that session under any name
+prefix (``OneClawCrewTools(session, prefix="oneclaw_")``), or a tool named as one of the core's;
+another session's tools are left to that session's hook. The answer comes from a human, never from
+the model, whose arguments cannot mark an action approved.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from crewai.hooks.tool_hooks import ToolCallHookContext
 
 from oneclaw_tools import Session
 from oneclaw_tools.hitl import ApprovalRecord
+
+from .tools import OneClawTool
 
 __all__ = ["Ask", "OneClawApprovalHook"]
 
@@ -77,10 +81,18 @@ class OneClawApprovalHook:
     def __exit__(self, *exc: object) -> None:
         self.unregister()
 
+    def core_name(self, context: ToolCallHookContext) -> str | None:
+        """The core tool this call runs through this hook's session, or None (not ours)."""
+        original = getattr(context.tool, "_original_tool", None)  # the BaseTool CrewAI converted
+        if isinstance(original, OneClawTool):
+            return original.core_name_for(self.session)
+        return context.tool_name if context.tool_name in self._names else None
+
     def before_tool_call(self, context: ToolCallHookContext) -> bool | None:
-        if context.tool_name not in self._names or not isinstance(context.tool_input, dict):
+        name = self.core_name(context)
+        if name is None or not isinstance(context.tool_input, dict):
             return None
-        record = self.session.approvals.pending_for(context.tool_name, context.tool_input)
+        record = self.session.approvals.pending_for(name, context.tool_input)
         if record is None:
             return None
         answer = (self.ask(context, record) or "").strip().split()

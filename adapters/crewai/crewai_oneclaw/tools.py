@@ -62,6 +62,10 @@ class OneClawTool(BaseTool):
     def __repr__(self) -> str:
         return f"OneClawTool(name={self.name!r})"
 
+    def core_name_for(self, session: Session) -> str | None:
+        """The core tool this one calls (its name behind any prefix), if through ``session``."""
+        return self._core_name if getattr(self, "_session", None) is session else None
+
     def _validate_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         # The core validates against the same model and renders a guarded ToolError.
         return kwargs

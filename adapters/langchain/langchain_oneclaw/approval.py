@@ -7,7 +7,8 @@ request (``type: "tool_approval"``, ``tool_call_id``, ``name``, value-free ``arg
 ``description``) plus ``approval_id`` and ``digest``. The graph needs a checkpointer; the
 application resumes with ``Command(resume={"type": "approve"})`` or ``{"type": "reject",
 "message": ...}``, the same decisions ``HumanInTheLoopMiddleware`` takes. A decision may name
-the ``approval_id`` it was made for; naming another request refuses the call.
+the ``approval_id`` it was made for; naming another request refuses the call. The session's
+tools are recognised under any name prefix (``OneClawToolkit(session, prefix="oneclaw_")``).
 
 On approve the decision is recorded for that action's digest and the tool runs, consuming the
 single-use grant (the session re-derives the digest from the arguments actually executed, so a
@@ -30,6 +31,8 @@ from langgraph.types import Command, interrupt
 
 from oneclaw_tools import Session
 from oneclaw_tools.hitl import VALUE_ARGS, ApprovalRecord
+
+from .toolkit import OneClawTool
 
 __all__ = ["OneClawApprovalMiddleware"]
 
@@ -75,14 +78,23 @@ class OneClawApprovalMiddleware(AgentMiddleware):
         scrubbed: dict[str, Any] = self.session.scrub(value)
         return scrubbed
 
+    def core_name(self, request: ToolCallRequest) -> str | None:
+        """The core tool a call runs: one of this session's tools under any prefix (the name the
+        model used may be ``oneclaw_share_secret``), else the name itself; None for a tool of
+        another session (its own middleware asks)."""
+        if isinstance(request.tool, OneClawTool):
+            return request.tool.core_name_for(self.session)
+        return str(request.tool_call.get("name", ""))
+
     def review(self, request: ToolCallRequest) -> ToolMessage | None:
         """None to run the call; an error message when the human did not approve it."""
         tool_call = request.tool_call
         name = str(tool_call.get("name", ""))
+        core = self.core_name(request)
         args = tool_call.get("args")
-        if not isinstance(args, dict):
+        if core is None or not isinstance(args, dict):
             return None
-        record = self.session.approvals.pending_for(name, args)
+        record = self.session.approvals.pending_for(core, args)
         if record is None:
             return None
         decision = interrupt(self.interrupt_value(record, tool_call))

@@ -47,7 +47,15 @@ def validation_message(session: Session, err: ValidationError | ValidationErrorV
 class OneClawTool(StructuredTool):
     """A tool generated from a core spec. It is guarded already (the session scrubs its output and
     resolves nothing into it), so :func:`~langchain_oneclaw.guard_tools` and the guard middleware
-    leave it as it is."""
+    leave it as it is. It knows its session and the core's name behind any prefix
+    (:meth:`core_name_for`), so the approval middleware gates it under any surface name."""
+
+    _session: Session | None = PrivateAttr(default=None)
+    _core_name: str = PrivateAttr(default="")
+
+    def core_name_for(self, session: Session) -> str | None:
+        """The core tool this one calls, if it calls it through ``session`` (else None)."""
+        return self._core_name if self._session is session else None
 
 
 def make_tool(session: Session, spec: ToolSpec, *, prefix: str = "") -> OneClawTool:
@@ -75,7 +83,7 @@ def make_tool(session: Session, spec: ToolSpec, *, prefix: str = "") -> OneClawT
     # parameter); these functions take none, and dropping the hints saves ~30 us per call.
     func.__annotations__ = {}
     coroutine.__annotations__ = {}
-    return OneClawTool(
+    tool = OneClawTool(
         name=surface_name(prefix, name),
         description=spec.description,
         args_schema=spec.args_model,
@@ -85,6 +93,8 @@ def make_tool(session: Session, spec: ToolSpec, *, prefix: str = "") -> OneClawT
         handle_tool_error=True,
         handle_validation_error=on_invalid,
     )
+    tool._session, tool._core_name = session, name
+    return tool
 
 
 class OneClawToolkit(BaseToolkit):

@@ -65,14 +65,22 @@ class Script:
 
 
 def kickoff(
-    world: HitlWorld, steps: list[Step], answers: str, monkeypatch: pytest.MonkeyPatch, *, native: bool = True
+    world: HitlWorld,
+    steps: list[Step],
+    answers: str,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    native: bool = True,
+    prefix: str = "",
 ) -> dict[str, Any]:
     """One crew run; ``answers`` is what the human types at the console, one line per question."""
     monkeypatch.setattr("sys.stdin", io.StringIO(answers))
     session = world.session()
     script = Script(steps)
     llm = ScriptedLLM.for_script(script, native=native)
-    crew = build_crew(session, llm, task_description="Share the deploy token with Bob.", cache=False)
+    crew = build_crew(
+        session, llm, task_description="Share the deploy token with Bob.", cache=False, prefix=prefix
+    )
     with OneClawApprovalHook(session):
         output = crew.kickoff()
     return {
@@ -100,6 +108,16 @@ def test_approve_runs_the_share_once(
     console = capfd.readouterr().out
     assert SHARE_PATH in console and "bob@example.com" in console  # what the human was asked
     assert SHARED not in run["haystack"] and SHARED not in console
+
+
+def test_tools_behind_a_prefix_are_paused_too(world: HitlWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``prefix="oneclaw_"`` the model calls ``oneclaw_share_secret``: the hook still asks the
+    human (it used to match names only and let the core refuse with no prompt)."""
+    steps = [ToolCall("oneclaw_share_secret", SHARE), ToolCall("oneclaw_share_secret", REPLAY_RECIPIENT)]
+    run = kickoff(world, steps, "approve\ndeny\n", monkeypatch, prefix="oneclaw_")
+    outputs = run["script"].outputs
+    assert "share_link" in outputs[1] and "denied" in outputs[2], outputs
+    assert world.shares() == [(SHARE_PATH, "bob@example.com")] and world.pending_ids() == []
 
 
 def test_deny_refuses(world: HitlWorld, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,7 +48,7 @@ def world(tmp_path: Path) -> Iterator[HitlWorld]:
 class Agent:
     """create_agent with our tools, both middlewares, a checkpointer and a scripted model."""
 
-    def __init__(self, world: HitlWorld, steps: list[Step | ToolCall]) -> None:
+    def __init__(self, world: HitlWorld, steps: list[Step | ToolCall], *, prefix: str = "") -> None:
         self.session = world.session()
         self.outputs: list[str | None] = []
         pending = list(steps)
@@ -64,7 +64,7 @@ class Agent:
         self.events = EventRecorder()
         self.agent = create_agent(
             self.model,
-            tools=OneClawToolkit(session=self.session).get_tools(),
+            tools=OneClawToolkit(session=self.session, prefix=prefix).get_tools(),
             middleware=[OneClawApprovalMiddleware(self.session), OneClawGuardMiddleware(self.session)],
             checkpointer=InMemorySaver(),
         )
@@ -108,6 +108,24 @@ def test_approve_runs_the_share_once(world: HitlWorld) -> None:
     assert tool_messages(state)[-1].status == "error" and "rejected" in str(tool_messages(state)[-1].content)
     assert world.shares() == [(SHARE_PATH, "bob@example.com")]
     assert SHARED not in agent.haystack(state)
+
+
+def test_tools_behind_a_prefix_are_paused_too(world: HitlWorld) -> None:
+    """With ``prefix="oneclaw_"`` the model calls ``oneclaw_share_secret``: the graph still pauses
+    (the middleware used to look the surface name up and let the core refuse with no interrupt)."""
+    steps: list[Step | ToolCall] = [
+        ToolCall("oneclaw_share_secret", SHARE),
+        ToolCall("oneclaw_share_secret", REPLAY_RECIPIENT),
+    ]
+    agent = Agent(world, steps, prefix="oneclaw_")
+    asked = interrupt_of(agent.start())
+    assert asked["name"] == "share_secret" and "bob@example.com" in asked["description"]
+    state = agent.resume({"type": "approve", "approval_id": asked["approval_id"]})
+    assert world.shares() == [(SHARE_PATH, "bob@example.com")]
+    again = interrupt_of(state)
+    assert "mallory@evil.example" in again["description"]
+    state = agent.resume({"type": "approve", "approval_id": asked["approval_id"]})  # the old decision
+    assert tool_messages(state)[-1].status == "error" and world.shares() == [(SHARE_PATH, "bob@example.com")]
 
 
 def test_reject_refuses(world: HitlWorld) -> None:

@@ -55,8 +55,9 @@ def build_crew(
     verbose: bool = False,
     max_iter: int = 30,
     cache: bool = True,
+    prefix: str = "",
 ) -> Crew:
-    """One agent with every generated tool plus ``extra_tools`` and one task.
+    """One agent with every generated tool (named with ``prefix``) plus ``extra_tools`` and one task.
 
     The crew cache is on by default here (CrewAI's own default is off): the worst case, in
     which only the tools' ``cache_function`` keeps results out of ``CacheHandler``.
@@ -65,7 +66,7 @@ def build_crew(
         role="Credential operator",
         goal="Use the team's credentials to get work done without ever revealing a secret value.",
         backstory="You manage secrets through vault tools. You work with handles, never with values.",
-        tools=[*OneClawCrewTools(session).tools(), *extra_tools],
+        tools=[*OneClawCrewTools(session, prefix=prefix).tools(), *extra_tools],
         llm=llm,
         verbose=verbose,
         max_iter=max_iter,
