@@ -8,6 +8,8 @@ agents' sessions use. Deciding needs only that file, not the vault's key.
 ``fulfil ID`` reads the value from stdin (or ``--file``), never from argv, stores it at the
 requested path in the vault :func:`oneclaw_tools.config.open_backend` picks, and prints only
 metadata. Each decision and fulfilment is recorded in the store's audit table, without values.
+Text that came from a model (a summary, a reason) is printed on one line, JSON-quoted if it holds
+anything but printable characters.
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ def _store(args: argparse.Namespace) -> Any:
 
     path: Path | None = args.store
     return HitlStore(path.expanduser() if path is not None else store_path(os.environ))
+
+
+def _line(text: object) -> str:
+    """Text that came from a model, safe on one terminal line: as it is when printable, else
+    JSON-quoted (a line break or an escape sequence could forge or hide what the operator reads)."""
+    shown = str(text)
+    return shown if shown.isprintable() else json.dumps(shown)
 
 
 def _who() -> str:
@@ -53,7 +62,7 @@ def _cmd_approvals(args: argparse.Namespace) -> int:
         print("no pending approvals")
     else:
         for r in pending:
-            print(f"{r['id']}  {r['summary']}  (expires {r['expires_at']})")
+            print(f"{r['id']}  {_line(r['summary'])}  (expires {r['expires_at']})")
     return 0
 
 
@@ -62,7 +71,9 @@ def _history(store: Any, *, as_json: bool) -> int:
     if as_json:
         print(json.dumps(rows, sort_keys=True))
     for row in [] if as_json else rows:
-        print(f"{row['ts']}  {row['event']:<20} {row['ref']}  by {row['actor']}: {row['detail']}")
+        print(
+            f"{row['ts']}  {row['event']:<20} {row['ref']}  by {_line(row['actor'])}: {_line(row['detail'])}"
+        )
     return 0
 
 
@@ -93,7 +104,8 @@ def _cmd_requests(args: argparse.Namespace) -> int:
     else:
         for r in pending:
             print(
-                f"{r['id']}  {r['vault_id']}/{r['path']} ({r['type']})  reason: {r['reason']}  by {r['requested_by']}"
+                f"{r['id']}  {r['vault_id']}/{r['path']} ({r['type']})  reason: {_line(r['reason'])}  "
+                f"by {_line(r['requested_by'])}"
             )
     return 0
 

@@ -8,7 +8,9 @@ path. ``check_secret_request`` then answers "pending" or, once fulfilled, a hand
 ``get_secret`` (the value is registered with the guard when the handle is issued), never the value.
 
 A request is tied to the agent that made it and to the operator's path policy: another agent's
-request id, or one for a path the policy no longer allows, gives nothing.
+request id, or one for a path the policy no longer allows, gives nothing. The reason is one line of
+printable text: a model cannot forge lines of ``oneclaw-tools requests`` with line breaks or
+terminal escapes.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ def request_secret(s: ToolContext, a: RequestSecretArgs) -> dict[str, Any]:
     reason = a.reason.strip()
     if not 1 <= len(reason) <= 500:
         raise InvalidArgument("reason", "must be 1-500 characters")
+    if not reason.isprintable():  # a line break, escape or direction character could forge what
+        raise InvalidArgument(  # the operator reads in a terminal or on the page
+            "reason", "must be one line of printable text (no line breaks, control or direction characters)"
+        )
     reason = str(s.scrub_output(reason))  # a credential the model pasted in is not kept or shown
     vault_id = s.vault_for(a.vault_id)
     req = s.hitl_store.request_secret(

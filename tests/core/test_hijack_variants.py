@@ -13,6 +13,9 @@ scope, ``hitl/action.py`` for what an approval covers, ``policy.py`` for the all
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -260,3 +263,46 @@ def test_a_real_redirect_through_the_default_transport_is_not_followed(make_sess
         err = refuse(session, "http_request", {"url": url})
         assert err.status == 403 and hits == ["POST /x"]
     assert "link-local" in err.text
+
+
+# -- text a model wrote cannot forge what the operator reads ---------------------------------------
+FORGED = [
+    "open the PR\x1b[2K\rreq_0000000000  default/ci/other (api_key)  reason: harmless  by user:owner",
+    "open the PR\nreq_0000000000  default/ci/other (api_key)",
+    "open the PR\u202e",  # right-to-left override
+]
+
+
+def test_a_reason_cannot_forge_the_operators_terminal(make_session, vault_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A request's reason reaches ``oneclaw-tools requests`` in the operator's terminal: a line
+    break or an escape sequence in it could hide the real request id, path or agent behind a
+    forged line. The tool refuses such a reason; a row already in the store is printed quoted."""
+    session: Session = make_session()
+    for reason in FORGED:
+        err = refuse(session, "request_secret", {"path": "ci/token", "reason": reason})
+        assert err.code == "invalid_argument" and "'reason'" in err.text
+    assert session.approvals.store.pending_requests() == []
+    for reason in FORGED:  # as another writer (an older version) might have stored it
+        session.approvals.store.request_secret(
+            vault_id=session.vault_for(None),
+            path="ci/token",
+            reason=reason,
+            type="api_key",
+            requested_by="agent:x",
+        )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONECLAW_")}
+    env["ONECLAW_LOCAL_VAULT"] = str(vault_path)
+    store = str(session.approvals.store.path)
+    for command in (["requests"], ["approvals", "--history"]):
+        out = subprocess.run(
+            [sys.executable, "-m", "oneclaw_tools", *command, "--store", store],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert out.returncode == 0, out.stderr
+        lines = out.stdout.splitlines()
+        assert len(lines) == len(FORGED), lines
+        assert not any(c in out.stdout for c in ("\x1b", "\r", "\u202e")), out.stdout
+        assert all(line.startswith("req_") or "secret_requested" in line for line in lines), lines
