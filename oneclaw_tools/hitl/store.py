@@ -16,24 +16,24 @@ Rows:
 * ``secret_requests``: a path an agent asked a human to fill, its reason and type, and once
   fulfilled the version stored. The value itself goes into the vault, never here.
 * ``hitl_audit``: every request, decision, use and fulfilment (ids, summaries, no values).
+
+The records handed out are in :mod:`.records`; the file itself (0600, one connection behind a
+lock, ``BEGIN IMMEDIATE`` transactions) is a :class:`~oneclaw_tools.sqlite_file.SqliteFile`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import secrets
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
 
 from ..errors import Conflict, Gone, InvalidArgument, NotFound, ResourceLimitExceeded
+from ..sqlite_file import SqliteFile
 from .action import Action
+from .records import ApprovalRecord, SecretRequest
 
 __all__ = ["ApprovalRecord", "HitlStore", "SecretRequest", "store_path"]
 
@@ -86,100 +86,27 @@ def _new_id(prefix: str) -> str:
     return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
 
 
-@dataclass(frozen=True, slots=True)
-class ApprovalRecord:
-    """One approval request as a human sees it (no values)."""
-
-    id: str
-    digest: str
-    tool: str
-    summary: str
-    action: Mapping[str, Any]
-    status: Literal["pending", "approved", "denied", "used"]
-    created_at: str
-    expires_at: str
-    decided_by: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "tool": self.tool, "summary": self.summary, "action": dict(self.action),
-            "digest": self.digest, "status": self.status, "created_at": self.created_at,
-            "expires_at": self.expires_at, "decided_by": self.decided_by,
-        }  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class SecretRequest:
-    """A path an agent asked a human to fill (never the value)."""
-
-    id: str
-    vault_id: str
-    path: str
-    reason: str
-    type: str
-    requested_by: str
-    status: Literal["pending", "fulfilled", "cancelled"]
-    created_at: str
-    expires_at: str
-    version: int | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "vault_id": self.vault_id, "path": self.path, "reason": self.reason,
-            "type": self.type, "requested_by": self.requested_by, "status": self.status,
-            "created_at": self.created_at, "expires_at": self.expires_at, "version": self.version,
-        }  # fmt: skip
-
-
-def _approval(row: sqlite3.Row) -> ApprovalRecord:
-    return ApprovalRecord(
-        row["id"], row["digest"], row["tool"], row["summary"], json.loads(row["action"]),
-        row["status"], row["created_at"], row["expires_at"], row["decided_by"],
-    )  # fmt: skip
-
-
-def _request(row: sqlite3.Row) -> SecretRequest:
-    return SecretRequest(
-        row["id"], row["vault_id"], row["path"], row["reason"], row["type"], row["requested_by"],
-        row["status"], row["created_at"], row["expires_at"], row["version"],
-    )  # fmt: skip
+def _no_approval(approval_id: str) -> NotFound:
+    return NotFound(
+        f"no approval request '{str(approval_id)[:40]}'.", action="List them with `oneclaw-tools approvals`."
+    )
 
 
 class HitlStore:
     """The approvals and secret requests of one operator (thread- and process-safe)."""
 
     def __init__(self, path: str | os.PathLike[str], *, clock: Callable[[], datetime] | None = None) -> None:
-        self.path = Path(path)
+        # WAL: one sync per commit, and readers (the CLI listing, the page) never block a
+        # decision; FULL keeps each committed decision and each used grant on disk.
+        self._file = SqliteFile(path, _SCHEMA, timeout=10.0, wal=True)
+        self.path = self._file.path
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10.0)
-        self._db.row_factory = sqlite3.Row
-        with self._lock:
-            # WAL: one sync per commit, and readers (the CLI listing, the page) never block a
-            # decision; FULL keeps each committed decision and each used grant on disk.
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
 
     def __repr__(self) -> str:
         return f"HitlStore({self.path.name!r})"
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        self._file.close()
 
     def _audit(self, db: sqlite3.Connection, event: str, ref: str, actor: str, detail: str) -> None:
         db.execute(
@@ -188,23 +115,21 @@ class HitlStore:
         )
 
     def audit_log(self) -> list[dict[str, str]]:
-        with self._lock:
-            rows = self._db.execute("SELECT * FROM hitl_audit ORDER BY rowid").fetchall()
-        return [dict(row) for row in rows]
+        return [dict(row) for row in self._file.all("SELECT * FROM hitl_audit ORDER BY rowid")]
 
     # -- approvals ---------------------------------------------------------------------------
     def request(self, action: Action, summary: str, *, ttl: timedelta = APPROVAL_TTL) -> ApprovalRecord:
         """The pending request for ``action``: the open one with the same digest, or a new one."""
         now = self._clock()
         digest = action.digest
-        with self._tx() as db:
+        with self._file.tx() as db:
             row = db.execute(
                 "SELECT * FROM approvals WHERE digest = ? AND status = 'pending' AND expires_at > ? "
                 "ORDER BY created_at DESC LIMIT 1",
                 (digest, _iso(now)),
             ).fetchone()
             if row is not None:
-                return _approval(row)
+                return ApprovalRecord.from_row(row)
             (open_count,) = db.execute(
                 "SELECT COUNT(*) FROM approvals WHERE status = 'pending' AND expires_at > ?", (_iso(now),)
             ).fetchone()
@@ -221,25 +146,20 @@ class HitlStore:
             )
             self._audit(db, "approval_requested", new_id, str(action.fields.get("agent", "-")), summary)
             row = db.execute("SELECT * FROM approvals WHERE id = ?", (new_id,)).fetchone()
-        return _approval(row)
+        return ApprovalRecord.from_row(row)
 
     def get(self, approval_id: str) -> ApprovalRecord:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM approvals WHERE id = ?", (str(approval_id),)).fetchone()
+        row = self._file.one("SELECT * FROM approvals WHERE id = ?", (str(approval_id),))
         if row is None:
-            raise NotFound(
-                f"no approval request '{str(approval_id)[:40]}'.",
-                action="List them with `oneclaw-tools approvals`.",
-            )
-        return _approval(row)
+            raise _no_approval(approval_id)
+        return ApprovalRecord.from_row(row)
 
     def pending(self) -> list[ApprovalRecord]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM approvals WHERE status = 'pending' AND expires_at > ? ORDER BY created_at",
-                (_iso(self._clock()),),
-            ).fetchall()
-        return [_approval(r) for r in rows]
+        rows = self._file.all(
+            "SELECT * FROM approvals WHERE status = 'pending' AND expires_at > ? ORDER BY created_at",
+            (_iso(self._clock()),),
+        )
+        return [ApprovalRecord.from_row(r) for r in rows]
 
     def decide(
         self, approval_id: str, *, approve: bool, by: str, digest: str | None = None
@@ -247,13 +167,10 @@ class HitlStore:
         """Approve or deny a pending request. ``digest`` (when given) must match: a decision made
         for one action cannot land on another."""
         now = self._clock()
-        with self._tx() as db:
+        with self._file.tx() as db:
             row = db.execute("SELECT * FROM approvals WHERE id = ?", (str(approval_id),)).fetchone()
             if row is None:
-                raise NotFound(
-                    f"no approval request '{str(approval_id)[:40]}'.",
-                    action="List them with `oneclaw-tools approvals`.",
-                )
+                raise _no_approval(approval_id)
             if digest is not None and row["digest"] != digest:
                 raise Conflict(
                     "that decision was made for another action.",
@@ -273,14 +190,13 @@ class HitlStore:
             )
             self._audit(db, f"approval_{status}", row["id"], by, row["summary"])
             row = db.execute("SELECT * FROM approvals WHERE id = ?", (row["id"],)).fetchone()
-        return _approval(row)
+        return ApprovalRecord.from_row(row)
 
     def has_grant(self, digest: str) -> bool:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT 1 FROM approvals WHERE digest = ? AND status = 'approved' AND expires_at > ?",
-                (digest, _iso(self._clock())),
-            ).fetchone()
+        row = self._file.one(
+            "SELECT 1 FROM approvals WHERE digest = ? AND status = 'approved' AND expires_at > ?",
+            (digest, _iso(self._clock())),
+        )
         return row is not None
 
     def consume(self, digest: str, *, by: str) -> ApprovalRecord | None:
@@ -288,7 +204,7 @@ class HitlStore:
         if not self.has_grant(digest):  # the common case, answered without a write transaction
             return None
         now = _iso(self._clock())
-        with self._tx() as db:
+        with self._file.tx() as db:
             row = db.execute(
                 "SELECT * FROM approvals WHERE digest = ? AND status = 'approved' AND expires_at > ? "
                 "ORDER BY decided_at LIMIT 1",
@@ -304,7 +220,7 @@ class HitlStore:
             if cur.rowcount != 1:  # pragma: no cover - the transaction makes this unreachable
                 return None
             self._audit(db, "approval_used", row["id"], by, row["summary"])
-        return _approval(row)
+        return ApprovalRecord.from_row(row)
 
     # -- secret requests ---------------------------------------------------------------------
     def request_secret(
@@ -319,7 +235,7 @@ class HitlStore:
     ) -> SecretRequest:
         now = self._clock()
         new_id = _new_id("req_")
-        with self._tx() as db:
+        with self._file.tx() as db:
             (open_count,) = db.execute(
                 "SELECT COUNT(*) FROM secret_requests WHERE status = 'pending' AND requested_by = ? AND expires_at > ?",
                 (requested_by, _iso(now)),
@@ -336,26 +252,22 @@ class HitlStore:
             )
             self._audit(db, "secret_requested", new_id, requested_by, f"{vault_id}/{path}: {reason}")
             row = db.execute("SELECT * FROM secret_requests WHERE id = ?", (new_id,)).fetchone()
-        return _request(row)
+        return SecretRequest.from_row(row)
 
     def get_request(self, request_id: str) -> SecretRequest:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT * FROM secret_requests WHERE id = ?", (str(request_id),)
-            ).fetchone()
+        row = self._file.one("SELECT * FROM secret_requests WHERE id = ?", (str(request_id),))
         if row is None:
             raise NotFound(
                 f"no secret request '{str(request_id)[:40]}'.", action="Use the id request_secret returned."
             )
-        return _request(row)
+        return SecretRequest.from_row(row)
 
     def pending_requests(self) -> list[SecretRequest]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM secret_requests WHERE status = 'pending' AND expires_at > ? ORDER BY created_at",
-                (_iso(self._clock()),),
-            ).fetchall()
-        return [_request(r) for r in rows]
+        rows = self._file.all(
+            "SELECT * FROM secret_requests WHERE status = 'pending' AND expires_at > ? ORDER BY created_at",
+            (_iso(self._clock()),),
+        )
+        return [SecretRequest.from_row(r) for r in rows]
 
     def expired(self, req: SecretRequest) -> bool:
         return req.expires_at <= _iso(self._clock())
@@ -371,7 +283,7 @@ class HitlStore:
 
     def cancel_request(self, request_id: str, *, by: str) -> SecretRequest:
         """Refuse a pending secret request: the agent's ``check_secret_request`` then says so."""
-        with self._tx() as db:
+        with self._file.tx() as db:
             cur = db.execute(
                 "UPDATE secret_requests SET status = 'cancelled', fulfilled_at = ?, fulfilled_by = ? "
                 "WHERE id = ? AND status = 'pending'",
@@ -384,12 +296,12 @@ class HitlStore:
                 )
             row = db.execute("SELECT * FROM secret_requests WHERE id = ?", (str(request_id),)).fetchone()
             self._audit(db, "secret_request_cancelled", row["id"], by, f"{row['vault_id']}/{row['path']}")
-        return _request(row)
+        return SecretRequest.from_row(row)
 
     def mark_fulfilled(self, request_id: str, *, version: int, by: str) -> SecretRequest:
         if not isinstance(version, int) or version < 1:
             raise InvalidArgument("version", "must be a stored version number")
-        with self._tx() as db:
+        with self._file.tx() as db:
             cur = db.execute(
                 "UPDATE secret_requests SET status = 'fulfilled', fulfilled_at = ?, fulfilled_by = ?, "
                 "version = ? WHERE id = ? AND status = 'pending'",
@@ -403,4 +315,4 @@ class HitlStore:
             self._audit(
                 db, "secret_fulfilled", row["id"], by, f"{row['vault_id']}/{row['path']} version {version}"
             )
-        return _request(row)
+        return SecretRequest.from_row(row)

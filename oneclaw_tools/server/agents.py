@@ -13,16 +13,14 @@ operator administers locally.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
 import os
 import secrets
 import sqlite3
-import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +28,7 @@ from typing import Literal
 
 from ..errors import InvalidArgument, NotFound
 from ..models import Principal, SecretValue
+from ..sqlite_file import SqliteFile
 
 __all__ = ["AgentRecord", "AgentStore", "agents_path_for"]
 
@@ -72,32 +71,12 @@ class AgentStore:
     """Agents and user keys of one local server (thread-safe)."""
 
     def __init__(self, path: str | os.PathLike[str], *, clock: Callable[[], datetime] | None = None) -> None:
-        self.path = Path(path)
+        self._file = SqliteFile(path, _SCHEMA, timeout=30.0)
+        self.path = self._file.path
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
-        os.close(fd)
-        os.chmod(self.path, 0o600)
-        self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA busy_timeout = 30000")
-        self._conn.executescript(_SCHEMA)
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        self._file.close()
 
     def _create(
         self, kind: Literal["agent", "user"], name: str, vault_ids: tuple[str, ...] | None
@@ -113,7 +92,7 @@ class AgentStore:
             is_active=True,
             created_at=self._clock().isoformat().replace("+00:00", "Z"),
         )
-        with self._tx() as conn:
+        with self._file.tx() as conn:
             conn.execute(
                 "INSERT INTO principals (id, kind, name, key_hash, vault_ids, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (
@@ -162,25 +141,22 @@ class AgentStore:
         if not isinstance(key, str) or not key.startswith(prefix) or len(key) > 256:
             return None
         digest = _hash(key)
-        with self._lock:
-            row = self._conn.execute("SELECT * FROM principals WHERE key_hash = ?", (digest,)).fetchone()
+        row = self._file.one("SELECT * FROM principals WHERE key_hash = ?", (digest,))
         if row is None or not hmac.compare_digest(row["key_hash"], digest) or row["kind"] != kind:
             return None
         record = self._record(row)
         return record if record.is_active else None
 
     def get(self, principal_id: str) -> AgentRecord | None:
-        with self._lock:
-            row = self._conn.execute("SELECT * FROM principals WHERE id = ?", (principal_id,)).fetchone()
+        row = self._file.one("SELECT * FROM principals WHERE id = ?", (principal_id,))
         return None if row is None else self._record(row)
 
     def list(self) -> list[AgentRecord]:
-        with self._lock:
-            rows = self._conn.execute("SELECT * FROM principals ORDER BY created_at, id").fetchall()
+        rows = self._file.all("SELECT * FROM principals ORDER BY created_at, id")
         return [self._record(r) for r in rows]
 
     def set_active(self, principal_id: str, active: bool) -> None:
-        with self._tx() as conn:
+        with self._file.tx() as conn:
             cur = conn.execute(
                 "UPDATE principals SET is_active = ? WHERE id = ?", (int(active), principal_id)
             )
