@@ -9,7 +9,8 @@
   describe → get → use the handle with ``http_request`` → adversarial third-party tools (echoes
   in raw, base64, URL-encoded, JSON and split-line form; a tool raising with the value) → an
   exfiltration attempt toward another host → rotate → share by e-mail.
-* :func:`assert_no_canary` searches anything recorded for every canary in every encoding.
+* :func:`assert_no_canary` (from :mod:`.leaks`) searches anything recorded for every canary in
+  every encoding.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ import re
 import secrets
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from . import answers
+from .leaks import assert_no_canary, canary_variants
 
 if TYPE_CHECKING:
     from ..policy import OperatorPolicy
@@ -340,71 +342,3 @@ class Script:
         assert rotated and '"version": 2' in rotated[0], f"rotation failed: {rotated}"
         shared = self.outputs("share_secret")
         assert shared and "ops@example.com" in shared[0], f"share failed: {shared}"
-
-
-# -- the check -----------------------------------------------------------------------------
-def canary_variants(value: str) -> set[str]:
-    """A value and its common encodings (raw, base64, URL, hex, JSON-escaped)."""
-    raw = value.encode()
-    out = {
-        value,
-        base64.b64encode(raw).decode().rstrip("="),
-        base64.urlsafe_b64encode(raw).decode().rstrip("="),
-        urllib.parse.quote(value, safe=""),
-        urllib.parse.quote_plus(value),
-        raw.hex(),
-        raw.hex().upper(),
-        json.dumps(value)[1:-1],
-        json.dumps(json.dumps(value))[1:-1],
-    }
-    for line in value.splitlines():
-        if len(line) >= 16:
-            out.add(line)
-    return {v for v in out if len(v) >= 8}
-
-
-def _flatten(obj: Any, out: list[str], depth: int = 0) -> None:
-    if depth > 50:
-        out.append(repr(obj))
-        return
-    if isinstance(obj, str):
-        out.append(obj)
-    elif isinstance(obj, (bytes, bytearray)):
-        out.append(bytes(obj).decode("utf-8", "replace"))
-    elif isinstance(obj, Mapping):
-        for k, v in obj.items():
-            _flatten(k, out, depth + 1)
-            _flatten(v, out, depth + 1)
-    elif isinstance(obj, (list, tuple, set, frozenset)):
-        for v in obj:
-            _flatten(v, out, depth + 1)
-    else:
-        try:
-            out.append(repr(obj))
-            out.append(str(obj))
-        except Exception as exc:  # a repr that fails cannot leak
-            out.append(type(exc).__name__)
-
-
-def assert_no_canary(haystack: Iterable[Any] | Any, canaries: Iterable[str]) -> None:
-    """Fail if any canary (in any of :func:`canary_variants`) occurs anywhere in ``haystack``.
-
-    Whitespace is removed from the haystack too, so a value split over lines is found.
-    The failure message names the canary's index and encoding, never the canary itself.
-    """
-    texts: list[str] = []
-    _flatten(haystack if not isinstance(haystack, (str, bytes)) else [haystack], texts)
-    blob = "\n".join(texts)
-    squashed = re.sub(r"\s+", "", blob)
-    for index, value in enumerate(canaries):
-        parts = [value]
-        if "\n" in value or "=" in value:  # env bundles: each variable's value too
-            parts += [line.partition("=")[2] for line in value.splitlines() if "=" in line]
-        for part in parts:
-            for variant in canary_variants(part):
-                squashed_variant = re.sub(r"\s+", "", variant)
-                if variant in blob or (len(squashed_variant) >= 12 and squashed_variant in squashed):
-                    position = blob.find(variant)
-                    raise AssertionError(
-                        f"canary #{index} leaked (an encoding of it, {len(variant)} chars) at offset {position}"
-                    )

@@ -33,7 +33,8 @@ import pytest
 
 from ..session import Session
 from .driver import Played, SurfaceDriver, play
-from .scenario import LEAK_PROMPT, THIRD_PARTY_TOOLS, assert_no_canary
+from .leaks import assert_no_canary
+from .scenario import LEAK_PROMPT, THIRD_PARTY_TOOLS
 
 __all__ = ["SurfaceConformanceTests"]
 
