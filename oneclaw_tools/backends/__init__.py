@@ -1,7 +1,9 @@
-"""Vault backends: the embedded :class:`LocalVault` and the remote 1Claw client.
+"""Vault backends: the embedded vault, the 1Claw API client and OpenBao / HashiCorp Vault.
 
-Every backend implements the one synchronous :class:`VaultBackend` interface (see
-:mod:`.base` for why there is no async backend API).
+:class:`.local.LocalVault` (an encrypted SQLite file), :class:`.remote.OneClawVault` (1Claw's
+REST API over httpx) and :class:`.openbao.OpenBaoVault` (KV v2 over httpx) each implement the
+one synchronous :class:`VaultBackend` interface (see :mod:`.base` for why there is no async
+backend API) and pass the one conformance suite, :mod:`oneclaw_tools.testing.backend`.
 """
 
 from .base import VaultBackend
