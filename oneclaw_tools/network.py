@@ -46,6 +46,8 @@ __all__ = [
     "NetworkRules",
     "Resolver",
     "build_http_client",
+    "is_loopback_host",
+    "is_loopback_url",
     "refusal_reason",
     "system_resolver",
 ]
@@ -104,6 +106,32 @@ def _ip_literal(host: str) -> str | None:
         return socket.inet_ntoa(socket.inet_aton(candidate))
     except OSError:
         return None
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback IP address (``::1`` with or without brackets); nothing is resolved.
+
+    Where plain ``http://`` is tolerated (a local server, the MCP server's bind address), this
+    is the one test of "this machine"; ``http_request``'s destinations are checked by
+    :class:`NetworkRules` instead.
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether the host of ``url`` is loopback (:func:`is_loopback_host`); an unreadable URL is not."""
+    import httpx
+
+    try:
+        host = httpx.URL(url).host
+    except (httpx.InvalidURL, UnicodeError, ValueError):
+        return False
+    return is_loopback_host(host)
 
 
 def refusal_reason(ip: _IP) -> str | None:

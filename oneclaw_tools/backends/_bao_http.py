@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import ipaddress
 import json as jsonlib
 import logging
 import random
@@ -59,6 +58,7 @@ from ..errors import (
     ServerError,
     TransportError,
 )
+from ..network import is_loopback_url
 
 __all__ = ["BaoAuth", "BaoClient", "CasMismatch"]
 
@@ -219,7 +219,7 @@ class BaoClient:
         for addr in addresses:
             if not addr.startswith(("http://", "https://")):
                 raise InvalidArgument("BAO_ADDR", "each address must start with http:// or https://")
-            if addr.startswith("http://") and not allow_http and not _is_loopback(addr):
+            if addr.startswith("http://") and not allow_http and not is_loopback_url(addr):
                 raise InvalidArgument(
                     "BAO_ADDR",
                     "must use https:// (plain http:// would send the token and every secret in clear text; "
@@ -342,19 +342,6 @@ class BaoClient:
                 raise retry_error
             log.debug("retrying %s after %s", what, type(retry_error).__name__)
             time.sleep(pause)
-
-
-def _is_loopback(url: str) -> bool:
-    try:
-        host = httpx.URL(url).host
-    except (httpx.InvalidURL, UnicodeError, ValueError):
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _unapplied(errors: list[str]) -> bool:

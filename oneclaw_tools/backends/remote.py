@@ -12,7 +12,6 @@ and the sleep function can be injected for tests.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -25,6 +24,7 @@ from .._version import __version__
 from ..audit import current_tool
 from ..errors import InvalidArgument, PermissionDenied
 from ..models import Principal, SecretMeta, SecretValue, ShareInfo, VaultInfo
+from ..network import is_loopback_url
 from ._auth import VaultTokenAuth
 from ._calls import Calls
 from ._http import Call, NotSent, RetryPolicy, Sleep, exchange
@@ -50,19 +50,6 @@ def _sent(build: Callable[Concatenate[Calls, P], Call[T]]) -> Callable[Concatena
     method.__name__ = method.__qualname__ = build.__name__
     method.__doc__ = build.__doc__
     return method
-
-
-def _is_loopback_url(url: str) -> bool:
-    try:
-        host = httpx.URL(url).host
-    except (httpx.InvalidURL, UnicodeError, ValueError):
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _secret(value: str | SecretValue | None) -> SecretValue | None:
@@ -102,7 +89,7 @@ class OneClawVault(VaultBackend):
             raise InvalidArgument("api_key", "must be a 1Claw agent key ('ocv_…') or user key ('1ck_…')")
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise InvalidArgument("base_url", "must be an http:// or https:// URL")
-        if base_url.startswith("http://") and not _is_loopback_url(base_url):
+        if base_url.startswith("http://") and not is_loopback_url(base_url):
             raise InvalidArgument(
                 "base_url",
                 "must use https:// (plain http:// would send the agent key and every secret in "

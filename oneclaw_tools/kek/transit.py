@@ -26,8 +26,9 @@ from typing import Any
 
 import httpx
 
-from ..backends._bao_http import BaoAuth, _is_loopback
+from ..backends._bao_http import BaoAuth
 from ..errors import IntegrityError, InvalidArgument, NotAuthenticated
+from ..network import is_loopback_url
 from .base import INTEGRITY_MESSAGE, KekProvider, KekUnavailable
 
 __all__ = ["DEFAULT_KEY_NAME", "TransitKek"]
@@ -79,7 +80,7 @@ class TransitKek(KekProvider):
             raise KekUnavailable(
                 "BAO_ADDR (or VAULT_ADDR) must start with https:// (or http:// on loopback)."
             )
-        if addr.startswith("http://") and not allow_http and not _is_loopback(addr):
+        if addr.startswith("http://") and not allow_http and not is_loopback_url(addr):
             raise KekUnavailable(
                 "the transit server address must use https:// (plain http:// would send the token and every "
                 "data key in clear text; it is accepted toward 127.0.0.1, ::1 or localhost, or with "

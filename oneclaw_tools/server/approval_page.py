@@ -19,7 +19,6 @@ and is never echoed, logged or put in a redirect. HTML is rendered by Jinja2 wit
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import logging
 import secrets
 import threading
@@ -39,6 +38,7 @@ from ..backends.base import VaultBackend
 from ..errors import OneClawError
 from ..hitl import HitlStore, fulfil
 from ..models import AuditEvent, SecretValue
+from ..network import is_loopback_host
 
 __all__ = ["COOKIE", "ApprovalPage"]
 
@@ -96,15 +96,6 @@ td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top
 </body></html>"""
 
 
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class ApprovalPage:
     """The page's state (login token, page sessions) and its Starlette app."""
 
@@ -152,7 +143,7 @@ class ApprovalPage:
         peer = request.client.host if request.client else None
         host = (request.headers.get("host") or "").lower()
         hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
-        return _is_loopback(peer) and hostname in _LOCAL_HOSTS
+        return is_loopback_host(peer or "") and hostname in _LOCAL_HOSTS
 
     def _csrf_for(self, request: Request) -> str | None:
         cookie = request.cookies.get(COOKIE)

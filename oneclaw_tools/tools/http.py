@@ -17,7 +17,6 @@ truncated to the operator's limit with a note.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,7 +25,7 @@ from pydantic import Field
 
 from ..bindings import Destination
 from ..errors import InvalidArgument, PermissionDenied, TransportError
-from ..network import DestinationRefused
+from ..network import DestinationRefused, is_loopback_host
 from ..placeholders import ANY_PLACEHOLDER as _ANY_PLACEHOLDER
 from ..placeholders import substitute
 from .base import Args, ToolSpec
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["HTTP_TOOL", "destination_of"]
 
-_LOOPBACK_NAMES = {"localhost"}
 _ROUTING_HEADERS = frozenset({"host", ":authority", "x-forwarded-host", "forwarded"})
 
 
@@ -74,15 +72,6 @@ class HttpRequestArgs(Args):
     )
 
 
-def is_loopback(host: str) -> bool:
-    if host in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def destination_of(
     url: str, *, allow_http_loopback: bool, method: str = "GET"
 ) -> tuple[httpx.URL, Destination]:
@@ -97,7 +86,7 @@ def destination_of(
         raise InvalidArgument("url", "must be an absolute http(s) URL")
     if parsed.userinfo:
         raise InvalidArgument("url", "must not contain user-info ('user:pass@'); use headers")
-    if parsed.scheme == "http" and not (allow_http_loopback and is_loopback(dest.host)):
+    if parsed.scheme == "http" and not (allow_http_loopback and is_loopback_host(dest.host)):
         raise PermissionDenied(
             "secrets are sent only over https (plain http only to loopback when the operator allows it).",
             action="Use an https URL.",

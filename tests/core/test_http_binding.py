@@ -17,6 +17,7 @@ import pytest
 
 from oneclaw_tools import OperatorPolicy, Session, ToolError
 from oneclaw_tools.handles import host_allowed
+from oneclaw_tools.network import is_loopback_host, is_loopback_url
 
 TOKEN = "CANARYbind_" + "q" * 30
 
@@ -180,6 +181,25 @@ def test_plain_http_needs_the_operator_and_loopback(vault_path, api) -> None:  #
     with pytest.raises(ToolError, match="https"):
         s.call("http_request", {"url": f"http://{host}/", "headers": {"X": ph}})
     assert rec.hits == []
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:8200", True),
+        ("http://127.9.9.9/", True),
+        ("http://[::1]:8080/x", True),
+        ("http://localhost:1", True),
+        ("http://10.0.0.5:8200", False),
+        ("http://localhost.evil.test/", False),
+        ("http://exa mple/", False),  # unreadable: not loopback
+    ],
+)
+def test_one_loopback_test_for_every_plain_http_exception(url: str, loopback: bool) -> None:
+    """The remote client, the OpenBao backend, transit, http_request and the MCP server share it."""
+    assert is_loopback_url(url) is loopback
+    if loopback:
+        assert is_loopback_host(httpx.URL(url).host)
 
 
 def test_redirects_never_carry_a_value_to_another_host(vault_path, attacker) -> None:  # type: ignore[no-untyped-def]
