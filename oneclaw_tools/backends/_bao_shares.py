@@ -36,7 +36,6 @@ from ..errors import Gone, InvalidArgument, NotAuthenticated, NotFound, OneClawE
 from ..models import PolicyInfo, Secret, SecretValue, ShareInfo
 from ..validation import (
     parse_datetime,
-    validate_max_access_count,
     validate_path,
     validate_pattern,
     validate_permissions,
@@ -46,7 +45,7 @@ from ._bao_http import BaoAuth, BaoClient
 from ._bao_kv import KV
 from ._bao_seal import open_token, seal_token
 from ._local_core import check_future, check_id, check_text
-from ._local_shares import _EMAIL, RECIPIENT_TYPES
+from ._share_rules import check_share_options
 from .base import PolicyOptions, ShareOptions, complete_options
 
 __all__ = ["SharesMixin"]
@@ -120,32 +119,10 @@ class SharesMixin(BaoCore):
     # -- shares -------------------------------------------------------------------------
     def create_share(self, vault_id: str, path: str, **options: Unpack[ShareOptions]) -> ShareInfo:
         o = complete_options(ShareOptions, "create_share", options)
-        recipient_type, expires_at, email = o["recipient_type"], o["expires_at"], o["email"]
-        recipient_id, max_access_count, passphrase = o["recipient_id"], o["max_access_count"], o["passphrase"]
         vault_id, path = check_vault_id(vault_id), validate_path(path)
-        if recipient_type not in RECIPIENT_TYPES:
-            raise InvalidArgument("recipient_type", "must be one of " + ", ".join(RECIPIENT_TYPES))
-        if recipient_type in ("user", "agent"):
-            if recipient_id is None:
-                raise InvalidArgument("recipient_id", f"is required for a share to a {recipient_type}")
-            recipient_id = check_id(recipient_id, "recipient_id")
-        elif recipient_type == "creator":
-            recipient_type, recipient_id = self._principal.type, self._principal.id
-        elif recipient_id is not None:
-            raise InvalidArgument("recipient_id", f"is not used for recipient_type '{recipient_type}'")
-        if recipient_type == "external_email":
-            if not isinstance(email, str) or len(email) > 254 or _EMAIL.fullmatch(email) is None:
-                raise InvalidArgument("email", "must be an email address such as name@example.com")
-        elif email is not None:
-            raise InvalidArgument("email", "is only used with recipient_type 'external_email'")
-        if expires_at is None:
-            raise InvalidArgument("expires_at", "is required for a share")
-        expires = check_future(parse_datetime(expires_at), self._now(), "expires_at")
-        assert expires is not None
-        max_access = validate_max_access_count(max_access_count)
-        if passphrase is not None:
-            check_text(passphrase, "passphrase", max_len=1024, allow_empty=False)
-        if recipient_type == "external_email" and self._principal.type == "agent":
+        share = check_share_options(o, creator=(self._principal.type, self._principal.id), now=self._now())
+        expires, max_access, passphrase = share.expires_at, share.max_access_count, share.passphrase
+        if share.recipient_type == "external_email" and self._principal.type == "agent":
             self._deny(vault_id, path, "agents cannot share with an e-mail address (1Claw blocks it).")
         self._require(vault_id, "read", path)
         self._live_meta(vault_id, path)
@@ -175,8 +152,8 @@ class SharesMixin(BaoCore):
                     f"(its longest token TTL is {granted} seconds)",
                 )  # fmt: skip
             record = {
-                "vault_id": vault_id, "path": path, "recipient_type": recipient_type, "recipient_id": recipient_id,
-                "email": email, "expires_at": iso(expires), "max_access_count": max_access, "access_count": 0,
+                "vault_id": vault_id, "path": path, "recipient_type": share.recipient_type,
+                "recipient_id": share.recipient_id, "email": share.email, "expires_at": iso(expires), "max_access_count": max_access, "access_count": 0,
                 "accessor": accessor, "created_by": str(self._principal), "created_at": iso(self._now()),
                 "accepted": False, "declined": False, "revoked": False,
                 "passphrase": None if passphrase is None else crypto.hash_passphrase(passphrase).hex(),

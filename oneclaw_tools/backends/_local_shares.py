@@ -19,19 +19,14 @@ from typing import Unpack
 from .. import crypto
 from ..errors import Gone, InvalidArgument, NotFound, PermissionDenied
 from ..models import Secret, SecretValue, ShareInfo
-from ..validation import (
-    parse_datetime,
-    validate_max_access_count,
-    validate_path,
-)
-from ._local_core import Note, Part, check_future, check_id, check_text
+from ..validation import validate_path
+from ._local_core import Note, Part, check_id, check_text
 from ._local_store import fmt_ts, parse_ts
+from ._share_rules import RECIPIENT_TYPES, check_share_options
 from .base import ShareOptions, complete_options
 
 __all__ = ["RECIPIENT_TYPES", "Shares"]
 
-RECIPIENT_TYPES: tuple[str, ...] = ("user", "agent", "external_email", "anyone_with_link", "creator")
-_EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _SHARE_REF = re.compile(r"(?:oneclaw://share/)?([0-9a-f-]{36})(?:#([A-Za-z0-9_-]{20,128}))?")
 
 
@@ -40,35 +35,13 @@ class Shares(Part):
 
     def create_share(self, vault_id: str, path: str, **options: Unpack[ShareOptions]) -> ShareInfo:
         o = complete_options(ShareOptions, "create_share", options)
-        recipient_type, recipient_id, email = o["recipient_type"], o["recipient_id"], o["email"]
-        expires_at, passphrase = o["expires_at"], o["passphrase"]
         with self.core.checking("create_share"):
             vault_id = check_id(vault_id, "vault_id")
             path = validate_path(path)
-            if recipient_type not in RECIPIENT_TYPES:
-                raise InvalidArgument("recipient_type", "must be one of " + ", ".join(RECIPIENT_TYPES))
-            if recipient_type in ("user", "agent"):
-                if recipient_id is None:
-                    raise InvalidArgument("recipient_id", f"is required for a share to a {recipient_type}")
-                recipient_id = check_id(recipient_id, "recipient_id")
-            elif recipient_type == "creator":
-                recipient_type, recipient_id = "user", "owner"
-            elif recipient_id is not None:
-                raise InvalidArgument("recipient_id", f"is not used for recipient_type '{recipient_type}'")
-            if recipient_type == "external_email":
-                if not isinstance(email, str) or len(email) > 254 or _EMAIL.fullmatch(email) is None:
-                    raise InvalidArgument("email", "must be an email address such as name@example.com")
-            elif email is not None:
-                raise InvalidArgument("email", "is only used with recipient_type 'external_email'")
-            if expires_at is None:
-                raise InvalidArgument("expires_at", "is required for a share")
-            expires = check_future(parse_datetime(expires_at), self.core.now(), "expires_at")
-            max_access = validate_max_access_count(o["max_access_count"])
-            if passphrase is not None:
-                check_text(passphrase, "passphrase", max_len=1024, allow_empty=False)
+            share = check_share_options(o, creator=("user", "owner"), now=self.core.now())
 
         def work(conn: sqlite3.Connection, note: Note) -> ShareInfo:
-            if recipient_type == "external_email" and self.core.principal.type == "agent":
+            if share.recipient_type == "external_email" and self.core.principal.type == "agent":
                 raise PermissionDenied(  # 1Claw's docs: external_email is for humans, "agents are blocked"
                     "agents cannot share with an external email address.",
                     action="Share with a user or agent of this vault, or ask a human to send it.",
@@ -82,12 +55,13 @@ class Shares(Part):
                 "max_access_count, passphrase_hash, token_hash, created_by, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    share_id, live["id"], vault_id, path, recipient_type, recipient_id, email, fmt_ts(expires),
-                    max_access, None if passphrase is None else crypto.hash_passphrase(passphrase),
+                    share_id, live["id"], vault_id, path, share.recipient_type, share.recipient_id, share.email,
+                    fmt_ts(share.expires_at), share.max_access_count,
+                    None if share.passphrase is None else crypto.hash_passphrase(share.passphrase),
                     crypto.hash_token(token), str(self.core.principal), fmt_ts(now),
                 ),
             )  # fmt: skip
-            note.detail = f"share {share_id} to {recipient_type}"
+            note.detail = f"share {share_id} to {share.recipient_type}"
             row = conn.execute("SELECT * FROM shares WHERE id = ?", (share_id,)).fetchone()
             return self._share_info(row, url=SecretValue(f"oneclaw://share/{share_id}#{token}"))
 
