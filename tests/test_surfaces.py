@@ -289,3 +289,37 @@ def test_every_adapter_builds_from_a_session_the_environment_or_code(
     mcp_session = Session.remote(api_key=key, base_url="http://127.0.0.1:9", vault_id="v1")
     assert mcp_session.backend.kind == "oneclaw"  # what an MCP server's session factory returns
     mcp_session.close()
+
+
+#: each framework adapter's toolkit class: (module, class name)
+TOOLKITS = {
+    "langchain": ("langchain_oneclaw", "OneClawToolkit"),
+    "llamaindex": ("llama_index.tools.oneclaw", "OneClawToolSpec"),
+    "crewai": ("crewai_oneclaw", "OneClawCrewTools"),
+}
+
+
+@pytest.mark.parametrize("surface", list(TOOLKITS))
+def test_every_toolkit_is_built_from_configuration_the_same_way(
+    surface: str, tmp_path: Path, framework_env: None
+) -> None:
+    """``from_env``, ``remote`` and ``local`` are one implementation (``SessionConstructors``) with one
+    signature on every framework; a bad prefix is refused before any vault is opened or created."""
+    import inspect
+
+    from oneclaw_tools.toolkit import SessionConstructors
+
+    module, name = TOOLKITS[surface]
+    toolkit_class = getattr(importlib.import_module(module), name)
+    for constructor in ("from_env", "remote", "local"):
+        assert inspect.signature(getattr(toolkit_class, constructor)) == inspect.signature(
+            getattr(SessionConstructors, constructor)
+        ), f"{name}.{constructor}"
+    toolkit = toolkit_class.local(tmp_path / "vault.db", prefix="oneclaw_")
+    try:
+        assert toolkit.session.backend.path == tmp_path / "vault.db"
+    finally:
+        toolkit.session.close()
+    with pytest.raises(ValueError, match="must start with a letter"):
+        toolkit_class.local(tmp_path / "other.db", prefix="1claw_")
+    assert not (tmp_path / "other.db").exists()

@@ -23,7 +23,7 @@ The session is a pydantic ``PrivateAttr``: it never appears in the schema the mo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from crewai.tools import BaseTool
 from crewai.tools.tool_failure import ToolFailure, ToolFailureReason
@@ -31,6 +31,7 @@ from pydantic import PrivateAttr
 
 from oneclaw_tools import ToolError
 from oneclaw_tools.naming import check_prefix, surface_name
+from oneclaw_tools.toolkit import SessionConstructors
 
 if TYPE_CHECKING:
     from oneclaw_tools import Session, ToolSpec
@@ -97,42 +98,20 @@ def make_tool(session: Session, spec: ToolSpec, *, prefix: str = "") -> OneClawT
     return tool
 
 
-class OneClawCrewTools:
+class OneClawCrewTools(SessionConstructors):
     """Every tool the session's operator policy allows, as CrewAI tools.
 
     >>> tools = OneClawCrewTools(session).tools()
     >>> agent = Agent(role=..., goal=..., backstory=..., tools=tools, llm=llm)
 
     ``prefix="oneclaw_"`` names every tool ``oneclaw_<name>``, the same on every surface. Also
-    ``OneClawCrewTools.from_env()`` and ``OneClawCrewTools.remote(api_key=..., base_url=..., vault_id=...)``.
+    ``OneClawCrewTools.from_env()``, ``OneClawCrewTools.remote(api_key=..., base_url=..., vault_id=...)``
+    and ``OneClawCrewTools.local(path)`` (the same on every surface: ``oneclaw_tools.toolkit``).
     """
 
     def __init__(self, session: Session, *, prefix: str = "") -> None:
         self._session = session
         self._prefix = check_prefix(prefix)
-
-    @classmethod
-    def from_env(cls, *, prefix: str = "", **session_kwargs: Any) -> Self:
-        """The backend the environment selects (see ``Session.from_env``)."""
-        from oneclaw_tools import Session
-
-        return cls(Session.from_env(**session_kwargs), prefix=prefix)
-
-    @classmethod
-    def remote(
-        cls,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        vault_id: str | None = None,
-        prefix: str = "",
-        **session_kwargs: Any,
-    ) -> Self:
-        """1Claw's API configured in code (see ``Session.remote``: also ``token=``, ``agent_id=``)."""
-        from oneclaw_tools import Session
-
-        session = Session.remote(api_key, base_url=base_url, vault_id=vault_id, **session_kwargs)
-        return cls(session, prefix=prefix)
 
     @property
     def session(self) -> Session:

@@ -14,7 +14,6 @@ rendered from pydantic's error list without the offending input.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from langchain_core.tools import BaseTool, BaseToolkit, StructuredTool, ToolException
@@ -25,6 +24,7 @@ from pydantic.v1 import ValidationError as ValidationErrorV1
 from oneclaw_tools import Session, ToolError, ToolSpec
 from oneclaw_tools.errors import InvalidArgument
 from oneclaw_tools.naming import check_prefix, surface_name
+from oneclaw_tools.toolkit import SessionConstructors
 
 __all__ = ["OneClawTool", "OneClawToolkit", "make_tool", "tool_surface", "validation_message"]
 
@@ -97,7 +97,7 @@ def make_tool(session: Session, spec: ToolSpec, *, prefix: str = "") -> OneClawT
     return tool
 
 
-class OneClawToolkit(BaseToolkit):
+class OneClawToolkit(SessionConstructors, BaseToolkit):
     """Every tool the operator's policy allows, as LangChain tools bound to one session.
 
     ``OneClawToolkit(session)`` (or ``session=``), ``OneClawToolkit.from_env()`` (the backend the
@@ -118,30 +118,6 @@ class OneClawToolkit(BaseToolkit):
             data["session"] = session
         check_prefix(data.get("prefix", ""))
         super().__init__(**data)
-
-    @classmethod
-    def from_env(cls, *, prefix: str = "", **session_kwargs: Any) -> OneClawToolkit:
-        """Configure from 1Claw's environment variables (see ``Session.from_env``)."""
-        return cls(Session.from_env(**session_kwargs), prefix=prefix)
-
-    @classmethod
-    def remote(
-        cls,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        vault_id: str | None = None,
-        prefix: str = "",
-        **session_kwargs: Any,
-    ) -> OneClawToolkit:
-        """1Claw's API configured in code (see ``Session.remote``: also ``token=``, ``agent_id=``)."""
-        session = Session.remote(api_key, base_url=base_url, vault_id=vault_id, **session_kwargs)
-        return cls(session, prefix=prefix)
-
-    @classmethod
-    def local(cls, path: str | Path, *, prefix: str = "", **session_kwargs: Any) -> OneClawToolkit:
-        """An embedded vault in the SQLite file at ``path``."""
-        return cls(Session.local(path, **session_kwargs), prefix=prefix)
 
     def get_tools(self) -> list[BaseTool]:
         """One ``StructuredTool`` per spec, in the core's order (built once per toolkit)."""

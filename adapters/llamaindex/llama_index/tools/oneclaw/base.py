@@ -20,7 +20,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Self
+from typing import Any
 
 from llama_index.core.tools import FunctionTool, ToolMetadata, ToolOutput
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from oneclaw_tools import Session, ToolError, ToolSpec
 from oneclaw_tools.naming import check_prefix, surface_name
+from oneclaw_tools.toolkit import SessionConstructors
 
 from ._outputs import GuardedFunctionTool, afinish, crash_output, error_output, finish, ok_output, plain_args
 from .approval import ask_approval
@@ -48,7 +49,7 @@ def _structured(text: str) -> Any:
         return text
 
 
-class OneClawToolSpec(BaseToolSpec):
+class OneClawToolSpec(SessionConstructors, BaseToolSpec):
     """Every oneclaw tool the operator's policy allows, for any LlamaIndex agent.
 
     >>> tools = OneClawToolSpec(Session.local(path)).to_tool_list()
@@ -57,11 +58,14 @@ class OneClawToolSpec(BaseToolSpec):
     ``spec_functions`` holds ``(name, "a" + name)`` pairs, so each ``FunctionTool`` gets a real
     sync ``fn`` and a real ``async_fn``. Pass ``spec_functions=["list_secrets", ...]`` to
     ``to_tool_list`` to pick a subset (by the core's names). ``prefix="oneclaw_"`` names every
-    tool ``oneclaw_<name>``, the same on every surface. Also ``OneClawToolSpec.from_env()`` and
-    ``OneClawToolSpec.remote(api_key=..., base_url=..., vault_id=...)``.
+    tool ``oneclaw_<name>``, the same on every surface. Also ``OneClawToolSpec.from_env()``,
+    ``OneClawToolSpec.remote(api_key=..., base_url=..., vault_id=...)`` and
+    ``OneClawToolSpec.local(path)`` (each also takes ``human_approval=``; the same on every
+    surface: ``oneclaw_tools.toolkit``).
     """
 
     spec_functions: list[SPEC_FUNCTION_TYPE]
+    ADAPTER_OPTIONS = frozenset({"human_approval"})
 
     def __init__(self, session: Session, *, human_approval: bool = False, prefix: str = "") -> None:
         self._session = session
@@ -75,26 +79,6 @@ class OneClawToolSpec(BaseToolSpec):
                 setattr(self, ASYNC_PREFIX + spec.name, self._approving_function(spec))
             else:
                 setattr(self, ASYNC_PREFIX + spec.name, self._async_function(spec))
-
-    @classmethod
-    def from_env(cls, *, human_approval: bool = False, prefix: str = "", **session_kwargs: Any) -> Self:
-        """The backend the environment selects (see ``Session.from_env``)."""
-        return cls(Session.from_env(**session_kwargs), human_approval=human_approval, prefix=prefix)
-
-    @classmethod
-    def remote(
-        cls,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        vault_id: str | None = None,
-        human_approval: bool = False,
-        prefix: str = "",
-        **session_kwargs: Any,
-    ) -> Self:
-        """1Claw's API configured in code (see ``Session.remote``: also ``token=``, ``agent_id=``)."""
-        session = Session.remote(api_key, base_url=base_url, vault_id=vault_id, **session_kwargs)
-        return cls(session, human_approval=human_approval, prefix=prefix)
 
     @property
     def session(self) -> Session:
