@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import answers
 from .leaks import assert_no_canary, canary_variants
@@ -41,12 +41,15 @@ __all__ = [
     "SCRIPT_CALLS",
     "THIRD_PARTY_TOOLS",
     "USER_PROMPT",
+    "CallLike",
     "Canaries",
     "LocalApi",
     "Script",
+    "ScriptLike",
     "ToolCall",
     "assert_no_canary",
     "canary_variants",
+    "closing_answer",
     "local_api",
     "scenario_policy",
     "seed_canaries",
@@ -240,6 +243,28 @@ def local_api(token: str = "") -> Iterator[LocalApi]:
 
 
 # -- the script ----------------------------------------------------------------------------
+class CallLike(Protocol):
+    """What a scripted model needs of a tool call: its name and arguments (:class:`ToolCall` is one)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def args(self) -> dict[str, Any]: ...
+
+
+class ScriptLike(Protocol):
+    """What every adapter's scripted model follows: :class:`Script`, or a test's own plan."""
+
+    def next_call(self, last_tool_output: str | None, /) -> CallLike | None: ...
+
+
+def closing_answer(script: ScriptLike, default: str) -> str:
+    """The script's own closing answer (``Script.final_answer()``), else ``default``."""
+    final = getattr(script, "final_answer", None)
+    return str(final()) if callable(final) else default
+
+
 @dataclass(frozen=True)
 class ToolCall:
     name: str

@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from crewai.events.types.llm_events import LLMCallType
 from crewai.llms.base_llm import BaseLLM
 from pydantic import PrivateAttr
+
+from oneclaw_tools.testing.scenario import CallLike, ScriptLike, closing_answer
 
 __all__ = ["FINAL_ANSWER", "ScriptProtocol", "ScriptedLLM", "ToolCallLike", "last_tool_output"]
 
@@ -36,15 +38,9 @@ _REACT_REMINDER = "\nYou ONLY have access to the following tools"
 FINAL_ANSWER = "Done: the API call, the rotation and the share succeeded; no secret value was shown."
 
 
-class ToolCallLike(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def args(self) -> dict[str, Any]: ...
-
-
-class ScriptProtocol(Protocol):
-    def next_call(self, last_tool_output: str | None) -> ToolCallLike | None: ...
+#: the core's protocols of a tool call and a script, under this module's older names
+ToolCallLike = CallLike
+ScriptProtocol = ScriptLike
 
 
 @dataclass
@@ -134,8 +130,7 @@ class ScriptedLLM(BaseLLM):
     def _next(self, messages: list[Any]) -> _Turn:
         step = self._script.next_call(last_tool_output(messages, native=self.native))
         if step is None:
-            final = getattr(self._script, "final_answer", None)
-            answer = final() if callable(final) else self.final_answer
+            answer = closing_answer(self._script, self.final_answer)
             if self.native:
                 return _Turn(None, None, answer)
             return _Turn(None, None, f"Thought: I now know the final answer\nFinal Answer: {answer}")
@@ -189,16 +184,6 @@ class ScriptedLLM(BaseLLM):
         )
         return turn.answer
 
-    async def acall(
-        self,
-        messages: Any,
-        tools: list[dict[str, Any]] | None = None,
-        callbacks: list[Any] | None = None,
-        available_functions: dict[str, Any] | None = None,
-        from_task: Any | None = None,
-        from_agent: Any | None = None,
-        response_model: Any | None = None,
-    ) -> Any:
-        return self.call(
-            messages, tools, callbacks, available_functions, from_task, from_agent, response_model
-        )
+    async def acall(self, *args: Any, **kwargs: Any) -> Any:
+        """The same turn as :meth:`call` (the script answers at once)."""
+        return self.call(*args, **kwargs)

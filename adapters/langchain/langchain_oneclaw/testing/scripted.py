@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -30,18 +30,12 @@ from langchain_core.tracers.schemas import Run
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr
 
+from oneclaw_tools.testing.scenario import CallLike
+
 __all__ = ["EventRecorder", "NextCall", "RunCollector", "ScriptedChatModel", "message_text"]
 
 
-class _Call(Protocol):
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def args(self) -> dict[str, Any]: ...
-
-
-NextCall = Callable[[str | None], _Call | None]
+NextCall = Callable[[str | None], CallLike | None]
 
 
 def message_text(message: BaseMessage) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -35,28 +35,12 @@ from llama_index.core.llms.mock import MockFunctionCallingLLM
 from llama_index.core.tools.types import BaseTool
 from pydantic import PrivateAttr
 
+from oneclaw_tools.testing.scenario import ScriptLike, closing_answer
+
 __all__ = ["ScriptLike", "ScriptedFunctionCallingLLM", "ScriptedReActLLM", "last_tool_output"]
 
 FINAL_ANSWER = "All the steps are done; no secret value was shown to me."
 OBSERVATION = "Observation: "
-
-
-class CallLike(Protocol):
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def args(self) -> dict[str, Any]: ...
-
-
-class ScriptLike(Protocol):
-    def next_call(self, last_tool_output: str | None, /) -> CallLike | None: ...
-
-
-def _final_answer(script: ScriptLike) -> str:
-    """The script's own closing answer (``Script.final_answer()``) or a generic one."""
-    final = getattr(script, "final_answer", None)
-    return str(final()) if callable(final) else FINAL_ANSWER
 
 
 def last_tool_output(messages: Sequence[ChatMessage]) -> str | None:
@@ -127,7 +111,7 @@ class ScriptedFunctionCallingLLM(MockFunctionCallingLLM):
         self._tools_seen.append(list(kwargs.get("tools") or []))
         call = self._script.next_call(last_tool_output(messages))
         if call is None:
-            return ChatMessage(role=MessageRole.ASSISTANT, content=_final_answer(self._script))
+            return ChatMessage(role=MessageRole.ASSISTANT, content=closing_answer(self._script, FINAL_ANSWER))
         self._calls += 1
         block = ToolCallBlock(tool_call_id=f"call_{self._calls}", tool_name=call.name, tool_kwargs=call.args)
         return ChatMessage(role=MessageRole.ASSISTANT, blocks=[block])
@@ -160,9 +144,7 @@ class ScriptedReActLLM(CustomLLM):
         self._seen.append(_snapshot(messages))
         call = self._script.next_call(last_tool_output(messages))
         if call is None:
-            return (
-                f"Thought: I can answer without using any more tools.\nAnswer: {_final_answer(self._script)}"
-            )
+            return f"Thought: I can answer without using any more tools.\nAnswer: {closing_answer(self._script, FINAL_ANSWER)}"
         return (
             f"Thought: I should use {call.name}.\nAction: {call.name}\nAction Input: {json.dumps(call.args)}"
         )
