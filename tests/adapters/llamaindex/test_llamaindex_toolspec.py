@@ -6,6 +6,7 @@ of reading it from ``session.specs``: fix the loop in ``base.py``, not the expec
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -172,9 +173,14 @@ class _CrashingSession(Session):
     def call_text(self, name: str, args: object = None) -> str:
         raise RuntimeError("internal detail CANARYcrash-0123456789")
 
+    async def acall_text(self, name: str, args: object = None) -> str:
+        raise RuntimeError("internal detail CANARYcrash-0123456789")
+
 
 def test_an_unexpected_crash_shows_only_that_the_tool_failed(tmp_path: Path) -> None:
     with _CrashingSession.local(tmp_path / "c.db") as crashing:
-        out = _tools(crashing)["list_secrets"].call(prefix="demo/")
-    assert out.is_error and out.content == "Error (tool_failed): tool list_secrets failed."
-    assert_no_canary([out.content, out.raw_output, out.raw_input, repr(out)], ["CANARYcrash-0123456789"])
+        tool = _tools(crashing)["list_secrets"]
+        outputs = [tool.call(prefix="demo/"), asyncio.run(tool.acall(prefix="demo/"))]
+    for out in outputs:  # the sync and the async path alike
+        assert out.is_error and out.content == "Error (tool_failed): tool list_secrets failed."
+        assert_no_canary([out.content, out.raw_output, out.raw_input, repr(out)], ["CANARYcrash-0123456789"])

@@ -8,12 +8,15 @@ guard, and the tool's ``callback`` (:func:`finish` / :func:`afinish`) hands that
 ``FunctionTool`` unchanged instead of letting it wrap it again.
 
 A core failure is the LlamaIndex error result: ``is_error=True`` with ``content == err.text``,
-never an exception for the agent loop to stringify.
+never an exception for the agent loop to stringify. :class:`Settle` is the one place where a call's
+exceptions become outputs, for the sync and async functions of our tools and of wrapped ones.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from types import TracebackType
 from typing import Any
 
 from llama_index.core.tools import FunctionTool, ToolOutput
@@ -22,6 +25,7 @@ from oneclaw_tools import Session, ToolError
 
 __all__ = [
     "GuardedFunctionTool",
+    "Settle",
     "afinish",
     "crash_output",
     "error_output",
@@ -29,6 +33,9 @@ __all__ = [
     "ok_output",
     "plain_args",
 ]
+
+
+logger = logging.getLogger(__name__)
 
 
 class GuardedFunctionTool(FunctionTool):
@@ -104,6 +111,48 @@ def crash_output(tool_name: str) -> ToolOutput:
     """
     text = f"Error (tool_failed): tool {tool_name} failed."
     return ToolOutput(tool_name=tool_name, content=text, raw_input={}, raw_output=text, is_error=True)
+
+
+class Settle:
+    """What a tool call raises, turned into the :class:`ToolOutput` the model reads::
+
+        with Settle(session, name, "oneclaw tool") as call:
+            call.args = plain_args(kwargs)
+            call.output = ok_output(session, name, call.args, ..., ...)
+        return call.result
+
+    A :class:`ToolError` becomes :func:`error_output` (with the plain arguments, if set by then);
+    any other exception :func:`crash_output`, logged with the tool's name only (its text may hold
+    anything). A ``BaseException`` that is not an ``Exception`` (cancellation) passes through.
+    """
+
+    def __init__(self, session: Session, name: str, what: str) -> None:
+        self.session, self.name, self.what = session, name, what
+        self.args: dict[str, Any] = {}
+        self.output: ToolOutput | None = None
+
+    def __enter__(self) -> Settle:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        if not isinstance(exc, Exception):
+            return False
+        if isinstance(exc, ToolError):
+            try:
+                self.output = error_output(self.session, self.name, self.args, exc)
+                return True
+            except Exception:  # noqa: S110 - reported as a crash below
+                pass
+        logger.warning("%s %s failed inside the LlamaIndex adapter", self.what, self.name)
+        self.output = crash_output(self.name)
+        return True
+
+    @property
+    def result(self) -> ToolOutput:
+        assert self.output is not None, "the body set no output and raised nothing"
+        return self.output
 
 
 def finish(raw: Any) -> ToolOutput | None:

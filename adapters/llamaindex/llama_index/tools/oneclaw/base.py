@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,18 +26,16 @@ from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSp
 from llama_index.core.workflow import Context
 from pydantic import BaseModel
 
-from oneclaw_tools import Session, ToolError, ToolSpec
+from oneclaw_tools import Session, ToolSpec
 from oneclaw_tools.naming import check_prefix, surface_name
 from oneclaw_tools.toolkit import SessionConstructors
 
-from ._outputs import GuardedFunctionTool, afinish, crash_output, error_output, finish, ok_output, plain_args
+from ._outputs import GuardedFunctionTool, Settle, afinish, error_output, finish, ok_output, plain_args
 from .approval import ask_approval
 
 __all__ = ["OneClawToolSpec", "tool_surface"]
 
 ASYNC_PREFIX = "a"
-
-logger = logging.getLogger(__name__)
 
 
 def _structured(text: str) -> Any:
@@ -93,16 +90,11 @@ class OneClawToolSpec(SessionConstructors, BaseToolSpec):
         session, name = self._session, spec.name
 
         def run(**kwargs: Any) -> ToolOutput:
-            try:
-                kwargs = plain_args(kwargs)
-                try:
-                    text = session.call_text(name, kwargs)
-                except ToolError as err:
-                    return error_output(session, name, kwargs, err)
-                return ok_output(session, name, kwargs, text, _structured(text))
-            except Exception:  # never hand LlamaIndex an exception text to show the model
-                logger.warning("oneclaw tool %s failed inside the LlamaIndex adapter", name)
-                return crash_output(name)
+            with Settle(session, name, "oneclaw tool") as call:
+                call.args = plain_args(kwargs)
+                text = session.call_text(name, call.args)
+                call.output = ok_output(session, name, call.args, text, _structured(text))
+            return call.result
 
         run.__name__ = run.__qualname__ = name
         run.__doc__ = spec.description
@@ -112,16 +104,11 @@ class OneClawToolSpec(SessionConstructors, BaseToolSpec):
         session, name = self._session, spec.name
 
         async def arun(**kwargs: Any) -> ToolOutput:
-            try:
-                kwargs = plain_args(kwargs)
-                try:
-                    text = await session.acall_text(name, kwargs)
-                except ToolError as err:
-                    return error_output(session, name, kwargs, err)
-                return ok_output(session, name, kwargs, text, _structured(text))
-            except Exception:  # never hand LlamaIndex an exception text to show the model
-                logger.warning("oneclaw tool %s failed inside the LlamaIndex adapter", name)
-                return crash_output(name)
+            with Settle(session, name, "oneclaw tool") as call:
+                call.args = plain_args(kwargs)
+                text = await session.acall_text(name, call.args)
+                call.output = ok_output(session, name, call.args, text, _structured(text))
+            return call.result
 
         arun.__name__ = arun.__qualname__ = ASYNC_PREFIX + name
         arun.__doc__ = spec.description

@@ -18,7 +18,6 @@ tool type is called normally, and its own instrumentation is its business (see t
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, cast
 
@@ -29,11 +28,10 @@ from llama_index.core.tools.types import AsyncBaseTool, BaseTool, adapt_to_async
 
 from oneclaw_tools import Session, ToolError
 
-from ._outputs import GuardedFunctionTool, afinish, crash_output, error_output, finish, ok_output, plain_args
+from ._outputs import GuardedFunctionTool, Settle, afinish, error_output, finish, ok_output, plain_args
 
 __all__ = ["guard_agent", "guard_tools", "wrap_tool", "wrap_tools"]
 
-logger = logging.getLogger(__name__)
 
 _Agent = TypeVar("_Agent")
 
@@ -106,28 +104,18 @@ def wrap_tool(tool: BaseTool, session: Session, *, name: str | None = None) -> F
     sync_call, async_call = _sync_call(tool), _async_call(tool)
 
     def run(**kwargs: Any) -> ToolOutput:
-        try:
-            kwargs = plain_args(kwargs)
-            try:
-                parts = session.run_wrapped(tool_name, sync_call, kwargs)
-            except ToolError as err:
-                return error_output(session, tool_name, kwargs, err)
-            return _finished(session, tool_name, kwargs, parts)
-        except Exception:  # never hand LlamaIndex an exception text to show the model
-            logger.warning("wrapped tool %s failed inside the LlamaIndex adapter", tool_name)
-            return crash_output(tool_name)
+        with Settle(session, tool_name, "wrapped tool") as call:
+            call.args = plain_args(kwargs)
+            parts = session.run_wrapped(tool_name, sync_call, call.args)
+            call.output = _finished(session, tool_name, call.args, parts)
+        return call.result
 
     async def arun(**kwargs: Any) -> ToolOutput:
-        try:
-            kwargs = plain_args(kwargs)
-            try:
-                parts = await session.arun_wrapped(tool_name, async_call, kwargs)
-            except ToolError as err:
-                return error_output(session, tool_name, kwargs, err)
-            return _finished(session, tool_name, kwargs, parts)
-        except Exception:  # never hand LlamaIndex an exception text to show the model
-            logger.warning("wrapped tool %s failed inside the LlamaIndex adapter", tool_name)
-            return crash_output(tool_name)
+        with Settle(session, tool_name, "wrapped tool") as call:
+            call.args = plain_args(kwargs)
+            parts = await session.arun_wrapped(tool_name, async_call, call.args)
+            call.output = _finished(session, tool_name, call.args, parts)
+        return call.result
 
     run.__name__ = tool_name
     arun.__name__ = "a" + tool_name
