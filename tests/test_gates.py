@@ -9,10 +9,15 @@ every test run:
   ``.venv/bin/mypy`` and correct what it reports; do not widen the config.
 * the version: ``oneclaw_tools/_version.py`` is its only source. Each adapter's ``setup.py``
   reads it and pins the core to it; no other file may name a version of its own.
+* small modules: every shipped module (the core and each adapter's folder, ``testing``
+  subpackages included) has at most :data:`MAX_MODULE_LINES` lines and opens with a docstring
+  stating its contract. To fix: split the module by what its parts do (see the ``House:``
+  commits for examples), never by raising the limit.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.metadata
 import re
 import subprocess
@@ -32,6 +37,10 @@ ADAPTERS = {
     "mcp": ("oneclaw-mcp", "oneclaw_mcp"),
 }
 BIN = Path(sys.executable).parent
+#: product modules stay readable in one sitting (issue 14: "under about 400 lines")
+MAX_MODULE_LINES = 420
+#: shorter than this, a module docstring names the module without stating what it promises
+MIN_DOCSTRING_CHARS = 40
 
 
 def _run(*argv: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -88,3 +97,30 @@ def test_no_other_file_writes_the_version() -> None:
         if name != "oneclaw_tools/_version.py" and literal.search((ROOT / name).read_text(errors="replace"))
     ]
     assert not offenders, f"files naming version {__version__} themselves: {offenders}"
+
+
+def _shipped_modules() -> list[Path]:
+    roots = [ROOT / "oneclaw_tools", *(ROOT / "adapters" / folder for folder in ADAPTERS)]
+    return sorted(
+        path
+        for root in roots
+        for path in root.rglob("*.py")
+        if not {"__pycache__", "build"} & set(path.relative_to(ROOT).parts)
+    )
+
+
+def test_modules_are_small_and_state_their_contract() -> None:
+    """A module over the limit or without a docstring: split it by what its parts do, and open
+    each module with a docstring saying what it provides and promises."""
+    modules = _shipped_modules()
+    assert len(modules) > 100 and ROOT / "oneclaw_tools" / "session.py" in modules  # the walk found them
+    long, undocumented = [], []
+    for path in modules:
+        text = path.read_text()
+        name = str(path.relative_to(ROOT))
+        if text.count("\n") > MAX_MODULE_LINES:
+            long.append(f"{name} ({text.count(chr(10))} lines)")
+        if len(ast.get_docstring(ast.parse(text)) or "") < MIN_DOCSTRING_CHARS:
+            undocumented.append(name)
+    assert not long, f"modules over {MAX_MODULE_LINES} lines: {long}"
+    assert not undocumented, f"modules without a docstring stating their contract: {undocumented}"
