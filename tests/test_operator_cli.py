@@ -269,8 +269,9 @@ def test_a_broken_pipe_ends_quietly(env: dict[str, str]) -> None:
 def test_serve_without_the_server_extra_names_the_install_command(
     env: dict[str, str], tmp_path: Path
 ) -> None:
+    """Also a demo whose adapter is not installed: the line names the adapter's install command."""
     shim = tmp_path / "shim"
-    for name in ("uvicorn", "starlette"):
+    for name in ("uvicorn", "starlette", "langchain_oneclaw"):
         (shim / name).mkdir(parents=True)
         (shim / name / "__init__.py").write_text(
             f"raise ModuleNotFoundError(\"No module named '{name}'\", name='{name}')\n"
@@ -280,6 +281,8 @@ def test_serve_without_the_server_extra_names_the_install_command(
     for args in (("serve", "--port", "0"), ("agent", "create", "bot")):
         line = one_line_error(cli(hidden, *args))
         assert 'pip install "oneclaw-tools[server]"' in line, line
+    line = one_line_error(cli(hidden, "demo", "--framework", "langchain"))
+    assert "pip install ./adapters/langchain" in line, line
 
 
 @pytest.mark.parametrize(

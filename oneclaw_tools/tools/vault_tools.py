@@ -83,6 +83,7 @@ class RotateArgs(Args):
 def _meta_for_model(s: ToolContext, meta: Any) -> dict[str, Any]:
     data = dict(meta.to_dict())
     data["allowed_hosts"] = s.allowed_hosts(meta.path, meta.metadata)
+    data["allowed_tools"] = s.allowed_tools(meta.path, meta.metadata)
     return data
 
 

@@ -86,8 +86,9 @@ async def test_policy_from_flags_or_env(mcp_world: World, tmp_path: Path, source
     assert names == ["list_secrets", "describe_secret", "get_secret"], stderr  # put_secret: read-only
     paths = [s["path"] for s in json.loads(result_text(listed))["secrets"]]
     assert paths and all(p.startswith("demo/") for p in paths), paths
-    hosts = json.loads(result_text(described))["allowed_hosts"]
-    assert "api.example.com" in hosts, hosts
+    described_json = json.loads(result_text(described))
+    assert "api.example.com" in described_json["allowed_hosts"], described_json
+    assert "echo_raw" in described_json["allowed_tools"], described_json
     assert fetched.isError and "approval" in result_text(fetched), result_text(fetched)
     start = [line for line in stderr.splitlines() if "serving" in line]
     assert len(start) == 1 and str(mcp_world.vault) in start[0] and "vault 'default'" in start[0], stderr
@@ -319,3 +320,50 @@ async def test_shares_and_list_pages_through_a_real_client(mcp_world: World, tmp
         StdioServerParameters(command=_exe(), args=["stdio", "--read-only"], env=env), errlog, names
     )
     assert "list_shares" in read_only and not {"share_secret", "revoke_share"} & set(read_only)
+
+
+async def test_wrap_a_plain_function_through_a_real_client(mcp_world: World, tmp_path: Path) -> None:
+    """``oneclaw-mcp --wrap MODULE:FUNCTION`` with an ordinary function (once a traceback): served
+    beside ours under its own name, its docstring as description, its output scrubbed."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "my_tools.py").write_text(
+        'def shout(text: str) -> str:\n    """Shout the text back."""\n    return "you said " + text.upper()\n'
+    )
+    env = _env(tmp_path, ONECLAW_LOCAL_VAULT=str(mcp_world.vault), PYTHONPATH=str(folder))
+
+    async def work(client: ClientSession) -> tuple[Any, Any]:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        return tools["shout"], await client.call_tool("shout", {"text": "hello"})
+
+    errlog = tmp_path / "stderr.txt"
+    tool, result = await _session(
+        StdioServerParameters(command=_exe(), args=["stdio", "--wrap", "my_tools:shout"], env=env),
+        errlog,
+        work,
+    )
+    assert tool.description == "Shout the text back." and tool.inputSchema["required"] == ["text"]
+    assert not result.isError and result_text(result) == "you said HELLO", result_text(result)
+    assert "Traceback" not in errlog.read_text()
+
+
+@pytest.mark.parametrize("source", ["flags", "env"])
+async def test_vault_flag_or_env_opens_that_vault(mcp_world: World, tmp_path: Path, source: str) -> None:
+    """``--vault NAME`` / ``ONECLAW_MCP_VAULT``: the tools use that vault, and the start line says so."""
+    from oneclaw_tools.backends.local import LocalVault
+
+    with LocalVault(mcp_world.vault, env={}) as vault:
+        team = vault.create_vault("team")
+        vault.put_secret(team.id, "team/db_password", "team-canary-" + os.urandom(8).hex())
+    env = _env(tmp_path, ONECLAW_LOCAL_VAULT=str(mcp_world.vault))
+    args = ["stdio", "--vault", "team"] if source == "flags" else ["stdio"]
+    if source == "env":
+        env["ONECLAW_MCP_VAULT"] = "team"
+
+    async def work(client: ClientSession) -> Any:
+        return await client.call_tool("list_secrets", {})
+
+    errlog = tmp_path / "stderr.txt"
+    listed = await _session(StdioServerParameters(command=_exe(), args=args, env=env), errlog, work)
+    assert [s["path"] for s in json.loads(result_text(listed))["secrets"]] == ["team/db_password"]
+    assert "vault 'team'" in errlog.read_text(), errlog.read_text()
