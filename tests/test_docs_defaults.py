@@ -93,3 +93,38 @@ def test_the_use_it_snippets_run(tmp_path: Path, monkeypatch) -> None:  # type: 
         "share_secret", {"email": "x@evil.example"}
     )
     assert not policy.needs_approval("share_secret", {"email": "a@example.com"})
+
+
+def test_each_adapter_readmes_first_example_uses_a_real_model() -> None:
+    """The first Python example of the LangChain, LlamaIndex and CrewAI READMEs drives a real model
+    (OpenAI, with Anthropic named beside it) through the framework's usual package, guards every
+    tool with the adapter's one call, and compiles; the README names the provider package to
+    install, since none is installed by default."""
+    import ast
+
+    expected = {
+        "langchain": (
+            '"openai:gpt-4.1-mini"',
+            "anthropic:",
+            "OneClawGuardMiddleware(",
+            "pip install langchain-openai",
+        ),
+        "llamaindex": (
+            "OpenAI(model=",
+            "Anthropic(model=",
+            "guard_agent(",
+            "pip install llama-index-llms-openai",
+        ),
+        "crewai": (
+            'LLM(model="openai/',
+            'LLM(model="anthropic/',
+            "guard_crew(",
+            'pip install "crewai[anthropic]"',
+        ),
+    }
+    for adapter, (openai, anthropic, guard, install) in expected.items():
+        text = (ROOT / "adapters" / adapter / "README.md").read_text(encoding="utf-8")
+        first = re.findall(r"```python\n(.*?)```", text, re.S)[0]
+        assert openai in first and anthropic in first and guard in first, adapter
+        assert install in text, adapter
+        ast.parse(first, mode="exec", feature_version=(3, 11), type_comments=False)  # top-level await allowed

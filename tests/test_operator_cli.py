@@ -222,12 +222,14 @@ def test_scrub_all_versions_masks_old_and_deleted_values(env: dict[str, str]) ->
 def test_import_of_an_empty_value_skips_it_and_says_so(env: dict[str, str], tmp_path: Path) -> None:
     secret = canary()
     dotenv = tmp_path / "app.env"
-    dotenv.write_text(f'API_KEY={secret}\nEMPTY=\nQUOTED=""\n')
+    dotenv.write_text(f"API_KEY={secret}\nEMPTY=\nQUOTED=\"\"\nSINGLE=''\nLAST=")  # no final newline
     proc = cli(env, "import", str(dotenv))
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert out["imported"] == 1 and out["skipped_empty"] == ["env/EMPTY", "env/QUOTED"]
-    assert "skipped 2 empty" in proc.stderr and secret not in proc.stdout + proc.stderr
+    assert out["imported"] == 1
+    assert out["skipped_empty"] == ["env/EMPTY", "env/QUOTED", "env/SINGLE", "env/LAST"]
+    assert "skipped 4 empty" in proc.stderr and secret not in proc.stdout + proc.stderr
+    assert "quote" not in proc.stderr
 
 
 def test_a_value_typed_in_argv_is_not_echoed(env: dict[str, str]) -> None:
@@ -254,16 +256,17 @@ def test_a_broken_pipe_ends_quietly(env: dict[str, str]) -> None:
         vid = v.default_vault_id()
         for i in range(400):
             v.put_secret(vid, f"bulk/s{i:03d}", "value-" + str(i) * 8)
-    proc = subprocess.run(
-        f"{sys.executable} -m oneclaw_tools audit --limit 2000 | head -n 1",
-        shell=True,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 1
-    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+    for command in ("audit --limit 2000", "tools", "call list_secrets '{\"limit\": 1000}'"):
+        proc = subprocess.run(
+            f"{sys.executable} -m oneclaw_tools {command} | head -n 1",
+            shell=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 1, command
+        assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
 
 
 def test_serve_without_the_server_extra_names_the_install_command(
