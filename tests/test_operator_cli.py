@@ -248,6 +248,10 @@ def test_a_corrupt_vault_names_the_file_and_the_backup(env: dict[str, str]) -> N
     for args in (("call", "list_secrets"), ("audit",)):
         line = one_line_error(cli(env, *args))
         assert str(db) in line and "backup" in line, line
+    with Session.from_env({"ONECLAW_LOCAL_VAULT": str(db)}) as session:  # what a model is told
+        with pytest.raises(Exception, match="restore it from a backup") as err:
+            session.call("list_secrets", {})
+    assert str(db) in str(err.value) and "crashed" not in str(err.value)
 
 
 def test_a_broken_pipe_ends_quietly(env: dict[str, str]) -> None:

@@ -141,6 +141,18 @@ def test_a_missing_vault_stops_the_server(tmp_path: Path) -> None:
     assert not missing.exists() and not missing.parent.exists()
 
 
+def test_a_damaged_vault_stops_the_server_naming_the_file(tmp_path: Path) -> None:
+    """Not "tool list_secrets crashed" at the first call: the start names the file and the backup."""
+    damaged = tmp_path / "vault.db"
+    damaged.write_bytes(b"this is not a database at all" * 100)
+    proc = subprocess.run(
+        [_exe(), "stdio"], env=_env(tmp_path, ONECLAW_LOCAL_VAULT=str(damaged)),
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert str(damaged) in proc.stderr and "restore it from a backup" in proc.stderr, proc.stderr
+
+
 def test_wrap_with_a_function_that_cannot_be_a_tool_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], mcp_world: World
 ) -> None:
