@@ -107,6 +107,17 @@ def test_every_new_form_and_every_wire_composite_is_masked(value: str) -> None:
         assert out.startswith("before ") and out.endswith(" after"), f"{name}: too much masked: {out!r}"
 
 
+def test_a_passphrase_of_short_words_spelled_out_is_masked() -> None:
+    """No piece between its spaces is 5 characters long, so only the spelled-out space itself
+    (``derived.py``: ``_SPACED_WS``) tells the guard to read the text without whitespace."""
+    for value in ("my cat is 42 ok", 'pw" 12\tab\x0cq'):
+        for sep in (" ", "\t"):
+            shown = sep.join(value)
+            out, masks = scrub_both((value,), f"say {shown} now")
+            assert masks[0] in out and shown not in out, f"{value!r} spelled out with {sep!r}"
+            assert "".join(value.split()) not in "".join(out.split())
+
+
 def test_a_value_at_any_alignment_inside_base32_and_base64() -> None:
     value = LONG
     for align in range(5):

@@ -7,9 +7,12 @@ each derived text is scanned with the same tiers, and its matches are mapped bac
 * **spaced out** (``s e c r e t``): where :data:`SPACED_RUN` or more single characters follow
   one another, each after one space (or each after one tab), that stretch is also scanned with
   its whitespace removed (:func:`spaced`); the test is a regex starting with a literal (fast in
-  ``re``), or one Vectorscan pass with the ``hyperscan`` engine. Other separators (two spaces,
-  a mix) are not looked for: a value spelled out that way is caught only by what its pieces
-  reveal, which for characters one by one is nothing;
+  ``re``), or one Vectorscan pass with the ``hyperscan`` engine. When a known value holds
+  whitespace (a passphrase), its pieces between it may all be shorter than that: then a
+  value's own whitespace spelled out (``x   y`` between spaces, ``x\t \ty`` between tabs) sets
+  it off too (a test that costs about half as much again in ``re``, so it runs only while such
+  a value is known). Other separators (two spaces, a mix) are not looked for: a value spelled out that way
+  is caught only by what its pieces reveal, which for characters one by one is nothing;
 * **JSON escapes at any depth**: a text with two backslashes in a row is also scanned with every
   backslash run collapsed to one backslash; the JSON escapes of a value are registered in the
   same collapsed form (:func:`~.variants.collapse_backslashes`), so a value escaped three,
@@ -57,6 +60,10 @@ _SPACED = tuple(
     (re.compile(sep + rb"(?:[^\s]" + sep + rb"){%d}" % SPACED_RUN), re.compile(rb"(?:[^\s]" + sep + rb")*"))
     for sep in (rb" ", rb"\t")
 )
+#: a value's own space, tab, vertical tab or form feed (what else of ``\s`` is not in a view),
+#: spelled out between spaces or between tabs (see the module docstring)
+_SPACED_WS = (rb" [ \t\x0b\x0c] [^\s] ", rb"\t[ \t\x0b\x0c]\t[^\s]\t")
+_SPACED_WS_RE = tuple(re.compile(p) for p in _SPACED_WS)
 _WHITESPACE = re.compile(r"\s+")
 _BACKSLASH_RUN = re.compile(r"\\{2,}")
 _B64_RUN = re.compile(rb"[A-Za-z0-9+/_-]+={0,2}")
@@ -122,6 +129,7 @@ def _windows(spots: list[tuple[int, int]], reach: int, size: int) -> list[tuple[
 _LEADS = (*_B64_STARTS, *_HEX_STARTS, b"\\\\")
 _BACKSLASH_LEAD = len(_LEADS) - 1
 _SPACED_ID = len(_LEADS)  # the Vectorscan id of the first spaced-out regex
+_SPACED_WS_ID = _SPACED_ID + len(_SPACED)  # ... and of the first of _SPACED_WS
 
 
 class Triggers:
@@ -142,9 +150,10 @@ _hs_db: Any = None
 _hs_local = threading.local()
 
 
-def triggers(view_bytes: bytes, engine: str) -> Triggers:
+def triggers(view_bytes: bytes, engine: str, inner_space: bool) -> Triggers:
     """One pass over the view for every lead: an ``ahocorasick-rs`` automaton (a SIMD prefilter
-    for so few literals), or one Vectorscan database that also holds the spaced-out regexes."""
+    for so few literals), or one Vectorscan database that also holds the spaced-out regexes
+    (those of a value's own whitespace count only with ``inner_space``)."""
     if engine == "hyperscan":
         db = _hyperscan_db()
         found: list[tuple[int, int]] = []
@@ -152,7 +161,9 @@ def triggers(view_bytes: bytes, engine: str) -> Triggers:
 
         def on_match(index: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
             nonlocal spaced
-            if index >= _SPACED_ID:
+            if index >= _SPACED_WS_ID:
+                spaced = spaced or inner_space
+            elif index >= _SPACED_ID:
                 spaced = True
             else:
                 found.append((index, to - len(_LEADS[index])))
@@ -181,8 +192,9 @@ def _hyperscan_db() -> Any:
             if _hs_db is None:
                 import hyperscan
 
-                patterns = [re.escape(lead) for lead in _LEADS] + [find.pattern for find, _ in _SPACED]
-                flags = [0] * len(_LEADS) + [hyperscan.HS_FLAG_SINGLEMATCH] * len(_SPACED)
+                spaced = [find.pattern for find, _ in _SPACED] + list(_SPACED_WS)
+                patterns = [re.escape(lead) for lead in _LEADS] + spaced
+                flags = [0] * len(_LEADS) + [hyperscan.HS_FLAG_SINGLEMATCH] * len(spaced)
                 db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
                 db.compile(
                     expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns), flags=flags
@@ -191,7 +203,7 @@ def _hyperscan_db() -> Any:
     return _hs_db
 
 
-def _spaced_spots(view_bytes: bytes) -> list[tuple[int, int]]:
+def _spaced_spots(view_bytes: bytes, inner_space: bool) -> list[tuple[int, int]]:
     spots: list[tuple[int, int]] = []
     for find, more in _SPACED:
         m = find.search(view_bytes)
@@ -199,16 +211,22 @@ def _spaced_spots(view_bytes: bytes) -> list[tuple[int, int]]:
             end = more.match(view_bytes, m.end()).end()  # type: ignore[union-attr]
             spots.append((m.start(), end))
             m = find.search(view_bytes, end)
+    if inner_space:
+        for find in _SPACED_WS_RE:
+            spots.extend(m.span() for m in find.finditer(view_bytes))
     spots.sort()
     return spots
 
 
-def spaced(view: Callable[[], str], view_bytes: bytes, reach: int, found: Triggers) -> list[Derived]:
+def spaced(
+    view: Callable[[], str], view_bytes: bytes, reach: int, found: Triggers, inner_space: bool
+) -> list[Derived]:
     """Each spaced-out stretch of the view (:data:`SPACED_RUN` single characters or more, each
-    after one space, or each after one tab), widened by ``reach``, with its whitespace removed."""
+    after one space, or each after one tab; with ``inner_space``, also each spelled-out space or
+    tab of a value), widened by ``reach``, with its whitespace removed."""
     if found.spaced is False:
         return []
-    spots = _spaced_spots(view_bytes)
+    spots = _spaced_spots(view_bytes, inner_space)
     if not spots:
         return []
     text = view()

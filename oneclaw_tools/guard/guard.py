@@ -117,16 +117,20 @@ class Guard:
             short: list[tuple[str, str]] = []
             multiline: dict[str, tuple[str, int]] = {}
             longest = 0
+            inner_space = False
             try:
                 for item in items:
                     value, label = (item, None) if isinstance(item, str) else item
                     mask, size = registry.add(value, label, short, multiline, self._legacy_forms)
                     masks.append(mask)
                     longest = max(longest, size)
+                    inner_space = inner_space or any(c in value.strip() for c in " \t\x0b\x0c")
                 hi = len(registry.needles)
                 st = tiers.state
                 if multiline:
                     st = replace(st, multiline={**st.multiline, **multiline})
+                if inner_space and not st.inner_space:
+                    st = replace(st, inner_space=True)
                 if short:
                     all_short = st.short + tuple(short)
                     st = replace(st, short=all_short, max_short=max(len(v) for v, _ in all_short))
@@ -210,8 +214,8 @@ class Guard:
     def _derived_spans(self, st: State, hay: Haystack, view: bytes) -> list[Span]:
         out: list[Span] = []
         reach = min(st.max_needle, _DERIVED_REACH)
-        found = derived.triggers(view, self.engine)
-        texts = derived.spaced(hay.view, view, min(reach, 64), found)
+        found = derived.triggers(view, self.engine, st.inner_space)
+        texts = derived.spaced(hay.view, view, min(reach, 64), found, st.inner_space)
         if found.leads:
             texts += derived.collapsed(hay.view, view, reach, found)
         for text in texts:

@@ -64,6 +64,8 @@ class State:
     #: mask -> (the value without whitespace or ignorables, its view length), for each value
     #: holding a line break
     multiline: Mapping[str, tuple[str, int]] = field(default_factory=dict, repr=False)
+    #: does a known value hold whitespace (see .derived: spelled out, it needs one more test)
+    inner_space: bool = False
 
 
 class Tiers:
