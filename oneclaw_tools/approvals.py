@@ -17,6 +17,12 @@ interrupt answered by the application).
 Adapters call :meth:`ApprovalGate.pending_for` before running a tool, to ask the human through
 their framework's own mechanism, record the decision with :meth:`HitlStore.decide` (bound to the
 digest they showed), then run the tool, which consumes the grant here.
+
+What a human reads (the summary, the stored fields, what an adapter shows with
+:meth:`ApprovalGate.for_human`) holds every identifier as typed, even one shaped like a token
+(the human must see who would receive a share), and never a value the session's guard knows:
+such a field is :data:`~oneclaw_tools.hitl.action.WITHHELD`. The model's own channel is
+scrubbed in full, as everything returned to it.
 """
 
 from __future__ import annotations
@@ -24,12 +30,13 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from .errors import ApprovalRequired, OneClawError, PermissionDenied
-from .hitl.action import VALUE_ARGS, Action, action_for
+from .hitl.action import VALUE_ARGS, WITHHELD, Action, action_for
 from .hitl.store import ApprovalRecord, HitlStore
 from .policy import ApprovalRequest
 
@@ -83,10 +90,27 @@ class ApprovalGate:
         vault_id = None
         if "vault_id" in args:
             vault_id = self._services.vault_for(args.get("vault_id"))
-        return action_for(tool, args, vault_id=vault_id, agent=self.agent, seal_key=self._seal_key)
+        action = action_for(tool, args, vault_id=vault_id, agent=self.agent, seal_key=self._seal_key)
+        held = frozenset(k for k, v in action.fields.items() if self._guard.contains_secret(v))
+        return replace(action, withheld=held) if held else action
 
     def summary(self, action: Action) -> str:
-        return str(self._guard.scrub(action.summary()))
+        """The line a human approves: identifiers as typed, known values withheld."""
+        text = action.summary()
+        if self._guard.contains_secret(text):  # a known value spread over two fields: mask it all
+            return str(self._guard.scrub(text))
+        return text
+
+    def for_human(self, obj: Any) -> Any:
+        """``obj`` (str, dict, list, tuple) as a human may read it: each string holding a value the
+        guard knows becomes :data:`WITHHELD`, everything else stays as typed."""
+        if isinstance(obj, str):
+            return WITHHELD if self._guard.contains_secret(obj) else obj
+        if isinstance(obj, Mapping):
+            return {self.for_human(k): self.for_human(v) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return [self.for_human(v) for v in obj]
+        return obj
 
     def pending_for(self, tool: str, args: Mapping[str, Any]) -> ApprovalRecord | None:
         """The request a human must decide before ``tool(**args)`` may run, or None (no approval
@@ -94,6 +118,8 @@ class ApprovalGate:
         spec = self._specs.get(tool)
         if spec is None or not isinstance(args, Mapping) or not self._policy.needs_approval(tool, args):
             return None
+        if not spec.takes_values and self._guard.contains_secret(dict(args)):
+            return None  # the call refuses a known value before any human is asked
         try:
             action = self.action(tool, spec.args_model.model_validate(dict(args)))
             if self.store.has_grant(action.digest):
@@ -134,7 +160,7 @@ class ApprovalGate:
         request = ApprovalRequest(
             tool=tool,
             summary=record.summary,
-            arguments=self._guard.scrub_obj(shown),
+            arguments=self.for_human(shown),
             id=record.id,
             digest=record.digest,
         )

@@ -62,7 +62,8 @@ class OneClawApprovalMiddleware(AgentMiddleware):
         return refusal if refusal is not None else await handler(request)
 
     def interrupt_value(self, record: ApprovalRecord, tool_call: Any) -> dict[str, Any]:
-        """What the application sees when the graph pauses (no value)."""
+        """What the application sees when the graph pauses: the action as the model typed it (a
+        recipient id shaped like a token included), any string holding a known value withheld."""
         args = tool_call.get("args") or {}
         shown = {k: v for k, v in args.items() if k not in VALUE_ARGS} if isinstance(args, dict) else {}
         value = {
@@ -75,8 +76,9 @@ class OneClawApprovalMiddleware(AgentMiddleware):
             "digest": record.digest,
             "allowed_decisions": ["approve", "reject"],
         }
-        scrubbed: dict[str, Any] = self.session.scrub(value)
-        return scrubbed
+        # the application's human reads this: identifiers as typed, known values withheld
+        for_human: dict[str, Any] = self.session.approvals.for_human(value)
+        return for_human
 
     def core_name(self, request: ToolCallRequest) -> str | None:
         """The core tool a call runs: one of this session's tools under any prefix (the name the

@@ -212,3 +212,42 @@ async def test_the_async_path_pauses_and_resumes_the_same_way(world: HitlWorld) 
         Command(resume={"type": "approve", "approval_id": first["approval_id"]}), agent.config
     )
     assert tool_messages(state)[-1].status == "error" and world.shares() == [(SHARE_PATH, "bob@example.com")]
+
+
+TOKEN_SHAPED_ID = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+EXPIRY = SHARE["expires_at"]
+
+
+def test_the_interrupt_shows_a_token_shaped_recipient_as_typed(world: HitlWorld) -> None:
+    """The human must see who would receive the share, even an id that looks like a token."""
+    call = {
+        "path": SHARE_PATH,
+        "recipient_type": "agent",
+        "recipient_id": TOKEN_SHAPED_ID,
+        "expires_at": EXPIRY,
+    }
+    agent = Agent(world, [ToolCall("share_secret", call)])
+    asked = interrupt_of(agent.start())
+    assert f"recipient=agent:{TOKEN_SHAPED_ID} " in asked["description"], asked["description"]
+    assert asked["args"]["recipient_id"] == TOKEN_SHAPED_ID and "[secret:" not in json.dumps(asked)
+    state = agent.resume({"type": "approve", "approval_id": asked["approval_id"]})
+    assert tool_messages(state)[-1].status == "success" and SHARED not in agent.haystack(state)
+
+
+def test_a_known_value_typed_as_the_recipient_never_reaches_the_human(world: HitlWorld) -> None:
+    """A hijacked model holding a value the session knows types it as the recipient, to get it
+    onto the human's screen and into the store: no interrupt, the call is refused."""
+
+    def exfiltrate(output: str | None) -> ToolCall:
+        assert output is not None and json.loads(output)["handle"].startswith("h_")
+        to_value = {"recipient_type": "agent", "recipient_id": SHARED}
+        return ToolCall("share_secret", {"path": SHARE_PATH, "expires_at": EXPIRY, **to_value})
+
+    agent = Agent(world, [ToolCall("get_secret", {"path": SHARE_PATH}), exfiltrate])
+    state = agent.start()
+    assert "__interrupt__" not in state
+    msg = tool_messages(state)[-1]
+    assert msg.status == "error" and "secret value" in str(msg.content) and world.shares() == []
+    assert world.pending_ids() == []
+    store = world.vault.parent / (world.vault.name + ".approvals")
+    assert all(SHARED.encode() not in p.read_bytes() for p in store.parent.glob(store.name + "*"))
