@@ -129,7 +129,6 @@ def _windows(spots: list[tuple[int, int]], reach: int, size: int) -> list[tuple[
 _LEADS = (*_B64_STARTS, *_HEX_STARTS, b"\\\\")
 _BACKSLASH_LEAD = len(_LEADS) - 1
 _SPACED_ID = len(_LEADS)  # the Vectorscan id of the first spaced-out regex
-_SPACED_WS_ID = _SPACED_ID + len(_SPACED)  # ... and of the first of _SPACED_WS
 
 
 class Triggers:
@@ -146,29 +145,29 @@ class Triggers:
 
 _lock = threading.Lock()
 _aho: Any = None
-_hs_db: Any = None
-_hs_local = threading.local()
+#: the Vectorscan databases without and with the regexes of a value's own whitespace (a pass
+#: over them costs about half as much again), each with its own scratch per thread
+_hs_dbs: dict[bool, Any] = {}
+_hs_locals = {False: threading.local(), True: threading.local()}
 
 
 def triggers(view_bytes: bytes, engine: str, inner_space: bool) -> Triggers:
     """One pass over the view for every lead: an ``ahocorasick-rs`` automaton (a SIMD prefilter
     for so few literals), or one Vectorscan database that also holds the spaced-out regexes
-    (those of a value's own whitespace count only with ``inner_space``)."""
+    (those of a value's own whitespace only with ``inner_space``)."""
     if engine == "hyperscan":
-        db = _hyperscan_db()
+        db = _hyperscan_db(inner_space)
         found: list[tuple[int, int]] = []
         spaced = False
 
         def on_match(index: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
             nonlocal spaced
-            if index >= _SPACED_WS_ID:
-                spaced = spaced or inner_space
-            elif index >= _SPACED_ID:
+            if index >= _SPACED_ID:
                 spaced = True
             else:
                 found.append((index, to - len(_LEADS[index])))
 
-        db.scan(view_bytes, match_event_handler=on_match, scratch=thread_scratch(_hs_local, db))
+        db.scan(view_bytes, match_event_handler=on_match, scratch=thread_scratch(_hs_locals[inner_space], db))
         return Triggers(found, spaced)
     automaton = _aho_automaton()
     return Triggers([(i, start) for i, start, _ in automaton.find_matches_as_indexes(view_bytes)], None)
@@ -185,22 +184,23 @@ def _aho_automaton() -> Any:
     return _aho
 
 
-def _hyperscan_db() -> Any:
-    global _hs_db
-    if _hs_db is None:
+def _hyperscan_db(inner_space: bool) -> Any:
+    db = _hs_dbs.get(inner_space)
+    if db is None:
         with _lock:
-            if _hs_db is None:
+            db = _hs_dbs.get(inner_space)
+            if db is None:
                 import hyperscan
 
-                spaced = [find.pattern for find, _ in _SPACED] + list(_SPACED_WS)
+                spaced = [find.pattern for find, _ in _SPACED] + (list(_SPACED_WS) if inner_space else [])
                 patterns = [re.escape(lead) for lead in _LEADS] + spaced
                 flags = [0] * len(_LEADS) + [hyperscan.HS_FLAG_SINGLEMATCH] * len(spaced)
                 db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
                 db.compile(
                     expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns), flags=flags
                 )
-                _hs_db = db
-    return _hs_db
+                _hs_dbs[inner_space] = db
+    return db
 
 
 def _spaced_spots(view_bytes: bytes, inner_space: bool) -> list[tuple[int, int]]:
