@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
+from llama_index.core.agent.workflow import AgentWorkflow, FunctionAgent, ToolCallResult
+from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallBlock
 from llama_index.core.workflow import HumanResponseEvent, InputRequiredEvent
 from llama_index.tools.oneclaw import ApprovalRequiredEvent, OneClawToolSpec
 from llama_index.tools.oneclaw.testing.scripted import ScriptedFunctionCallingLLM
@@ -73,7 +74,15 @@ def deny(ev: ApprovalRequiredEvent) -> HumanResponseEvent:
     return HumanResponseEvent(response="deny", approval_id=ev.approval_id)
 
 
-async def run(world: HitlWorld, steps: list[Step], answers: list[Answer]) -> dict[str, Any]:
+Answers = Callable[[ApprovalRequiredEvent], list[HumanResponseEvent]]
+
+
+def replay_then_deny(replay: Answer) -> Answers:
+    """The replayed decision, then the human's own denial of the request shown."""
+    return lambda ev: [replay(ev), deny(ev)]
+
+
+async def run(world: HitlWorld, steps: list[Step], answers: list[Answer | Answers]) -> dict[str, Any]:
     session = world.session()
     script = Script(steps)
     llm = ScriptedFunctionCallingLLM(script)
@@ -87,7 +96,9 @@ async def run(world: HitlWorld, steps: list[Step], answers: list[Answer]) -> dic
         if isinstance(ev, InputRequiredEvent):
             assert isinstance(ev, ApprovalRequiredEvent)
             asked.append(ev)
-            handler.ctx.send_event(answers.pop(0)(ev))  # type: ignore[union-attr]
+            sent = answers.pop(0)(ev)
+            for answer in sent if isinstance(sent, list) else [sent]:
+                handler.ctx.send_event(answer)  # type: ignore[union-attr]
         elif isinstance(ev, ToolCallResult):
             results.append(ev)
     await handler
@@ -133,10 +144,13 @@ async def test_an_approval_replayed_for_another_action_is_refused(
         return HumanResponseEvent(response="approve", approval_id=first_id[0])
 
     out = await run(
-        world, [ToolCall("share_secret", SHARE), ToolCall("share_secret", other)], [approve_first, replay]
+        world,
+        [ToolCall("share_secret", SHARE), ToolCall("share_secret", other)],
+        [approve_first, replay_then_deny(replay)],
     )
     _, refused = out["results"]
-    assert refused.tool_output.is_error and "not for this approval request" in refused.tool_output.content
+    # the replayed decision woke no waiter (it names a used request): the human's own answer decided
+    assert refused.tool_output.is_error and "a human denied it" in refused.tool_output.content
     assert world.shares() == [(SHARE_PATH, "bob@example.com")]
 
 
@@ -162,3 +176,64 @@ async def test_request_secret_fulfil_check(world: HitlWorld, caplog: pytest.LogC
     final = json.loads(out["results"][-1].tool_output.content)
     assert final["status"] == "fulfilled" and final["handle"].startswith("h_")
     assert SUPPLIED not in out["haystack"] and SUPPLIED not in caplog.text
+
+
+class TwoCallsAtOnce(ScriptedFunctionCallingLLM):
+    """A model that asks for several tool calls in one turn (parallel tool calls)."""
+
+    def __init__(self, calls: list[ToolCall]) -> None:
+        super().__init__(Script([]))
+        self._batch = list(calls)
+
+    def _respond(self, messages: Any, **kwargs: Any) -> ChatMessage:
+        if not self._batch:
+            return ChatMessage(role=MessageRole.ASSISTANT, content="done")
+        blocks = [
+            ToolCallBlock(tool_call_id=f"call_{i}", tool_name=c.name, tool_kwargs=c.args)
+            for i, c in enumerate(self._batch)
+        ]
+        self._batch = []
+        return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
+
+
+@pytest.mark.parametrize("loop", ["FunctionAgent", "AgentWorkflow"])
+@pytest.mark.parametrize(
+    "decisions", [("approve", "approve"), ("deny", "approve")], ids=["both", "second-only"]
+)
+async def test_parallel_calls_each_get_their_own_answer(
+    world: HitlWorld, loop: str, decisions: tuple[str, str]
+) -> None:
+    """Two gated shares in one turn wait at once; the human answers the second request first.
+    Each answer reaches the waiter of its own request (an answer meant for one used to wake the
+    other, which then refused as "not for this approval request")."""
+    session = world.session()
+    llm = TwoCallsAtOnce([ToolCall("share_secret", SHARE), ToolCall("share_secret", REPLAY_RECIPIENT)])
+    agent = FunctionAgent(tools=OneClawToolSpec(session, human_approval=True).to_tool_list(), llm=llm)
+    workflow = agent if loop == "FunctionAgent" else AgentWorkflow(agents=[agent])
+    handler = workflow.run(user_msg="Share the deploy token with Bob and Mallory.")
+    asked: dict[str, ApprovalRequiredEvent] = {}
+    results: list[ToolCallResult] = []
+    async for ev in handler.stream_events():
+        if isinstance(ev, ApprovalRequiredEvent):
+            asked.setdefault(ev.approval_id, ev)
+            if len(asked) == 2:  # both wait: answer the later request first
+                bob, mallory = sorted(asked.values(), key=lambda e: "mallory" in e.summary)
+                for ev_, decision in reversed(list(zip((bob, mallory), decisions, strict=True))):
+                    answer = HumanResponseEvent(response=decision, approval_id=ev_.approval_id)
+                    handler.ctx.send_event(answer)  # type: ignore[union-attr]
+        elif isinstance(ev, ToolCallResult):
+            results.append(ev)
+    await handler
+    assert len(asked) == 2
+    by_recipient = {("mallory" if "mallory" in str(r.tool_kwargs) else "bob"): r.tool_output for r in results}
+    assert set(by_recipient) == {"bob", "mallory"}
+    assert not by_recipient["mallory"].is_error, by_recipient["mallory"].content
+    if decisions[0] == "approve":
+        assert not by_recipient["bob"].is_error, by_recipient["bob"].content
+        assert sorted(world.shares()) == [
+            (SHARE_PATH, "bob@example.com"),
+            (SHARE_PATH, "mallory@evil.example"),
+        ]
+    else:
+        assert by_recipient["bob"].is_error and "a human denied it" in by_recipient["bob"].content
+        assert world.shares() == [(SHARE_PATH, "mallory@evil.example")]

@@ -3,15 +3,22 @@
 With ``OneClawToolSpec(session, human_approval=True)`` each tool the operator's policy gates
 (``share_secret`` and ``grant_access`` by default) takes the workflow ``Context``. Before it runs,
 it files the exact action in the approval store and waits with
-``ctx.wait_for_event(HumanResponseEvent, waiter_event=ApprovalRequiredEvent(...))``: the workflow
-pauses and streams an :class:`ApprovalRequiredEvent` (an ``InputRequiredEvent`` naming the action,
-the request id and digest, never a value). The application answers with
+``ctx.wait_for_event(HumanResponseEvent, waiter_event=ApprovalRequiredEvent(...),
+requirements={"approval_id": ID})``: the workflow pauses and streams an
+:class:`ApprovalRequiredEvent` (an ``InputRequiredEvent`` naming the action, the request id and
+digest, never a value). The application answers with
 ``handler.ctx.send_event(HumanResponseEvent(response="approve", approval_id=ID))``.
 
-``response == "approve"`` with the same ``approval_id``: the decision is recorded for that
-action's digest and the tool runs, consuming the single-use grant. Anything else (``"deny"``,
-another request's id, no id) denies it and the model gets an error result. The answer comes from
-the application, never from the model, whose arguments cannot mark an action approved.
+The ``requirements`` make the workflow route each answer to the waiter of the request it names:
+with parallel tool calls several requests wait at once, and an answer for one never wakes
+another. An answer naming no waiting request (no id, a used or unknown id) wakes none: it
+neither approves nor denies, and the request keeps waiting for its own answer (until the
+framework's wait times out, which fails the call).
+
+``response == "approve"``: the decision is recorded for that action's digest and the tool runs,
+consuming the single-use grant. Anything else (``"deny"``...) denies it and the model gets an
+error result. The answer comes from the application, never from the model, whose arguments
+cannot mark an action approved.
 """
 
 from __future__ import annotations
@@ -47,7 +54,12 @@ async def ask_approval(session: Session, ctx: Context, record: ApprovalRecord) -
         summary=record.summary,
         digest=record.digest,
     )
-    answer = await ctx.wait_for_event(HumanResponseEvent, waiter_event=event, waiter_id=record.id)
+    answer = await ctx.wait_for_event(
+        HumanResponseEvent,
+        waiter_event=event,
+        waiter_id=record.id,
+        requirements={"approval_id": record.id},  # an answer wakes only its own request's waiter
+    )
     response = str(answer.get("response", "")).strip().lower()
     bound = answer.get("approval_id")
     if response == "approve" and bound == record.id:
