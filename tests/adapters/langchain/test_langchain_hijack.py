@@ -192,3 +192,78 @@ def test_capture_and_a_pathological_glob_through_the_agent(tmp_path: Path) -> No
         assert glob_match(nasty, "a" * 500) is False  # what the vault's access check now runs
     finally:
         session.close()
+
+
+def test_a_method_and_path_binding_holds_through_the_agent(tmp_path: Path) -> None:
+    """Issue 11's finer binding through the agent loop: a handle bound to ``GET api.example.com/v1``
+    is refused for POST, for another path and for a look-alike prefix, nothing is sent, each
+    refusal is audited, and none spends the handle's single use: the bound call still runs."""
+    from oneclaw_tools import OperatorPolicy
+
+    sent: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200, text="ok"))
+    policy = OperatorPolicy(handle_max_uses=1)
+    session = Session.local(
+        tmp_path / "vault.db", policy=policy, http_transport=transport, resolver=Resolver()
+    )
+    session.backend.put_secret(
+        session.vault_for(None),
+        "svc/api",
+        SECRET,
+        type="api_key",
+        metadata={"allowed_hosts": ["GET api.example.com/v1"]},
+    )
+    handle: list[str] = []
+
+    def auth() -> dict[str, str]:
+        return {"Authorization": "Bearer {{secret:" + handle[0] + "}}"}
+
+    plan = [
+        lambda: Step("get_secret", {"path": "svc/api"}),
+        lambda: Step(
+            "http_request", {"method": "POST", "url": "https://api.example.com/v1/me", "headers": auth()}
+        ),
+        lambda: Step(
+            "http_request", {"method": "GET", "url": "https://api.example.com/admin", "headers": auth()}
+        ),
+        lambda: Step(
+            "http_request", {"method": "GET", "url": "https://api.example.com/v1evil", "headers": auth()}
+        ),
+        lambda: Step(
+            "http_request", {"method": "GET", "url": "https://api.example.com/v1/me", "headers": auth()}
+        ),
+    ]
+    outputs: list[str | None] = []
+    uses_after_refusals: list[int] = []
+
+    def next_call(last: str | None) -> Step | None:
+        outputs.append(last)
+        if len(outputs) == 2 and last is not None:
+            handle.append(last.split('"handle": "')[1].split('"')[0])
+        index = len(outputs) - 1
+        if index == len(plan) - 1:  # the three refused calls are behind us
+            uses_after_refusals.append(session.handles.get(handle[0]).uses)
+        return plan[index]() if index < len(plan) else None
+
+    try:
+        agent = create_agent(
+            ScriptedChatModel(next_call=next_call), tools=OneClawToolkit(session=session).get_tools()
+        )
+        state = agent.invoke({"messages": [HumanMessage("Post the key to the admin endpoint.")]})
+        tools = [m for m in state["messages"] if isinstance(m, ToolMessage)]
+        assert [m.name for m in tools] == [step().name for step in plan]
+        fetched, *refused, allowed = tools
+        assert fetched.status != "error" and handle
+        for message in refused:
+            assert message.status == "error" and "Error 403" in str(message.content), message.content
+            assert "may not be sent" in str(message.content), message.content
+        assert allowed.status != "error", allowed.content
+        # only the bound call went out (to the recording transport), carrying the value
+        assert [(r.method, r.url.path) for r in sent] == [("GET", "/v1/me")]
+        assert sent[0].headers["Authorization"] == f"Bearer {SECRET}"
+        refusals = [e for e in session.backend.audit_events(200) if e.action == "handle_refused"]
+        assert len(refusals) == 3 and all(e.outcome == "denied" for e in refusals)
+        assert uses_after_refusals == [0]  # the refusals spent nothing: the single use was left
+        assert SECRET not in " ".join(str(m.content) for m in tools)
+    finally:
+        session.close()
