@@ -248,6 +248,30 @@ def test_a_value_the_engine_refuses_is_not_learned(monkeypatch: pytest.MonkeyPat
     assert g.scrub(LONG) == "[secret:h_b]"
 
 
+def test_a_refused_value_leaves_the_registry_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The refused value shares an anchor with a known one: the known anchor's places, the masks
+    and the anchors are exactly as before (registry.py: ``mark`` / ``rollback`` and the journal)."""
+    from oneclaw_tools.guard import tiers as tiers_module
+
+    g = Guard("aho", patterns=False)
+    g.register(LONG, "h_a")
+    reg = g._registry
+    before = (list(reg.places), dict(reg.masks), dict(reg._anchor_ids), len(reg.needles), len(reg.forms))
+
+    def refuse(*_: object) -> object:
+        raise RuntimeError("engine says no")
+
+    monkeypatch.setattr(tiers_module, "make_tier", refuse)
+    sharing = LONG[:24] + "-and-then-something-else-entirely"
+    with pytest.raises(ValueError, match="could not learn"):
+        g.register(sharing, "h_b")
+    after = (list(reg.places), dict(reg.masks), dict(reg._anchor_ids), len(reg.needles), len(reg.forms))
+    assert after == before
+    monkeypatch.undo()
+    assert g.register(sharing, "h_b") == "[secret:h_b]"
+    assert g.scrub(f"{LONG} {sharing}") == "[secret:h_a] [secret:h_b]"
+
+
 def test_clean_text_and_binary_blobs_come_back_as_the_same_objects() -> None:
     blob = base64.b64encode(gzip.compress(os.urandom(3000))).decode()
     png = b"\x89PNG\r\n\x1a\n" + os.urandom(5000)

@@ -44,8 +44,8 @@ KIND_ANCHOR = 2
 class _Mark(NamedTuple):
     needles: int
     forms: int
-    masks: dict[str, str]
-    anchor_ids: dict[str, int]
+    masks: int
+    anchor_ids: int
 
 
 def _with_place(places: tuple[Entry, ...], fid: int, off: int) -> tuple[Entry, ...]:
@@ -73,14 +73,24 @@ class Registry:
         self.form_raws: list[bytes | None] = []
         self._needle_ids: dict[str, int] = {}
         self._anchor_ids: dict[str, int] = {}
+        #: since the last mark: (needle id, its places before) for each anchor older than the
+        #: mark that got a place of a new form
+        self._journal: list[tuple[int, tuple[Entry, ...] | None]] = []
+        self._marked_needles = 0
 
     def mark(self) -> _Mark:
-        """Where the registry stands now, for :meth:`rollback`."""
-        return _Mark(len(self.needles), len(self.forms), dict(self.masks), dict(self._anchor_ids))
+        """Where the registry stands now, for :meth:`rollback`. Costs nothing in the registry's
+        size: keys are only ever added (dicts keep their order, ``popitem`` takes the newest)."""
+        self._journal.clear()
+        self._marked_needles = len(self.needles)
+        return _Mark(len(self.needles), len(self.forms), len(self.masks), len(self._anchor_ids))
 
     def rollback(self, mark: _Mark) -> None:
-        """Forget everything added since ``mark``."""
+        """Forget everything added since ``mark`` (and the places older anchors got since)."""
         needles = mark.needles
+        for nid, places in reversed(self._journal):
+            self.places[nid] = places
+        self._journal.clear()
         del self.needles[needles:]
         del self.owners[needles:]
         del self.places[needles:]
@@ -88,8 +98,10 @@ class Registry:
         del self.forms[mark.forms :]
         del self.form_masks[mark.forms :]
         del self.form_raws[mark.forms :]
-        self.masks = mark.masks
-        self._anchor_ids = mark.anchor_ids
+        while len(self.masks) > mark.masks:
+            self.masks.popitem()
+        while len(self._anchor_ids) > mark.anchor_ids:
+            self._anchor_ids.popitem()
         self._needle_ids = {n: i for n, i in self._needle_ids.items() if i < needles}
 
     def add(
@@ -160,5 +172,8 @@ class Registry:
                     self.owners.append(mask)
                     self.places.append(((fid, off),))
                 else:
-                    self.places[nid] = _with_place(self.places[nid] or (), fid, off)
+                    before = self.places[nid]
+                    if nid < self._marked_needles:
+                        self._journal.append((nid, before))
+                    self.places[nid] = _with_place(before or (), fid, off)
         return longest
