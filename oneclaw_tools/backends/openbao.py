@@ -13,9 +13,10 @@ check-and-set: ``expires_at`` (checked on every read), ``max_access_count`` (a c
 document updated by check-and-set before the value is returned), 1Claw's soft delete (a
 marker in the key's custom metadata plus Vault's soft delete of every version), vaults and
 their unique names (a registry document), policies with ``*``/``**`` globs (a document per
-vault, enforced for a non-owner principal, with Vault's ACL on the token as the outer wall),
-and shares (see :mod:`._bao_shares`). The storage layout is in :mod:`._bao_core`, the client
-and its retry rules in :mod:`._bao_http`, the exactly-once writes in :mod:`._bao_kv`.
+vault, enforced for a non-owner principal, with Vault's ACL on the token as the outer wall; see
+:mod:`._bao_policies`) and shares (see :mod:`._bao_shares`). The storage layout is in
+:mod:`._bao_core`, the client and its retry rules in :mod:`._bao_http`, the exactly-once
+writes in :mod:`._bao_kv`.
 
 Choices where 1Claw is silent, as in the embedded vault: a put with ``expires_at`` in the
 past is 400; deleting a deleted path is 410; rotation keeps type, metadata and
@@ -54,6 +55,7 @@ from ..validation import (
 from ._bao_core import DELETED, DISABLED, check_vault_id, iso, version_attrs
 from ._bao_http import BaoAuth, BaoClient, CasMismatch
 from ._bao_kv import KV, Stored
+from ._bao_policies import PoliciesMixin
 from ._bao_shares import SharesMixin
 from ._local_core import check_future, check_text, check_version
 from .base import SecretOptions, VaultBackend, complete_options
@@ -70,7 +72,7 @@ def _env(env: Mapping[str, str], name: str) -> str | None:
     return env.get(f"BAO_{name}") or env.get(f"VAULT_{name}") or None
 
 
-class OpenBaoVault(SharesMixin, VaultBackend):
+class OpenBaoVault(PoliciesMixin, SharesMixin, VaultBackend):
     """A vault backend on OpenBao or HashiCorp Vault (KV v2). See the module docstring."""
 
     kind = "openbao"
