@@ -6,6 +6,7 @@ the rule it broke, and never echoes the offending value (it could be a secret).
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -141,6 +142,17 @@ def validate_metadata(metadata: object, argument: str = "metadata") -> dict[str,
     ):
         raise InvalidArgument(argument, "'allowed_tools' must be a list of tool names")
     return dict(metadata)
+
+
+def parse_json_object(text: str, argument: str) -> dict[str, Any]:
+    """``text`` read as a JSON object (as the command line takes arguments and metadata)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        raise InvalidArgument(argument, "must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise InvalidArgument(argument, "must be a JSON object")
+    return value
 
 
 def validate_max_access_count(count: object, argument: str = "max_access_count") -> int:

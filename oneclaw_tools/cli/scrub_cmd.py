@@ -31,6 +31,14 @@ __all__ = ["iter_all_versions", "iter_vault_values", "register", "scrub_stream"]
 _CHUNK = 1 << 16
 
 
+def _live_secrets(backend: VaultBackend, vault: str | None) -> Iterator[tuple[str, str]]:
+    """``(vault_id, path)`` of every live secret in ``vault`` (every vault when None)."""
+    vault_ids = [vault] if vault is not None else [v.id for v in backend.list_vaults()]
+    for vault_id in vault_ids:
+        for meta in backend.list_secrets(vault_id):
+            yield vault_id, meta.path
+
+
 def iter_vault_values(backend: VaultBackend, vault: str | None = None) -> Iterator[tuple[str, str]]:
     """``(path, plaintext)`` for the latest version of every live secret the backend can read."""
     export = getattr(backend, "export_latest_unsafe", None)
@@ -38,14 +46,12 @@ def iter_vault_values(backend: VaultBackend, vault: str | None = None) -> Iterat
         for path, value in export(vault):
             yield path, value.reveal_unsafe()
         return
-    vault_ids = [vault] if vault is not None else [v.id for v in backend.list_vaults()]
-    for vault_id in vault_ids:
-        for meta in backend.list_secrets(vault_id):
-            try:
-                secret = backend.get_secret(vault_id, meta.path)
-            except OneClawError:  # expired, used up, or not readable by this principal
-                continue
-            yield meta.path, secret.value.reveal_unsafe()
+    for vault_id, path in _live_secrets(backend, vault):
+        try:
+            secret = backend.get_secret(vault_id, path)
+        except OneClawError:  # expired, used up, or not readable by this principal
+            continue
+        yield path, secret.value.reveal_unsafe()
 
 
 def iter_all_versions(backend: VaultBackend, vault: str | None = None) -> Iterator[tuple[str, str]]:
@@ -55,19 +61,17 @@ def iter_all_versions(backend: VaultBackend, vault: str | None = None) -> Iterat
         for path, _version, value in export(vault):
             yield path, value.reveal_unsafe()
         return
-    vault_ids = [vault] if vault is not None else [v.id for v in backend.list_vaults()]
-    for vault_id in vault_ids:
-        for meta in backend.list_secrets(vault_id):
+    for vault_id, path in _live_secrets(backend, vault):
+        try:
+            versions = backend.list_versions(vault_id, path)
+        except OneClawError:
+            continue
+        for version in versions:
             try:
-                versions = backend.list_versions(vault_id, meta.path)
-            except OneClawError:
+                secret = backend.get_secret(vault_id, path, version.version)
+            except OneClawError:  # disabled, expired, or not readable by this principal
                 continue
-            for version in versions:
-                try:
-                    secret = backend.get_secret(vault_id, meta.path, version.version)
-                except OneClawError:  # disabled, expired, or not readable by this principal
-                    continue
-                yield meta.path, secret.value.reveal_unsafe()
+            yield path, secret.value.reveal_unsafe()
 
 
 def scrub_stream(guard: Guard, source: BinaryIO, sink: BinaryIO) -> None:

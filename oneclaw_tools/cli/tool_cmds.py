@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from ..errors import InvalidArgument
+from ..validation import parse_json_object
 
 __all__ = ["register"]
 
@@ -27,13 +28,7 @@ def _tools(args: argparse.Namespace) -> int:
 def _read_args(text: str) -> dict[str, Any]:
     if text == "-":
         text = sys.stdin.read()
-    try:
-        data = json.loads(text) if text.strip() else {}
-    except json.JSONDecodeError:
-        raise InvalidArgument("JSON-ARGS", "must be a JSON object") from None
-    if not isinstance(data, dict):
-        raise InvalidArgument("JSON-ARGS", "must be a JSON object")
-    return data
+    return parse_json_object(text, "JSON-ARGS") if text.strip() else {}
 
 
 def _call(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ from ..backends.base import VaultBackend
 from ..envfile import parse_env
 from ..errors import InvalidArgument, OneClawError
 from ..kek import KEK_KINDS
-from ..validation import validate_path, validate_secret_type, validate_value
+from ..validation import parse_json_object, validate_path, validate_secret_type, validate_value
 
 __all__ = ["parse_dotenv", "register"]
 
@@ -111,15 +111,7 @@ def _read_value() -> str:
 
 
 def _metadata(text: str | None) -> dict[str, Any] | None:
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        raise InvalidArgument("metadata", "must be a JSON object") from None
-    if not isinstance(value, dict):
-        raise InvalidArgument("metadata", "must be a JSON object")
-    return value
+    return None if text is None else parse_json_object(text, "metadata")
 
 
 def _cmd_put(args: argparse.Namespace) -> int:
