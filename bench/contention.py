@@ -1,16 +1,18 @@
-"""Shared-file throughput of the embedded vault: writers alone, then writers beside readers.
+"""Shared-file throughput of the embedded vault: writers alone, beside readers, beside busy processes.
 
-N writer processes each store new versions through ``LocalVault.put_secret`` for a fixed time;
-then the same N writers run again while M reader processes read through ``get_secret`` (each
-read audited, as every read is). The writers-alone phase is the baseline, measured in the same
-run on the same vault file. The two phases alternate for a few rounds, in the order
-alone-beside, beside-alone, ... so that a vault growing through the run and a machine whose
-other load drifts favour neither phase. Reported: writes/s (median of the rounds), write
-p50/p99 latency (all rounds), reads/s, each round's ratio of write throughput with readers to
-without, their median (the target is at least 0.5: each round compares two neighbouring
-phases, which a shared machine's changing load hits alike) and the ratio of the medians, and
-the machine's load average before and after (other processes competing for the CPUs lower
-both phases and make the ratio noisy: compare runs made at a similar load).
+N writer processes each store new versions through ``LocalVault.put_secret`` for a fixed time:
+alone (the baseline); beside M reader processes reading through ``get_secret`` (each read
+audited, as every read is); and, as a control, beside M processes that only keep a CPU busy and
+never open the vault. All three phases run in the same run on the same vault file, in an order
+that turns each round (alone, readers, busy; then busy, readers, alone; ...), so that a vault
+growing through the run and a machine whose other load drifts favour no phase.
+
+Reported: writes/s of each phase (median of the rounds), write p50/p99 latency, reads/s, and,
+each as the median of the rounds' own ratios, writes with readers / alone (the target: at
+least 0.5) and writes with readers / with busy processes (what the vault itself costs the
+writers beyond sharing the CPUs: 1.0 means the readers cost no more than any busy process).
+On a machine with few cores the busy processes alone take a large share from the writers; the
+load average before and after and the CPU count are printed to read the figures by.
 
 Run alone: ``.venv/bin/python bench/contention.py [--writers 6] [--readers 2] [--seconds 4] [--rounds 5]``;
 ``bench/vault.py`` includes it. The last line is JSON.
@@ -41,7 +43,7 @@ def _pct(samples: list[float], q: float) -> float:
 
 
 def _worker(role: str, index: int, db: str, vid: str, start: Any, seconds: float, out: Any) -> None:
-    vault = LocalVault(db, env={})
+    vault = LocalVault(db, env={}) if role != "busy" else None
     rng = random.Random(index)
     lat: list[float] = []
     start.wait()
@@ -49,22 +51,25 @@ def _worker(role: str, index: int, db: str, vid: str, start: Any, seconds: float
     n = 0
     while time.perf_counter() < deadline:
         t0 = time.perf_counter()
-        if role == "writer":
+        if vault is None:  # the control: CPU work only, no vault, no file
+            sum(i * i for i in range(2000))
+        elif role == "writer":
             vault.put_secret(vid, f"w{index}/k{n % 16}", f"value-{index}-{n}")
         else:
             vault.get_secret(vid, f"seed/k{rng.randrange(_SEEDED)}")
         lat.append((time.perf_counter() - t0) * 1e3)
         n += 1
-    vault.close()
+    if vault is not None:
+        vault.close()
     out.put((role, n, lat))
 
 
-def _phase(db: Path, vid: str, writers: int, readers: int, seconds: float) -> dict[str, Any]:
+def _phase(db: Path, vid: str, writers: int, others: int, role: str, seconds: float) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     start, out = ctx.Event(), ctx.Queue()
     procs = [
-        ctx.Process(target=_worker, args=(role, i, str(db), vid, start, seconds, out))
-        for role, count in (("writer", writers), ("reader", readers))
+        ctx.Process(target=_worker, args=(kind, i, str(db), vid, start, seconds, out))
+        for kind, count in (("writer", writers), (role, others))
         for i in range(count)
     ]
     for p in procs:
@@ -96,47 +101,62 @@ def _summary(phases: list[dict[str, Any]]) -> dict[str, float]:
 def bench_contention(
     writers: int = 6, readers: int = 2, seconds: float = 4.0, rounds: int = 5
 ) -> dict[str, Any]:
-    """Writers alone and beside readers, in alternating order for ``rounds`` on one fresh vault file."""
+    """The three phases in turning order for ``rounds`` on one fresh vault file."""
     load_before = os.getloadavg()[0]
+    runs: dict[str, list[dict[str, Any]]] = {"alone": [], "readers": [], "busy": []}
     with tempfile.TemporaryDirectory(prefix="oneclaw-contention-") as tmp:
         db = Path(tmp) / "vault.db"
         with LocalVault(db, env={}) as vault:
             vid = vault.default_vault_id()
             for i in range(_SEEDED):
                 vault.put_secret(vid, f"seed/k{i}", f"seed-{i}")
-        alone_runs: list[dict[str, Any]] = []
-        mixed_runs: list[dict[str, Any]] = []
         for r in range(rounds):
-            for with_readers in (False, True) if r % 2 == 0 else (True, False):
-                runs = mixed_runs if with_readers else alone_runs
-                runs.append(_phase(db, vid, writers, readers if with_readers else 0, seconds))
+            order = ("alone", "readers", "busy") if r % 2 == 0 else ("busy", "readers", "alone")
+            for phase in order:
+                role, others = {
+                    "alone": ("reader", 0),
+                    "readers": ("reader", readers),
+                    "busy": ("busy", readers),
+                }[phase]
+                runs[phase].append(_phase(db, vid, writers, others, role, seconds))
             print(
-                f"  round {r + 1}: {writers} writers alone {alone_runs[-1]['writes_per_s']:.0f} writes/s; "
-                f"beside {readers} readers {mixed_runs[-1]['writes_per_s']:.0f} writes/s, "
-                f"{mixed_runs[-1]['reads_per_s']:.0f} reads/s",
+                f"  round {r + 1}: {writers} writers alone {runs['alone'][-1]['writes_per_s']:.0f} writes/s; "
+                f"beside {readers} readers {runs['readers'][-1]['writes_per_s']:.0f} writes/s "
+                f"({runs['readers'][-1]['reads_per_s']:.0f} reads/s); "
+                f"beside {readers} busy processes {runs['busy'][-1]['writes_per_s']:.0f} writes/s",
                 file=sys.stderr,
             )
-    alone, mixed = _summary(alone_runs), _summary(mixed_runs)
-    ratio = mixed["writes_per_s"] / alone["writes_per_s"] if alone["writes_per_s"] else 0.0
-    paired = [m["writes_per_s"] / a["writes_per_s"] for a, m in zip(alone_runs, mixed_runs, strict=True)]
+
+    def ratios(num: str, den: str) -> list[float]:
+        pairs = zip(runs[num], runs[den], strict=True)
+        return [n["writes_per_s"] / d["writes_per_s"] if d["writes_per_s"] else 0.0 for n, d in pairs]
+
+    alone, mixed, busy = (_summary(runs[k]) for k in ("alone", "readers", "busy"))
+    with_alone, with_busy = ratios("readers", "alone"), ratios("readers", "busy")
     return {
         "writers": writers,
         "readers": readers,
         "seconds": seconds,
         "rounds": rounds,
+        "cpus": os.cpu_count() or 0,
         "alone": {k: round(v, 2) for k, v in alone.items() if k != "reads_per_s"},
         "with_readers": {k: round(v, 2) for k, v in mixed.items()},
-        "round_ratios": [round(x, 3) for x in paired],
-        "round_ratio_median": round(statistics.median(paired), 3),
-        "write_ratio": round(ratio, 3),
+        "with_busy": {k: round(v, 2) for k, v in busy.items() if k != "reads_per_s"},
+        "round_ratios": [round(x, 3) for x in with_alone],
+        "round_ratio_median": round(statistics.median(with_alone), 3),
+        "write_ratio": round(mixed["writes_per_s"] / alone["writes_per_s"], 3)
+        if alone["writes_per_s"]
+        else 0.0,
+        "readers_vs_busy_median": round(statistics.median(with_busy), 3),
+        "busy_vs_alone_median": round(statistics.median(ratios("busy", "alone")), 3),
         "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "target_met": statistics.median(paired) >= 0.5,
+        "target_met": statistics.median(with_alone) >= 0.5,
     }
 
 
 def rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """Table rows for bench/vault.py: with readers | writers alone (the baseline) | target."""
-    a, m = res["alone"], res["with_readers"]
+    a, m, b = res["alone"], res["with_readers"], res["with_busy"]
     n, k = res["writers"], res["readers"]
     return [
         (f"{n} writers (+{k} readers) writes/s", f"{m['writes_per_s']:.0f}", f"alone {a['writes_per_s']:.0f}",
@@ -144,9 +164,13 @@ def rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ("  write p50 / p99 (ms)", f"{m['write_p50_ms']:.1f} / {m['write_p99_ms']:.1f}",
          f"{a['write_p50_ms']:.1f} / {a['write_p99_ms']:.1f}", ""),
         ("  reads/s beside the writers", f"{m['reads_per_s']:.0f}", "", ""),
-        ("  writes with/alone (median of rounds)", f"{res['round_ratio_median']:.2f}",
+        ("  writes with readers / alone", f"{res['round_ratio_median']:.2f}",
          f"of medians {res['write_ratio']:.2f}", ">= 0.5"),
-        ("  load average before / after", f"{res['load_avg'][0]:.1f} / {res['load_avg'][1]:.1f}", "", ""),
+        (f"  control: beside {k} busy processes w/s", f"{b['writes_per_s']:.0f}",
+         f"/ alone {res['busy_vs_alone_median']:.2f}", ""),
+        ("  writes with readers / with busy", f"{res['readers_vs_busy_median']:.2f}", "", ""),
+        ("  load average before / after, cpus",
+         f"{res['load_avg'][0]:.1f} / {res['load_avg'][1]:.1f}, {res['cpus']}", "", ""),
     ]  # fmt: skip
 
 
@@ -163,7 +187,8 @@ def main() -> int:
         print(f"{name:<40} {ours:>16} {base:>18} {target:>8}")
     print(
         f"write throughput with readers / alone: {res['round_ratio_median']:.2f} (median of the rounds "
-        f"{res['round_ratios']}; ratio of the medians {res['write_ratio']:.2f}; target >= 0.5)"
+        f"{res['round_ratios']}; ratio of the medians {res['write_ratio']:.2f}; target >= 0.5); "
+        f"beside {res['readers']} processes that never open the vault: {res['busy_vs_alone_median']:.2f}"
     )
     print(json.dumps({"bench": "vault_contention", **res}, sort_keys=True))
     return 0
