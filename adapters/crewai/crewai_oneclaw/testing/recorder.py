@@ -9,12 +9,17 @@ task outputs, token usage, tool failures) and the bytes of every file under the 
 (the temporary ``HOME``, ``CREWAI_STORAGE_DIR`` and the working directory, where CrewAI keeps
 ``latest_kickoff_task_outputs.db`` and its other state). The haystack goes to
 ``assert_no_canary``.
+
+The bus runs synchronous handlers in a pool of threads, so events reach the handler in any
+order; on leaving the ``with`` block (after the bus is flushed) the recorder puts them back in
+the order they were emitted (``BaseEvent.emission_sequence``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -77,6 +82,8 @@ class CrewRecorder:
         self.event_reprs: list[str] = []
         self.logs: list[str] = []
         self.tool_events: list[tuple[str, str, Any, Any]] = []
+        self._sequences: dict[str, list[int]] = {"events": [], "tool_events": []}
+        self._lock = threading.Lock()
         self._types: set[type[BaseEvent]] = set()
         self._log_handler = _ListHandler(self.logs)
         self._old_level: int | None = None
@@ -86,17 +93,30 @@ class CrewRecorder:
 
     def _on_event(self, source: Any, event: BaseEvent) -> None:
         name = type(event).__name__
-        self.events.append((name, _event_text(event)))
-        self.event_reprs.append(repr(event))
-        if name.startswith("ToolUsage"):
-            self.tool_events.append(
-                (
-                    name,
-                    str(getattr(event, "tool_name", "")),
-                    getattr(event, "tool_args", None),
-                    getattr(event, "output", getattr(event, "error", None)),
+        sequence = int(getattr(event, "emission_sequence", None) or 0)
+        text, shown = _event_text(event), repr(event)
+        with self._lock:  # handlers run on the bus's worker threads
+            self.events.append((name, text))
+            self.event_reprs.append(shown)
+            self._sequences["events"].append(sequence)
+            if name.startswith("ToolUsage"):
+                self.tool_events.append(
+                    (
+                        name,
+                        str(getattr(event, "tool_name", "")),
+                        getattr(event, "tool_args", None),
+                        getattr(event, "output", getattr(event, "error", None)),
+                    )
                 )
-            )
+                self._sequences["tool_events"].append(sequence)
+
+    def _in_emission_order(self) -> None:
+        with self._lock:
+            order = sorted(range(len(self.events)), key=self._sequences["events"].__getitem__)
+            self.events = [self.events[i] for i in order]
+            self.event_reprs = [self.event_reprs[i] for i in order]
+            tools = sorted(range(len(self.tool_events)), key=self._sequences["tool_events"].__getitem__)
+            self.tool_events = [self.tool_events[i] for i in tools]
 
     def __enter__(self) -> CrewRecorder:
         self._types = all_event_types()
@@ -112,6 +132,7 @@ class CrewRecorder:
         crewai_event_bus.flush()
         for cls in self._types:
             crewai_event_bus.off(cls, self._on_event)
+        self._in_emission_order()
         root = logging.getLogger()
         root.removeHandler(self._log_handler)
         if self._old_level is not None:
