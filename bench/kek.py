@@ -6,7 +6,7 @@ prints its rows with the others).
 Each provider wraps and unwraps a 32-byte data key ``--samples`` times through its public
 ``wrap``/``unwrap`` (associated data as the vault sends it); then a LocalVault on that
 provider stores 200 secrets and gets each (a get unwraps one data key, decrypts the value and
-writes an access count and an audit row), and a vault of 1,000 secrets is migrated to it from
+writes an audit row to the read log), and a vault of 1,000 secrets is migrated to it from
 a key file (``rotate-key --to``: batched re-wrap, one transaction). The ``file`` provider
 (AES-GCM in process) is the baseline measured in the same run. ``pkcs11`` runs on a SoftHSM2 token in a temporary folder
 (a hardware HSM has other figures: SoftHSM2 is software behind the same PKCS#11 calls);

@@ -8,8 +8,8 @@ clients (threads, as ``Session.acall`` runs them) measures requests per second f
   parsing into SecretValue);
 * ``bare``: a bare ``httpx.Client.get`` of the same URL with the same token, ``.json()``.
 
-Both are measured in interleaved short rounds (medians), since the server's SQLite write per
-read (access count, audit row) dominates and a shared machine is noisy. The client's own
+Both are measured in interleaved short rounds (medians), since the server's SQLite work per
+read (a read transaction and an audit row) dominates and a shared machine is noisy. The client's own
 cost is also measured without a network (both sides on httpx.MockTransport): that is the
 overhead figure. The server runs in its own process, so the rates include real HTTP.
 Ends with one JSON line. Usage: ``python bench/remote.py [--seconds 3]``.

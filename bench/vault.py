@@ -4,8 +4,9 @@ Run: ``.venv/bin/python bench/vault.py [--n 100000]``.
 
 Every one of the N secrets is stored through the public ``LocalVault.put_secret`` (no
 batching), each put timed; each put is its own durable transaction (WAL, survives a
-process crash). Gets are timed on a random sample (each get counts an access and writes an
-audit row, so it is a write transaction too). The prefix list matches about 1,000 of the N
+process crash). Gets are timed on a random sample (a get of a secret without
+``max_access_count`` is a read transaction on the vault file plus one audit row in the read log,
+``<vault>.audit``). The prefix list matches about 1,000 of the N
 paths. A raw ``sqlite3`` baseline (same durability settings, no encryption, no audit, no
 version bookkeeping) runs in the same process for comparison. The KEK providers' wrap and
 unwrap cost (file, pkcs11 on SoftHSM2, transit on a bao dev server; ``bench/kek.py``) is
