@@ -7,7 +7,10 @@ each derived text is scanned with the same tiers, and its matches are mapped bac
 * **spaced out** (``s e c r e t``): where :data:`SPACED_RUN` or more single characters follow
   one another, each after one space (or each after one tab), that stretch is also scanned with
   its whitespace removed (:func:`spaced`); the test is a regex starting with a literal (fast in
-  ``re``), or one Vectorscan pass with the ``hyperscan`` engine. When a known value holds
+  ``re``), or, with the ``hyperscan`` engine, literals in the Vectorscan pass that finds the
+  leads below (each run starts with one of the 14,641 literals ``" X Y "`` or 121 ``"\tX\t"``,
+  ``X`` and ``Y`` not whitespace; a hit is checked with the regex at that spot: a regex in
+  the pass would run an automaton over every byte, three times the cost). When a known value holds
   whitespace (a passphrase), its pieces between it may all be shorter than that: then a
   value's own whitespace spelled out (``x   y`` between spaces, ``x\t \ty`` between tabs) sets
   it off too (a test that costs about half as much again in ``re``, so it runs only while such
@@ -128,7 +131,14 @@ def _windows(spots: list[tuple[int, int]], reach: int, size: int) -> list[tuple[
 #: the literals that set off a derived text: compressed-data heads, then two backslashes
 _LEADS = (*_B64_STARTS, *_HEX_STARTS, b"\\\\")
 _BACKSLASH_LEAD = len(_LEADS) - 1
-_SPACED_ID = len(_LEADS)  # the Vectorscan id of the first spaced-out regex
+_SPACED_ID = len(_LEADS)  # the Vectorscan id of the first spaced-out regex or literal
+#: every byte ``[^\s]`` matches in a view (one byte per character, ASCII; NUL is never in a view)
+_NON_SPACE = tuple(bytes([c]) for c in range(1, 128) if c not in b" \t\n\r\x0b\x0c")
+#: the literals one of which starts every spaced-out run (see the module docstring): after the
+#: leads, ``" X Y "``, then ``"\tX\t"``
+_SPACE_STARTS = tuple(b" " + x + b" " + y + b" " for x in _NON_SPACE for y in _NON_SPACE)
+_TAB_STARTS = tuple(b"\t" + x + b"\t" for x in _NON_SPACE)
+_TAB_ID = _SPACED_ID + len(_SPACE_STARTS)
 
 
 class Triggers:
@@ -149,13 +159,20 @@ _aho: Any = None
 #: over them costs about half as much again), each with its own scratch per thread
 _hs_dbs: dict[bool, Any] = {}
 _hs_locals = {False: threading.local(), True: threading.local()}
+#: the Vectorscan database of literals only (leads and starts of spaced-out runs), used while
+#: no known value holds whitespace
+_hs_literal_db: Any = None
+_hs_literal_local = threading.local()
 
 
 def triggers(view_bytes: bytes, engine: str, inner_space: bool) -> Triggers:
     """One pass over the view for every lead: an ``ahocorasick-rs`` automaton (a SIMD prefilter
-    for so few literals), or one Vectorscan database that also holds the spaced-out regexes
-    (those of a value's own whitespace only with ``inner_space``)."""
+    for so few literals), or one Vectorscan database that also tells whether the view is
+    spaced out: literals that start every spaced-out run, or, with ``inner_space``, the
+    spaced-out regexes including those of a value's own whitespace."""
     if engine == "hyperscan":
+        if not inner_space:
+            return _literal_triggers(view_bytes)
         db = _hyperscan_db(inner_space)
         found: list[tuple[int, int]] = []
         spaced = False
@@ -171,6 +188,50 @@ def triggers(view_bytes: bytes, engine: str, inner_space: bool) -> Triggers:
         return Triggers(found, spaced)
     automaton = _aho_automaton()
     return Triggers([(i, start) for i, start, _ in automaton.find_matches_as_indexes(view_bytes)], None)
+
+
+def _literal_triggers(view_bytes: bytes) -> Triggers:
+    """The leads and the starts of spaced-out runs in one pass of literals (no ``inner_space``);
+    each start found is checked with its run's regex."""
+    db = _hyperscan_literal_db()
+    found: list[tuple[int, int]] = []
+    starts: list[tuple[int, int]] = []
+
+    def on_match(index: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+        if index < _SPACED_ID:
+            found.append((index, to - len(_LEADS[index])))
+        else:
+            starts.append((index, to))
+
+    db.scan(view_bytes, match_event_handler=on_match, scratch=thread_scratch(_hs_literal_local, db))
+    space, tab = _SPACED[0][0], _SPACED[1][0]
+    spaced = any(
+        (space.match(view_bytes, to - 5) if index < _TAB_ID else tab.match(view_bytes, to - 3)) is not None
+        for index, to in starts
+    )
+    return Triggers(found, spaced)
+
+
+def _hyperscan_literal_db() -> Any:
+    global _hs_literal_db
+    db = _hs_literal_db
+    if db is None:
+        with _lock:
+            db = _hs_literal_db
+            if db is None:
+                import hyperscan
+
+                patterns = [*_LEADS, *_SPACE_STARTS, *_TAB_STARTS]
+                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+                db.compile(
+                    expressions=patterns,
+                    ids=list(range(len(patterns))),
+                    elements=len(patterns),
+                    flags=0,
+                    literal=True,
+                )
+                _hs_literal_db = db
+    return db
 
 
 def _aho_automaton() -> Any:
