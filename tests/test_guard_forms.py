@@ -20,7 +20,7 @@ import zlib
 
 import pytest
 
-from oneclaw_tools.guard import Guard
+from oneclaw_tools.guard import Guard, derived
 from oneclaw_tools.guard.variants import FRAGMENT_FULL, FRAGMENT_RUN, IGNORABLE, forms, normalize
 
 ENGINES = ("aho", "hyperscan")
@@ -324,3 +324,31 @@ def test_short_value_warning_names_no_value(caplog: pytest.LogCaptureFixture) ->
         Guard("aho").register("pw12", "h_x")
     assert any("shorter than 8" in r.getMessage() for r in caplog.records)
     assert all("pw12" not in r.getMessage() for r in caplog.records)
+
+
+def test_the_spaced_out_test_of_the_fast_engine_agrees_with_the_regexes() -> None:
+    """With the hyperscan engine, whether a view is spaced out is told by literals that start
+    every run, each hit checked with the regex (``derived.py``: ``_literal_triggers``): on texts
+    dense with short runs of single characters, it answers as a regex search over the whole
+    view, and finds the same leads as the pass of regexes."""
+    rng = random.Random(12)
+    singles = [bytes([c]) for c in range(1, 128)]
+    seen = 0
+    for _ in range(3000):
+        parts = []
+        for _ in range(rng.randint(0, 30)):
+            r = rng.random()
+            if r < 0.3:
+                parts.append(rng.choice([b" ", b"\t", b"  ", b"\x0b", b"\r", b"\\\\", b"H4sI", b"eJw"]))
+            elif r < 0.8:
+                parts.append(rng.choice(singles))
+            else:
+                sep = rng.choice([b" ", b"\t"])
+                run = sep.join(rng.choice([*singles, b"  "]) for _ in range(rng.randint(3, 7)))
+                parts.append(sep + run + rng.choice([sep, b"", b"x"]))
+        view = b"".join(parts)
+        fast = derived.triggers(view, "hyperscan", False)
+        assert fast.spaced == bool(derived._spaced_spots(view, False)), view
+        assert fast.leads == derived.triggers(view, "hyperscan", True).leads, view
+        seen += bool(fast.spaced)
+    assert 300 < seen < 2700  # both answers were exercised
