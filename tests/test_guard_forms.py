@@ -328,7 +328,7 @@ def test_short_value_warning_names_no_value(caplog: pytest.LogCaptureFixture) ->
 
 def test_the_spaced_out_test_of_the_fast_engine_agrees_with_the_regexes() -> None:
     """With the hyperscan engine, whether a view is spaced out is told by literals that start
-    every run, each hit checked with the regex (``derived.py``: ``_literal_triggers``): on texts
+    every run, each hit checked with the regex (``derived.py``: ``literal_triggers``): on texts
     dense with short runs of single characters, it answers as a regex search over the whole
     view, and finds the same leads as the pass of regexes."""
     rng = random.Random(12)
@@ -347,8 +347,17 @@ def test_the_spaced_out_test_of_the_fast_engine_agrees_with_the_regexes() -> Non
                 run = sep.join(rng.choice([*singles, b"  "]) for _ in range(rng.randint(3, 7)))
                 parts.append(sep + run + rng.choice([sep, b"", b"x"]))
         view = b"".join(parts)
-        fast = derived.triggers(view, "hyperscan", False)
+        fast = derived.literal_triggers(view)
         assert fast.spaced == bool(derived._spaced_spots(view, False)), view
+        assert fast.spaced == derived.triggers(view, "hyperscan", False).spaced, view
         assert fast.leads == derived.triggers(view, "hyperscan", True).leads, view
         seen += bool(fast.spaced)
     assert 300 < seen < 2700  # both answers were exercised
+    # a long view goes through the literals, a short one through the regexes
+    prose = b"a b c d plain words, x = 1 + two and y = {z} " * (derived.LITERAL_PASS_MIN // 40)
+    for tail in (b"", b" s e c r e t ", b"\ts\te\tc\tr\te\t", b" H4sIAAAA \\\\ "):
+        view = prose + tail
+        assert len(view) >= derived.LITERAL_PASS_MIN
+        found = derived.triggers(view, "hyperscan", False)
+        assert found.spaced == bool(derived._spaced_spots(view, False)) == (tail[:3] in (b" s ", b"\ts\t"))
+        assert found.leads == derived.triggers(view, "hyperscan", True).leads

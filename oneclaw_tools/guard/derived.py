@@ -10,7 +10,9 @@ each derived text is scanned with the same tiers, and its matches are mapped bac
   ``re``), or, with the ``hyperscan`` engine, literals in the Vectorscan pass that finds the
   leads below (each run starts with one of the 14,641 literals ``" X Y "`` or 121 ``"\tX\t"``,
   ``X`` and ``Y`` not whitespace; a hit is checked with the regex at that spot: a regex in
-  the pass would run an automaton over every byte, three times the cost). When a known value holds
+  the pass would run an automaton over every byte, three times the cost; those literals take
+  a quarter of a second to compile, once per process, so views under :data:`LITERAL_PASS_MIN`
+  bytes, where the regexes cost microseconds, keep them). When a known value holds
   whitespace (a passphrase), its pieces between it may all be shorter than that: then a
   value's own whitespace spelled out (``x   y`` between spaces, ``x\t \ty`` between tabs) sets
   it off too (a test that costs about half as much again in ``re``, so it runs only while such
@@ -43,17 +45,22 @@ from .engines import thread_scratch
 
 __all__ = [
     "INFLATE_MAX",
+    "LITERAL_PASS_MIN",
     "SPACED_RUN",
     "Derived",
     "Triggers",
     "collapsed",
     "compressed",
+    "literal_triggers",
     "spaced",
     "triggers",
 ]
 
 #: single characters between whitespace, this many in a row, make a text "spaced out"
 SPACED_RUN = 5
+#: the ``hyperscan`` engine tells a view of at least this many bytes spaced out by literals
+#: (see the module docstring)
+LITERAL_PASS_MIN = 1 << 16
 #: at most this many bytes are inflated from one compressed run
 INFLATE_MAX = 1 << 20
 #: the shortest base64 run that is decoded (a gzip header alone is 10 bytes)
@@ -168,11 +175,11 @@ _hs_literal_local = threading.local()
 def triggers(view_bytes: bytes, engine: str, inner_space: bool) -> Triggers:
     """One pass over the view for every lead: an ``ahocorasick-rs`` automaton (a SIMD prefilter
     for so few literals), or one Vectorscan database that also tells whether the view is
-    spaced out: literals that start every spaced-out run, or, with ``inner_space``, the
-    spaced-out regexes including those of a value's own whitespace."""
+    spaced out: with the spaced-out regexes (those of a value's own whitespace only with
+    ``inner_space``), or for a long view without ``inner_space``, :func:`literal_triggers`."""
     if engine == "hyperscan":
-        if not inner_space:
-            return _literal_triggers(view_bytes)
+        if not inner_space and len(view_bytes) >= LITERAL_PASS_MIN:
+            return literal_triggers(view_bytes)
         db = _hyperscan_db(inner_space)
         found: list[tuple[int, int]] = []
         spaced = False
@@ -190,9 +197,9 @@ def triggers(view_bytes: bytes, engine: str, inner_space: bool) -> Triggers:
     return Triggers([(i, start) for i, start, _ in automaton.find_matches_as_indexes(view_bytes)], None)
 
 
-def _literal_triggers(view_bytes: bytes) -> Triggers:
-    """The leads and the starts of spaced-out runs in one pass of literals (no ``inner_space``);
-    each start found is checked with its run's regex."""
+def literal_triggers(view_bytes: bytes) -> Triggers:
+    """:func:`triggers` of the ``hyperscan`` engine without ``inner_space``, in one pass of
+    literals: the leads, and the starts of spaced-out runs, each checked with its run's regex."""
     db = _hyperscan_literal_db()
     found: list[tuple[int, int]] = []
     starts: list[tuple[int, int]] = []
