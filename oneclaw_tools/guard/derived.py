@@ -220,9 +220,12 @@ def literal_triggers(view_bytes: bytes) -> Triggers:
 
 
 def _hyperscan_literal_db() -> Any:
+    """The literal database, compiled on first use together with the regex one of short views
+    (a few milliseconds more), so that a short view after a long one pays no compile."""
     global _hs_literal_db
     db = _hs_literal_db
     if db is None:
+        _hyperscan_db(False)
         with _lock:
             db = _hs_literal_db
             if db is None:
