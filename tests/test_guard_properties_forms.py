@@ -325,15 +325,7 @@ def test_stream_catches_every_form_split_across_chunks(
     text = "begin " + shown + " end"
     g = Guard("aho", patterns=False)
     mask = g.register(value, "h_s")
-    stream = g.stream()
-    out, pos, i = [], 0, 0
-    while pos < len(text):
-        size = sizes[i % len(sizes)]
-        out.append(stream.feed(text[pos : pos + size]))
-        pos += size
-        i += 1
-    out.append(stream.flush())
-    joined = "".join(out)
+    joined = streamed(g, text, sizes)
     assert joined == g.scrub(text)
     assert mask in joined and not readable(value, joined)
 

@@ -41,7 +41,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .engines import thread_scratch
+from .engines import block_database, thread_scratch
 
 __all__ = [
     "INFLATE_MAX",
@@ -229,17 +229,7 @@ def _hyperscan_literal_db() -> Any:
         with _lock:
             db = _hs_literal_db
             if db is None:
-                import hyperscan
-
-                patterns = [*_LEADS, *_SPACE_STARTS, *_TAB_STARTS]
-                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-                db.compile(
-                    expressions=patterns,
-                    ids=list(range(len(patterns))),
-                    elements=len(patterns),
-                    flags=0,
-                    literal=True,
-                )
+                db = block_database([*_LEADS, *_SPACE_STARTS, *_TAB_STARTS], literal=True)
                 _hs_literal_db = db
     return db
 
@@ -266,10 +256,7 @@ def _hyperscan_db(inner_space: bool) -> Any:
                 spaced = [find.pattern for find, _ in _SPACED] + (list(_SPACED_WS) if inner_space else [])
                 patterns = [re.escape(lead) for lead in _LEADS] + spaced
                 flags = [0] * len(_LEADS) + [hyperscan.HS_FLAG_SINGLEMATCH] * len(spaced)
-                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-                db.compile(
-                    expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns), flags=flags
-                )
+                db = block_database(patterns, flags)
                 _hs_dbs[inner_space] = db
     return db
 

@@ -28,6 +28,7 @@ __all__ = [
     "AhoTier",
     "HyperscanTier",
     "Tier",
+    "block_database",
     "encode_needles",
     "hyperscan_available",
     "make_tier",
@@ -60,6 +61,26 @@ def _emit(hay: Haystack, entries: tuple[_Entry, ...], end: int, out: list[tuple[
         start = end - length
         if check is None or hay.view().startswith(check, start):
             out.append((start, end, nid))
+
+
+def block_database(
+    expressions: Sequence[Any], flags: int | Sequence[int] = 0, *, literal: bool = False
+) -> Any:
+    """A Vectorscan block-mode database of ``expressions``, each one's id its index (every
+    database of the guard is built here: the tiers, the trigger and spaced-out passes, the
+    pattern prefilter)."""
+    import hyperscan
+
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    options: dict[str, Any] = {"literal": True} if literal else {}
+    db.compile(
+        expressions=list(expressions),
+        ids=list(range(len(expressions))),
+        elements=len(expressions),
+        flags=flags if isinstance(flags, int) else list(flags),
+        **options,
+    )
+    return db
 
 
 def thread_scratch(local: threading.local, db: Any) -> Any:
@@ -124,18 +145,8 @@ class HyperscanTier:
     __slots__ = ("_db", "_entries", "_local")
 
     def __init__(self, needles: Sequence[tuple[int, str]]) -> None:
-        import hyperscan
-
         patterns, self._entries = encode_needles(needles)
-        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        db.compile(
-            expressions=patterns,
-            ids=list(range(len(patterns))),
-            elements=len(patterns),
-            flags=0,
-            literal=True,
-        )
-        self._db = db
+        self._db = block_database(patterns, literal=True)
         self._local = threading.local()
 
     def _scratch(self) -> Any:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .engines import thread_scratch
+from .engines import block_database, thread_scratch
 from .haystack import one_byte
 from .rules import PATTERNS
 
@@ -72,14 +72,10 @@ class HyperscanPrefilter:
     def __init__(self) -> None:
         import hyperscan
 
-        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        db.compile(
-            expressions=[p.prefilter.encode("ascii") for p in PATTERNS],
-            ids=list(range(len(PATTERNS))),
-            elements=len(PATTERNS),
-            flags=[hyperscan.HS_FLAG_CASELESS if p.caseless else 0 for p in PATTERNS],
+        self._db = block_database(
+            [p.prefilter.encode("ascii") for p in PATTERNS],
+            [hyperscan.HS_FLAG_CASELESS if p.caseless else 0 for p in PATTERNS],
         )
-        self._db = db
         self._local = threading.local()
         self._keys = [
             (p.span, tuple((literal.encode("ascii"), offset) for literal, offset in p.literals))
