@@ -11,14 +11,34 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, fields
+from typing import Any, Literal, Self
 
 __all__ = ["ApprovalRecord", "SecretRequest"]
 
 
+class _Record:
+    """A record whose fields are the columns of its row, of the same names (``action`` is stored
+    as JSON)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Self:
+        def column(name: str) -> Any:
+            return json.loads(row[name]) if name == "action" else row[name]
+
+        return cls(*(column(f.name) for f in fields(cls)))  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+        if "action" in out:
+            out["action"] = dict(out["action"])
+        return out
+
+
 @dataclass(frozen=True, slots=True)
-class ApprovalRecord:
+class ApprovalRecord(_Record):
     """One approval request as a human sees it (no values)."""
 
     id: str
@@ -31,23 +51,9 @@ class ApprovalRecord:
     expires_at: str
     decided_by: str | None
 
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> ApprovalRecord:
-        return cls(
-            row["id"], row["digest"], row["tool"], row["summary"], json.loads(row["action"]),
-            row["status"], row["created_at"], row["expires_at"], row["decided_by"],
-        )  # fmt: skip
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "tool": self.tool, "summary": self.summary, "action": dict(self.action),
-            "digest": self.digest, "status": self.status, "created_at": self.created_at,
-            "expires_at": self.expires_at, "decided_by": self.decided_by,
-        }  # fmt: skip
-
 
 @dataclass(frozen=True, slots=True)
-class SecretRequest:
+class SecretRequest(_Record):
     """A path an agent asked a human to fill (never the value)."""
 
     id: str
@@ -60,17 +66,3 @@ class SecretRequest:
     created_at: str
     expires_at: str
     version: int | None
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> SecretRequest:
-        return cls(
-            row["id"], row["vault_id"], row["path"], row["reason"], row["type"], row["requested_by"],
-            row["status"], row["created_at"], row["expires_at"], row["version"],
-        )  # fmt: skip
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "vault_id": self.vault_id, "path": self.path, "reason": self.reason,
-            "type": self.type, "requested_by": self.requested_by, "status": self.status,
-            "created_at": self.created_at, "expires_at": self.expires_at, "version": self.version,
-        }  # fmt: skip
