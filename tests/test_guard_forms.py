@@ -19,9 +19,20 @@ import urllib.parse
 import zlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oneclaw_tools.guard import Guard, derived
-from oneclaw_tools.guard.variants import FRAGMENT_FULL, FRAGMENT_RUN, IGNORABLE, forms, normalize
+from oneclaw_tools.guard.anchors import anchors
+from oneclaw_tools.guard.variants import (
+    FRAGMENT_FULL,
+    FRAGMENT_RUN,
+    IGNORABLE,
+    Form,
+    forms,
+    normalize,
+    whole_forms,
+)
 
 ENGINES = ("aho", "hyperscan")
 SHORT = "Sup3r-S3cret/Value+42"  # under 32 characters: whole needles
@@ -361,3 +372,37 @@ def test_the_spaced_out_test_of_the_fast_engine_agrees_with_the_regexes() -> Non
         found = derived.triggers(view, "hyperscan", False)
         assert found.spaced == bool(derived._spaced_spots(view, False)) == (tail[:3] in (b" s ", b"\ts\t"))
         assert found.leads == derived.triggers(view, "hyperscan", True).leads
+
+
+def _runs_hold_an_anchor(form: Form) -> None:
+    offsets = list(anchors(form))
+    size = len(form.text)
+    assert offsets == sorted(set(offsets)) and all(0 <= o <= size - form.anchor for o in offsets)
+    if form.step > size:  # a whole form: one anchor
+        assert len(offsets) == 1
+        return
+    run = form.anchor + form.step - 1
+    for start in range(0, max(1, size - run + 1)):
+        end = min(size, start + run)
+        assert any(start <= o and o + form.anchor <= end for o in offsets), (form.step, start, offsets)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    value=st.text(st.characters(codec="utf-8", categories=("L", "N", "P", "S")), min_size=8, max_size=200),
+)
+def test_every_run_of_a_form_holds_a_whole_anchor(value: str) -> None:
+    for form in [*forms(value), *whole_forms(value)]:
+        _runs_hold_an_anchor(form)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["L0ng_" + "u" * 59, "u" * 59 + "_gnoL", "ab" + "xy" * 30 + "cd", "head-" + "y" * 200 + "-tail"],
+)
+def test_a_value_with_a_repetitive_stretch_is_masked_from_end_to_end(value: str) -> None:
+    """An anchor inside the repetitive stretch stands for many places and may be extended from
+    the wrong one: the form's very ends are anchors then (guard/anchors.py), so nothing of the
+    value shows beside its mask."""
+    out, masks = scrub_both((value,), "<" + value + ">")
+    assert out == "<" + masks[0] + ">"

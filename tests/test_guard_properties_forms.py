@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from oneclaw_tools.guard import Guard
-from oneclaw_tools.guard.variants import FRAGMENT_RUN, IGNORABLE, MIN_LEN, forms, normalize
+from oneclaw_tools.guard.variants import ANCHOR, FRAGMENT_RUN, IGNORABLE, MIN_LEN, forms, normalize
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("GUARD_EXAMPLES", "40")),
@@ -229,7 +229,7 @@ def test_beyond_64_kb_what_is_caught_is_what_the_docstring_states() -> None:
     data = LARGE.encode()
     scale = -(-len(LARGE) // 16384)
     by_text = {f.text: f for f in forms(LARGE)}
-    assert by_text[LARGE].step == 13 * scale and by_text[LARGE].anchor == 12
+    assert by_text[LARGE].step == 15 * scale and by_text[LARGE].anchor == ANCHOR
     wire = json.dumps(LARGE)[1:-1]
     caught = {
         "raw": LARGE,

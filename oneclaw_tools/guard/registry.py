@@ -11,10 +11,10 @@ What a value becomes:
 
 * shorter than :data:`~.variants.MIN_LEN` (normalized): no needle; it is matched raw, as a
   whole word, and the operator is warned (the log names its mask, never the value);
-* shorter than :data:`~.variants.FRAGMENT_MIN`: one anchor per form, its first characters,
-  confirmed only when the whole form is there (:func:`~.variants.whole_forms`);
-* longer: anchors at a fixed step along each form (:func:`~.variants.forms`, which explains
-  the lengths and steps), so any run of 24 characters of it is caught;
+* shorter than :data:`~.variants.FRAGMENT_MIN`: one anchor per form, confirmed only when the
+  whole form is there (:func:`~.variants.whole_forms`);
+* longer: anchors at most a step apart along each form (:func:`~.variants.forms`, which
+  explains the lengths, steps and places), so any run of 24 characters of it is caught;
 * with ``legacy=True`` (benchmarks only): the forms of before issue 12, as whole needles.
 
 A value holding a line break is also recorded as *multiline* (its characters without
@@ -28,9 +28,10 @@ import re
 import secrets as _secrets
 from typing import NamedTuple
 
+from .anchors import anchors
 from .fragments import MAX_ENTRIES, Entry
 from .spans import SOLID
-from .variants import FRAGMENT_MIN, MIN_LEN, Form, anchors, forms, legacy_expand, normalize, whole_forms
+from .variants import FRAGMENT_MIN, MIN_LEN, Form, forms, legacy_expand, normalize, whole_forms
 
 __all__ = ["KIND_ANCHOR", "Registry"]
 
