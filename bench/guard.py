@@ -16,6 +16,8 @@ the same needles:
 * growth: 1,000 more values added back to back, a 1 KB scrub after each, while the background
   workers fold tiers and rebuild the main tier: register and scrub time (p50, p99, max) and the
   most tiers a scan met;
+* with the hyperscan engine, the same MB/s without helper threads (``guard/parallel.py``: the
+  value-free passes of a long text run on a second CPU beside the main scan);
 * the old forms (issue 12): the same values registered with only the forms of before issue 12
   (no base32, reversed, rot13, case or wire forms, no anchors, no derived views), measured in the
   same run: MB/s (best and median) and 1 KB latency, printed next to the new figures;
@@ -218,6 +220,20 @@ def worker(engine: str, n: int, corpus_dir: Path, sizes: list[int], quick: bool)
         times = _times(lambda t=text, g=guard: g.scrub(t), repeat)
         result["mb_s"][f"{size // MB}MB"] = round(len(text) / MB / min(times), 1)
         result["median_mb_s"][f"{size // MB}MB"] = round(len(text) / MB / statistics.median(times), 1)
+        if engine == "hyperscan":  # the same without helper threads (see guard/parallel.py)
+            from oneclaw_tools.guard import parallel
+
+            saved, parallel.PARALLEL_MIN = parallel.PARALLEL_MIN, 1 << 62
+            try:
+                times = _times(lambda t=text, g=guard: g.scrub(t), repeat)
+            finally:
+                parallel.PARALLEL_MIN = saved
+            result.setdefault("no_helpers_mb_s", {})[f"{size // MB}MB"] = round(
+                len(text) / MB / min(times), 1
+            )
+            result.setdefault("no_helpers_median_mb_s", {})[f"{size // MB}MB"] = round(
+                len(text) / MB / statistics.median(times), 1
+            )
     result["sha256"] = digests
     base = texts[min(texts)]
     for label, length, calls in (
@@ -414,6 +430,11 @@ def main() -> int:
             f"  old {r['old_forms_median_mb_s']['1MB']:>6} ({r['old_forms_mb_s']['1MB']:>6})"
             f"  1KB {r['latency_1KB_us']} us (old {r['old_forms_latency_1KB_us']} us)"
             f"  needles {r['needles']} (old {r['old_forms_needles']})"
+            + (
+                f"  no helper threads {r['no_helpers_median_mb_s']['1MB']} ({r['no_helpers_mb_s']['1MB']})"
+                if "no_helpers_mb_s" in r
+                else ""
+            )
         )
     identical = all(
         a["sha256"] == b["sha256"]

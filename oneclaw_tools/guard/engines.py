@@ -10,7 +10,8 @@ view when it hits (:func:`encode_needles`).
 * :class:`AhoTier` (default, ``ahocorasick-rs``): an Aho-Corasick automaton (the Rust
   ``aho-corasick`` crate; small wheels for Linux, macOS and Windows) in overlapping mode.
 * :class:`HyperscanTier` (extra ``fast``): a Vectorscan literal database in block mode; each
-  thread gets its own scratch space.
+  thread gets its own scratch space, and a long view is scanned in pieces beside each other
+  (:func:`~.parallel.split_scan`: the same matches as one scan).
 
 Each engine's module is imported only when a tier of it is built.
 """
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from .haystack import Haystack, one_byte
+from .parallel import split_scan
 
 __all__ = [
     "ENGINES",
@@ -142,25 +144,30 @@ class AhoTier:
 class HyperscanTier:
     """A Vectorscan literal database over the needles' one-byte forms; one scratch per thread."""
 
-    __slots__ = ("_db", "_entries", "_local")
+    __slots__ = ("_db", "_entries", "_local", "_overlap")
 
     def __init__(self, needles: Sequence[tuple[int, str]]) -> None:
         patterns, self._entries = encode_needles(needles)
         self._db = block_database(patterns, literal=True)
         self._local = threading.local()
+        self._overlap = max(map(len, patterns), default=1) - 1
 
     def _scratch(self) -> Any:
         return thread_scratch(self._local, self._db)
 
-    def scan(self, hay: Haystack, out: list[tuple[int, int, int]]) -> None:
+    def _scan(self, data: memoryview) -> list[tuple[int, int]]:
+        """``(pattern index, end)`` of every match in ``data`` (on any thread)."""
         hits: list[tuple[int, int]] = []
 
         def on_match(index: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
             hits.append((index, to))
 
-        self._db.scan(hay.view_bytes(), match_event_handler=on_match, scratch=self._scratch())
+        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
+        return hits
+
+    def scan(self, hay: Haystack, out: list[tuple[int, int, int]]) -> None:
         entries = self._entries
-        for index, to in hits:
+        for index, to in split_scan(self._scan, hay.view_bytes(), self._overlap):
             _emit(hay, entries[index], to, out)
 
 

@@ -30,6 +30,10 @@ How a text is scrubbed:
    regex runs only there.
 7. Nothing matched: the input object itself is returned.
 
+With the ``hyperscan`` engine, a text of at least :data:`~.parallel.PARALLEL_MIN` bytes has its
+value-free passes (the pattern prefilter of step 6 and the trigger pass of step 3) run on a
+helper thread beside the scan for values (:mod:`.parallel`); the output is the same.
+
 Registration either learns a value completely or not at all: when an engine refuses the
 needles, the registry is rolled back and ``register`` raises ``ValueError`` (without the value),
 so the session refuses to store what its guard could not learn. Scans read one immutable state
@@ -48,6 +52,7 @@ from . import patterns as _patterns
 from .engines import resolve_engine
 from .fragments import confirm
 from .haystack import Haystack, Locator, one_byte
+from .parallel import Pending, offload, worth
 from .prefilter import aho_candidates, hyperscan_prefilter
 from .registry import KIND_ANCHOR, Registry
 from .spans import Span, apply, is_word, merge, shift, widen_b64, widen_multiline
@@ -63,6 +68,8 @@ __all__ = ["Guard"]
 _DERIVED_REACH = 1 << 16
 
 T = TypeVar("T")
+#: the value-free passes of a long text, run beside the scan for values (see Guard._side)
+_Side = Pending[tuple[dict[int, list[int]], "derived.Triggers | None"]]
 
 
 class Guard:
@@ -156,12 +163,19 @@ class Guard:
             self._tiers.build_main()
 
     # -- scanning ---------------------------------------------------------------------------
-    def _value_spans(self, hay: Haystack, before: str = "", after: str = "") -> list[Span]:
-        st = self._state
+    def _value_spans(
+        self,
+        hay: Haystack,
+        before: str = "",
+        after: str = "",
+        st: State | None = None,
+        side: _Side | None = None,
+    ) -> list[Span]:
+        st = self._state if st is None else st
         text = hay.text
         spans: list[Span] = []
         if st.count and text:
-            spans = self._needle_spans(st, hay)
+            spans = self._needle_spans(st, hay, side)
             if st.multiline and spans:
                 spans = widen_multiline(st.multiline, text, spans)
         if st.short and text:
@@ -169,8 +183,8 @@ class Guard:
             spans = merge(spans)
         return spans
 
-    def _needle_spans(self, st: State, hay: Haystack) -> list[Span]:
-        spans = self._view_spans(st, hay, derive=True)
+    def _needle_spans(self, st: State, hay: Haystack, side: _Side | None) -> list[Span]:
+        spans = self._view_spans(st, hay, derive=True, side=side)
         if not spans:
             return []
         spans = merge(spans)
@@ -178,9 +192,10 @@ class Guard:
             return spans
         return Locator(hay).spans(spans)
 
-    def _view_spans(self, st: State, hay: Haystack, derive: bool) -> list[Span]:
+    def _view_spans(self, st: State, hay: Haystack, derive: bool, side: _Side | None = None) -> list[Span]:
         """Every needle and confirmed anchor match in ``hay``'s view (view offsets, not merged);
-        with ``derive``, also those found in the texts derived from it (see :mod:`.derived`)."""
+        with ``derive``, also those found in the texts derived from it (see :mod:`.derived`;
+        ``side``: the trigger pass already running beside this scan)."""
         found: list[tuple[int, int, int]] = []
         if st.main is not None:
             st.main.scan(hay, found)
@@ -208,13 +223,15 @@ class Guard:
                         s, e = widen_b64(view, s, e)
                     spans.append((s, e, base + fid, masks[fid]))
         if derive and not self._legacy_forms:
-            spans.extend(self._derived_spans(st, hay, view))
+            trigger = side.result()[1] if side is not None else None
+            if trigger is None:
+                trigger = derived.triggers(view, self.engine, st.inner_space)
+            spans.extend(self._derived_spans(st, hay, view, trigger))
         return spans
 
-    def _derived_spans(self, st: State, hay: Haystack, view: bytes) -> list[Span]:
+    def _derived_spans(self, st: State, hay: Haystack, view: bytes, found: derived.Triggers) -> list[Span]:
         out: list[Span] = []
         reach = min(st.max_needle, _DERIVED_REACH)
-        found = derived.triggers(view, self.engine, st.inner_space)
         texts = derived.spaced(hay.view, view, min(reach, 64), found, st.inner_space)
         if found.leads:
             texts += derived.collapsed(hay.view, view, reach, found)
@@ -243,11 +260,32 @@ class Guard:
                 i = text.find(value, i + 1)
         return out
 
+    def _side(
+        self, raw: bytes, view: bytes, st: State
+    ) -> tuple[dict[int, list[int]], derived.Triggers | None]:
+        """The passes that need no value, over the text's one-byte form and its view: pattern
+        candidates, and the trigger pass when derived texts will be looked for (see
+        :meth:`_view_spans`). Reads nothing else, so a helper thread can run it."""
+        candidates = self._candidates(raw) if self.patterns else {}
+        trigger = None
+        if st.count and not self._legacy_forms:
+            trigger = derived.triggers(view, self.engine, st.inner_space)
+        return candidates, trigger
+
     def _scrub(self, text: str, before: str = "", after: str = "") -> str:
         hay = Haystack(text)
-        # pattern candidates come from the text (its one-byte form is at hand), moved past the masks
-        candidates = self._candidates(hay.raw()) if self.patterns and text else {}
-        spans = self._value_spans(hay, before, after)
+        st = self._state
+        side: _Side | None = None
+        if text and worth(len(text)) and self.engine == "hyperscan":
+            # a long text: once its view is built, a helper runs the passes that need no value
+            # (Vectorscan scans, the GIL released) beside the scan for values
+            side = offload(self._side, hay.raw(), hay.view_bytes(), st)
+        spans = self._value_spans(hay, before, after, st, side)
+        if side is not None:
+            candidates = side.result()[0]
+        else:
+            # pattern candidates come from the text (its one-byte form is at hand), moved past the masks
+            candidates = self._candidates(hay.raw()) if self.patterns and text else {}
         out = hay.masked(spans) if spans else text
         if self.patterns and text:
             if spans:
