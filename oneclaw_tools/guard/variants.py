@@ -61,9 +61,9 @@ That one mechanism gives:
   (969 characters raw for 1 MiB: step 960); a shorter run of it is not, nor its base32 form (the
   standard library's base32 encodes at about 6 MB/s).
 
-Anchor counts: a 40-character value has 15 to 40 anchors (more when it holds characters that
+Anchor counts: a 40-character value has 17 to 80 anchors (more when it holds characters that
 URL or JSON escaping changes), a 64 KB value about 30,000 (the densest: a few tenths of a
-second to register), a 100 KB or a 1 MiB value about 6,000.
+second to register), a 100 KB or a 1 MiB value about 5,000.
 """
 
 from __future__ import annotations
