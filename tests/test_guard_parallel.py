@@ -1,10 +1,10 @@
-"""The guard's helper threads and its anchor placement: faster, never different.
+"""The guard's helper threads (guard/parallel.py): faster, never different.
 
 * a long view scanned in pieces (the caller and helpers, overlapping by the longest needle)
   gives exactly the matches of one scan, needles straddling every cut included;
 * a scrub that runs the value-free passes on a helper gives the output of one that does not;
 * work handed to a busy helper runs on the caller; an error reaches the caller; a forked child
-  scrubs a long text (it has no helper threads of its parent's);
+  scrubs a long text (it has no helper threads of its parent's).
 """
 
 from __future__ import annotations
