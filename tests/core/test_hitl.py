@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hitl_helpers import refused, store_bytes
 
-from oneclaw_tools import OperatorPolicy, Session, ToolError
+from oneclaw_tools import OperatorPolicy, Session
 from oneclaw_tools.hitl import HitlStore, fulfil
 from oneclaw_tools.models import SecretValue
 
@@ -31,18 +32,6 @@ def gated(make_session) -> Session:  # type: ignore[no-untyped-def]
     s.backend.put_secret(s.vault_for(None), "prod/api_key", VALUE)
     s.backend.put_secret(s.vault_for(None), "prod/other", VALUE + "2")
     return s
-
-
-def store_bytes(s: Session) -> bytes:
-    """The approval store's file and its write-ahead log, as they sit on disk."""
-    path = s.approvals.store.path
-    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
-
-
-def refused(s: Session, tool: str, args: dict[str, Any]) -> ToolError:
-    with pytest.raises(ToolError) as info:
-        s.call(tool, args)
-    return info.value
 
 
 def shares(s: Session) -> int:

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hitl_helpers import refused, store_bytes
 
-from oneclaw_tools import OperatorPolicy, Session, ToolError
+from oneclaw_tools import OperatorPolicy, Session
 from oneclaw_tools.hitl.action import WITHHELD
 
 VALUE = "sk_live_SUMMARYcanary_0123456789abcdef"
@@ -35,23 +36,12 @@ def gated(make_session) -> Session:  # type: ignore[no-untyped-def]
     return s
 
 
-def store_bytes(s: Session) -> bytes:
-    path = s.approvals.store.path
-    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
-
-
-def ask(s: Session, tool: str, args: dict[str, Any]) -> ToolError:
-    with pytest.raises(ToolError) as info:
-        s.call(tool, args)
-    return info.value
-
-
 @pytest.mark.parametrize("rid", [GITHUB_ID, AWS_ID], ids=["github", "aws"])
 def test_a_recipient_shaped_like_a_token_is_shown_as_typed(
     gated: Session, vault_path: Path, rid: str
 ) -> None:
     share = {"path": "prod/api_key", "recipient_type": "agent", "recipient_id": rid, "expires_at": EXPIRY}
-    err = ask(gated, "share_secret", share)
+    err = refused(gated, "share_secret", share)
     assert err.code == "approval_required"
     [pending] = gated.approvals.store.pending()
     assert f"recipient=agent:{rid} " in pending.summary and "[secret:" not in pending.summary
@@ -76,7 +66,7 @@ def test_a_principal_shaped_like_a_token_is_shown_as_typed(gated: Session) -> No
         "principal_id": GITHUB_ID,
         "permissions": ["read"],
     }
-    ask(gated, "grant_access", grant)
+    refused(gated, "grant_access", grant)
     [pending] = gated.approvals.store.pending()
     assert f"principal=agent:{GITHUB_ID} " in pending.summary
 
@@ -87,7 +77,7 @@ def test_a_known_value_in_a_recipient_is_never_put_before_a_human(gated: Session
     gated.call("get_secret", {"path": "prod/api_key"})  # the session materialized it: the guard knows it
     share = {"path": "prod/api_key", "recipient_type": "agent", "recipient_id": VALUE, "expires_at": EXPIRY}
     assert gated.approvals.pending_for("share_secret", share) is None  # what every adapter asks first
-    assert ask(gated, "share_secret", share).code == "permission_denied"
+    assert refused(gated, "share_secret", share).code == "permission_denied"
     assert gated.approvals.store.pending() == [] and VALUE.encode() not in store_bytes(gated)
 
 
@@ -96,14 +86,14 @@ def test_a_known_value_in_a_shown_field_is_withheld_but_still_bound(gated: Sessi
     reads (its metadata) is shown and kept as WITHHELD, and the approval still binds that field."""
     gated.call("get_secret", {"path": "prod/api_key"})
     put = {"path": "svc/new", "value": "a-new-value-0123456789", "metadata": {"note": VALUE}}
-    ask(gated, "put_secret", put)
+    refused(gated, "put_secret", put)
     [pending] = gated.approvals.store.pending()
     assert f"metadata={WITHHELD}" in pending.summary, pending.summary
     assert pending.action["fields"]["metadata"] == WITHHELD
     assert VALUE not in json.dumps(pending.to_dict()) and VALUE.encode() not in store_bytes(gated)
     gated.approvals.store.decide(pending.id, approve=True, by="test")
     other = {**put, "metadata": {"note": "plain"}}
-    assert ask(gated, "put_secret", other).code == "approval_required"  # another action
+    assert refused(gated, "put_secret", other).code == "approval_required"  # another action
     assert gated.call("put_secret", put)["version"] == 1
 
 
@@ -129,7 +119,7 @@ def test_a_callback_approver_sees_identifiers_as_typed_and_no_known_value(make_s
 def test_typed_text_cannot_pose_as_a_mask(gated: Session, typed: str) -> None:
     """A recipient typed to look like our own marks is shown quoted: the summary stays unambiguous."""
     share = {"path": "prod/api_key", "recipient_type": "agent", "recipient_id": typed, "expires_at": EXPIRY}
-    ask(gated, "share_secret", share)
+    refused(gated, "share_secret", share)
     [pending] = gated.approvals.store.pending()
     quoted = json.dumps(f"agent:{typed}", ensure_ascii=True)
     assert f"recipient={quoted} " in pending.summary, pending.summary
