@@ -23,7 +23,7 @@ from __future__ import annotations
 import sys
 from bisect import bisect_left, bisect_right
 
-from .variants import IGNORABLE, normalize
+from .variants import IGNORABLE, normalize, wide_candidates
 
 __all__ = ["Haystack", "Locator", "ascii_twin", "one_byte"]
 
@@ -122,7 +122,7 @@ class Haystack:
     def _find_wide(self, text: str, raw: bytes) -> tuple[str, ...]:
         # Mostly-ASCII text: visit the few '?' of the one-byte form (each non-ASCII character is
         # one) and record the wide ignorables among them, positions included. Otherwise one
-        # ``in`` per wide ignorable (each a full pass over the str).
+        # ``in`` per wide ignorable the str can hold (each a full pass over it).
         found: list[int] = []
         i = raw.find(b"?")
         for _ in range(_FEW_MARKS):
@@ -133,7 +133,7 @@ class Haystack:
             if text[i] in _WIDE_SET:
                 found.append(i)
             i = raw.find(b"?", i + 1)
-        return tuple(ch for ch in _WIDE_IGN if ch in text)
+        return tuple(ch for ch in wide_candidates(text) if ch in text)
 
     def view(self) -> str:
         if self._view is None:

@@ -74,6 +74,7 @@ import codecs
 import json
 import re
 import shlex
+import sys
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -96,6 +97,7 @@ __all__ = [
     "normalize",
     "present",
     "whole_forms",
+    "wide_candidates",
 ]
 
 # every Unicode format character (category Cf, Unicode 15), as ranges
@@ -167,16 +169,33 @@ class Form:
 
 
 def present(text: str) -> tuple[str, ...]:
-    """The :data:`IGNORABLE` characters that occur in ``text``, in :data:`IGNORABLE` order.
-
-    ASCII text: one ``in`` per character (a vectorized ``memchr``). Wider text: one regex pass
-    collects the format characters (there are over 160 of them).
-    """
+    """The :data:`IGNORABLE` characters that occur in ``text``, in :data:`IGNORABLE` order
+    (one ``in``, a vectorized search, per character the text's storage can hold)."""
     ascii_ones = tuple(ch for ch in _ASCII_IGNORABLE if ch in text)
     if text.isascii():
         return ascii_ones
-    wide = set(_WIDE_RE.findall(text))
-    return ascii_ones + tuple(ch for ch in IGNORABLE[3:] if ch in wide) if wide else ascii_ones
+    return ascii_ones + tuple(ch for ch in wide_candidates(text) if ch in text)
+
+
+#: CPython stores a str at 1, 2 or 4 bytes a character, the widest it holds: the wide ignorables
+#: each width can hold (1: only the soft hyphen, 2: 43 of them, 4: all 170, tags included)
+_WIDE_BY_WIDTH = {
+    width: tuple(ch for ch in IGNORABLE[3:] if ord(ch) < 1 << (8 * width)) for width in (1, 2, 4)
+}
+#: the size of a str of each width, less its characters (measured, so any CPython version fits)
+_STR_BASE = {
+    width: sys.getsizeof(ch * 2) - 2 * width for width, ch in ((1, "é"), (2, "Ā"), (4, "\U00010000"))
+}
+
+
+def wide_candidates(text: str) -> tuple[str, ...]:
+    """The wide :data:`IGNORABLE` characters ``text`` can hold, by its storage width (read in
+    O(1) from its size): a Latin-1 text (French, German, Spanish) needs one search instead of 170."""
+    size, n = sys.getsizeof(text), len(text)
+    for width in (1, 2):
+        if size == _STR_BASE[width] + width * n:
+            return _WIDE_BY_WIDTH[width]
+    return _WIDE_BY_WIDTH[4]
 
 
 def has_wide(chars: tuple[str, ...]) -> bool:
