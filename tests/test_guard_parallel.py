@@ -2,7 +2,10 @@
 
 * a long view scanned in pieces (the caller and helpers, overlapping by the longest needle)
   gives exactly the matches of one scan, needles straddling every cut included;
-* a scrub that runs the value-free passes on a helper gives the output of one that does not;
+* a scan shared out in pieces (:class:`~oneclaw_tools.guard.parallel.Shared`), whichever thread
+  takes each piece, gives exactly the matches of one scan;
+* a scrub that runs the value-free passes on a helper, which then takes pieces of the main
+  tier's scan, gives the output of one that does not;
 * work handed to a busy helper runs on the caller; an error reaches the caller; a forked child
   scrubs a long text (it has no helper threads of its parent's).
 """
@@ -84,6 +87,62 @@ def test_a_scrub_with_helpers_gives_the_output_of_one_without(small_cuts: None) 
     alone = g.scrub(text)
     assert with_helpers == alone
     assert all(v not in alone for v in values) and masks[0] in alone
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    size=st.integers(1, 4000),
+    seed=st.integers(0, 10**6),
+    piece=st.integers(1, 600),
+    takers=st.integers(1, 3),
+)
+def test_a_shared_scan_taken_by_several_threads_gives_the_matches_of_one_scan(
+    size: int, seed: int, piece: int, takers: int
+) -> None:
+    tier = HyperscanTier(list(enumerate(NEEDLES)))
+    hay = Haystack(_text(size, seed))
+    job = parallel.Shared(tier._scan, hay.view_bytes(), tier._overlap, piece)
+    threads = [threading.Thread(target=job.work) for _ in range(takers - 1)]
+    for thread in threads:
+        thread.start()
+    job.work()
+    for thread in threads:
+        thread.join()
+    assert sorted(job.hits()) == _one_scan(tier, hay)
+
+
+def test_a_scrub_sharing_the_main_scan_gives_the_output_of_one_without(
+    small_cuts: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Values in a compacted main tier, whose scan the caller and the helper share in small
+    pieces (needles straddle many cuts): the output of a scrub on the caller alone."""
+    rng = random.Random(7)
+    values = [
+        "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(rng.randint(12, 90)))
+        for _ in range(60)
+    ]
+    text = _text(200_000, 3)
+    chunks = [text[i : i + 3000] for i in range(0, len(text), 3000)]
+    text = "\n".join(c + " " + values[i % len(values)] for i, c in enumerate(chunks))
+    g = Guard("hyperscan")
+    masks = g.register_many([(v, f"v{i}") for i, v in enumerate(values)])
+    g.compact()
+    assert isinstance(g._state.main, HyperscanTier)
+    monkeypatch.setattr(parallel, "SHARED_PIECE", 997)
+    shared: list[int] = []
+    real_work = parallel.Shared.work
+
+    def work(job: parallel.Shared) -> None:
+        shared.append(threading.get_ident())
+        real_work(job)
+
+    monkeypatch.setattr(parallel.Shared, "work", work)
+    with_helpers = g.scrub(text)
+    assert shared  # the main scan went through a shared job
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 1 << 60)
+    alone = g.scrub(text)
+    assert with_helpers == alone
+    assert all(v not in alone for v in values) and all(m in alone for m in masks)
 
 
 def test_busy_helpers_leave_the_work_to_the_caller(small_cuts: None) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from .haystack import Haystack, one_byte
-from .parallel import split_scan
+from .parallel import Shared, split_scan
 
 __all__ = [
     "ENGINES",
@@ -166,8 +166,16 @@ class HyperscanTier:
         return hits
 
     def scan(self, hay: Haystack, out: list[tuple[int, int, int]]) -> None:
+        self.emit(hay, split_scan(self._scan, hay.view_bytes(), self._overlap), out)
+
+    def shared(self, hay: Haystack) -> Shared:
+        """A scan of ``hay``'s view that several threads can take pieces of (see :meth:`emit`)."""
+        return Shared(self._scan, hay.view_bytes(), self._overlap)
+
+    def emit(self, hay: Haystack, hits: list[tuple[int, int]], out: list[tuple[int, int, int]]) -> None:
+        """Append the needle occurrences behind ``hits`` (from :meth:`_scan`) to ``out``."""
         entries = self._entries
-        for index, to in split_scan(self._scan, hay.view_bytes(), self._overlap):
+        for index, to in hits:
             _emit(hay, entries[index], to, out)
 
 

@@ -49,10 +49,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import derived
 from . import patterns as _patterns
-from .engines import resolve_engine
+from .engines import HyperscanTier, resolve_engine
 from .fragments import confirm
 from .haystack import Haystack, Locator, one_byte
-from .parallel import Pending, offload, worth
+from .parallel import Pending, Shared, offload, worth
 from .prefilter import aho_candidates, hyperscan_prefilter
 from .registry import KIND_ANCHOR, Registry
 from .spans import Span, apply, is_word, merge, shift, widen_b64, widen_multiline
@@ -170,12 +170,13 @@ class Guard:
         after: str = "",
         st: State | None = None,
         side: _Side | None = None,
+        shared: Shared | None = None,
     ) -> list[Span]:
         st = self._state if st is None else st
         text = hay.text
         spans: list[Span] = []
         if st.count and text:
-            spans = self._needle_spans(st, hay, side)
+            spans = self._needle_spans(st, hay, side, shared)
             if st.multiline and spans:
                 spans = widen_multiline(st.multiline, text, spans)
         if st.short and text:
@@ -183,8 +184,10 @@ class Guard:
             spans = merge(spans)
         return spans
 
-    def _needle_spans(self, st: State, hay: Haystack, side: _Side | None) -> list[Span]:
-        spans = self._view_spans(st, hay, derive=True, side=side)
+    def _needle_spans(
+        self, st: State, hay: Haystack, side: _Side | None, shared: Shared | None
+    ) -> list[Span]:
+        spans = self._view_spans(st, hay, derive=True, side=side, shared=shared)
         if not spans:
             return []
         spans = merge(spans)
@@ -192,12 +195,25 @@ class Guard:
             return spans
         return Locator(hay).spans(spans)
 
-    def _view_spans(self, st: State, hay: Haystack, derive: bool, side: _Side | None = None) -> list[Span]:
+    def _view_spans(
+        self,
+        st: State,
+        hay: Haystack,
+        derive: bool,
+        side: _Side | None = None,
+        shared: Shared | None = None,
+    ) -> list[Span]:
         """Every needle and confirmed anchor match in ``hay``'s view (view offsets, not merged);
         with ``derive``, also those found in the texts derived from it (see :mod:`.derived`;
-        ``side``: the trigger pass already running beside this scan)."""
+        ``side``: the trigger pass already running beside this scan, which then takes pieces
+        of ``shared``, the main tier's scan)."""
         found: list[tuple[int, int, int]] = []
-        if st.main is not None:
+        if shared is not None and isinstance(st.main, HyperscanTier):
+            shared.work()
+            if side is not None:
+                side.result()  # the helper may still be scanning its last piece
+            st.main.emit(hay, shared.hits(), found)
+        elif st.main is not None:
             st.main.scan(hay, found)
         for tier, _, _ in st.recent:
             tier.scan(hay, found)
@@ -261,26 +277,32 @@ class Guard:
         return out
 
     def _side(
-        self, raw: bytes, view: bytes, st: State
+        self, raw: bytes, view: bytes, st: State, shared: Shared | None
     ) -> tuple[dict[int, list[int]], derived.Triggers | None]:
         """The passes that need no value, over the text's one-byte form and its view: pattern
         candidates, and the trigger pass when derived texts will be looked for (see
-        :meth:`_view_spans`). Reads nothing else, so a helper thread can run it."""
+        :meth:`_view_spans`); then pieces of ``shared`` while any is left. Reads nothing else,
+        so a helper thread can run it."""
         candidates = self._candidates(raw) if self.patterns else {}
         trigger = None
         if st.count and not self._legacy_forms:
             trigger = derived.triggers(view, self.engine, st.inner_space)
+        if shared is not None:
+            shared.work()
         return candidates, trigger
 
     def _scrub(self, text: str, before: str = "", after: str = "") -> str:
         hay = Haystack(text)
         st = self._state
         side: _Side | None = None
+        shared: Shared | None = None
         if text and worth(len(text)) and self.engine == "hyperscan":
             # a long text: once its view is built, a helper runs the passes that need no value
-            # (Vectorscan scans, the GIL released) beside the scan for values
-            side = offload(self._side, hay.raw(), hay.view_bytes(), st)
-        spans = self._value_spans(hay, before, after, st, side)
+            # (Vectorscan scans, the GIL released) beside the scan for values, then shares it
+            if isinstance(st.main, HyperscanTier):
+                shared = st.main.shared(hay)
+            side = offload(self._side, hay.raw(), hay.view_bytes(), st, shared)
+        spans = self._value_spans(hay, before, after, st, side, shared)
         if side is not None:
             candidates = side.result()[0]
         else:

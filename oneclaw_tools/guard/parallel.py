@@ -10,13 +10,16 @@ Why. A Vectorscan scan releases the GIL while it runs (a match callback takes it
 a long text the scans are most of a scrub: at 10,000 values, a 1 MB text costs about 1.5 ms in
 the main database's scan (some 25 MB of tables) and 0.7 ms in the pattern prefilter and the
 trigger pass. Once a long text's view is built, the guard hands those two passes to a helper,
-which runs them beside the caller's main scan (handing them over while the caller runs Python
-gains nothing: the helper's callbacks wait for the GIL). :func:`split_scan` cuts a scan into one
-piece per free helper plus one for the caller, overlapping by the longest needle less one byte,
-and keeps each match in the piece its end falls in, so the matches are exactly those of one
-scan. Only texts of at least :data:`PARALLEL_MIN` bytes are handed over: below that, waking a
-thread costs more than it saves. Two CPUs give about a tenth more megabytes a second at 10,000
-values (``python bench/guard.py``, which measures with and without helpers).
+which then takes pieces of the main scan (a :class:`Shared` scan, cut into
+:data:`SHARED_PIECE`-byte pieces that the caller takes too, first come first served): the
+scans split themselves between the two threads by how fast each goes. Handing work over
+while the caller runs Python gains nothing (the helper's callbacks wait for the GIL), so only
+scans are handed over. :func:`split_scan` cuts a scan into one piece per free helper plus one
+for the caller. Pieces overlap by the longest needle less one byte, and each match is kept in
+the piece its end falls in, so the matches are exactly those of one scan. Only texts of at
+least :data:`PARALLEL_MIN` bytes are handed over: below that, waking a thread costs more than it
+saves. On 2 CPUs at 10,000 values, a 1 MB text scrubs about a quarter faster than without a
+helper, a 10 MB one about a third (``python bench/guard.py`` measures both ways).
 
 Helpers are at most :data:`MAX_HELPERS`, one fewer than the CPUs this process may run on; a
 forked child starts without any (the parent's threads do not exist there) and makes its own on
@@ -25,6 +28,7 @@ first need.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Callable
@@ -35,6 +39,7 @@ __all__ = [
     "MAX_HELPERS",
     "PARALLEL_MIN",
     "Pending",
+    "Shared",
     "helpers",
     "offload",
     "piece",
@@ -46,6 +51,8 @@ __all__ = [
 PARALLEL_MIN = 1 << 18
 #: at most this many helper threads per process
 MAX_HELPERS = 3
+#: a :class:`Shared` scan is cut into pieces of this many bytes
+SHARED_PIECE = 1 << 17
 
 T = TypeVar("T")
 
@@ -155,3 +162,36 @@ def piece(scan: Scan, view: memoryview, lo: int, hi: int, overlap: int) -> list[
     start = max(0, lo - overlap)
     skip = lo - start
     return [(index, start + end) for index, end in scan(view[start:hi]) if end > skip]
+
+
+class Shared:
+    """A scan cut into pieces that several threads take in turn, first come first served.
+
+    The caller hands one to the helper running its value-free passes, which takes pieces once
+    those are done, and takes pieces itself meanwhile: the scan's work splits itself by how
+    fast each thread goes. :meth:`work` returns when no piece is left to take (another thread
+    may still be scanning its last one); :meth:`hits` is read once every taker has returned.
+    """
+
+    __slots__ = ("_bounds", "_next", "_overlap", "_parts", "_scan", "_view")
+
+    def __init__(self, scan: Scan, data: bytes, overlap: int, size: int | None = None) -> None:
+        n = len(data)
+        size = SHARED_PIECE if size is None else size
+        self._scan = scan
+        self._view = memoryview(data)
+        self._overlap = overlap
+        self._bounds = [(lo, min(n, lo + size)) for lo in range(0, n, size)]
+        self._parts: list[list[tuple[int, int]]] = [[] for _ in self._bounds]
+        self._next = itertools.count()  # next() on it is atomic: each piece is taken once
+
+    def work(self) -> None:
+        """Scan pieces until none is left to take."""
+        bounds = self._bounds
+        while (i := next(self._next)) < len(bounds):
+            lo, hi = bounds[i]
+            self._parts[i] = piece(self._scan, self._view, lo, hi, self._overlap)
+
+    def hits(self) -> list[tuple[int, int]]:
+        """``(pattern, end)`` of every match, in piece order: the same pairs as one scan."""
+        return [hit for part in self._parts for hit in part]
