@@ -67,7 +67,8 @@ INFLATE_MAX = 1 << 20
 _MIN_RUN = 16
 #: (finder, extender) per separator: single characters each after one space, or one tab
 _SPACED = tuple(
-    (re.compile(sep + rb"(?:[^\s]" + sep + rb"){%d}" % SPACED_RUN), re.compile(rb"(?:[^\s]" + sep + rb")*"))
+    # the run spelled out: ``re`` tries it about half again as fast as the ``{5}`` repeat
+    (re.compile(sep + (rb"[^\s]" + sep) * SPACED_RUN), re.compile(rb"(?:[^\s]" + sep + rb")*"))
     for sep in (rb" ", rb"\t")
 )
 #: a value's own space, tab, vertical tab or form feed (what else of ``\s`` is not in a view),

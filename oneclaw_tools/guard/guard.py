@@ -32,7 +32,8 @@ How a text is scrubbed:
 
 With the ``hyperscan`` engine, a text of at least :data:`~.parallel.PARALLEL_MIN` bytes has its
 value-free passes (the pattern prefilter of step 6 and the trigger pass of step 3) run on a
-helper thread beside the scan for values (:mod:`.parallel`); the output is the same.
+helper thread beside the scan for values, which the helper then shares in pieces
+(:mod:`.parallel`); the output is the same.
 
 Registration either learns a value completely or not at all: when an engine refuses the
 needles, the registry is rolled back and ``register`` raises ``ValueError`` (without the value),
