@@ -17,12 +17,15 @@ import multiprocessing
 import random
 import string
 import threading
+import time
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oneclaw_tools.guard import Guard, parallel
+from oneclaw_tools.guard import guard as guard_module
 from oneclaw_tools.guard.engines import HyperscanTier
 from oneclaw_tools.guard.haystack import Haystack
 
@@ -49,8 +52,9 @@ def _one_scan(tier: HyperscanTier, hay: Haystack) -> list[tuple[int, int]]:
 
 @pytest.fixture
 def small_cuts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Split views from 64 bytes on, so every text of these tests is cut."""
+    """Share the scans of a text from 64 bytes and one needle on, so every text of these tests is cut."""
     monkeypatch.setattr(parallel, "PARALLEL_MIN", 64)
+    monkeypatch.setattr(guard_module, "SHARE_MIN_NEEDLES", 1)
 
 
 @settings(max_examples=60, deadline=None)
@@ -101,14 +105,33 @@ def test_a_shared_scan_taken_by_several_threads_gives_the_matches_of_one_scan(
 ) -> None:
     tier = HyperscanTier(list(enumerate(NEEDLES)))
     hay = Haystack(_text(size, seed))
-    job = parallel.Shared(tier._scan, hay.view_bytes(), tier._overlap, piece)
+    saved = parallel.SHARED_PIECE
+    try:
+        parallel.SHARED_PIECE = piece
+        job = parallel.Shared(tier.pieces(hay))
+    finally:
+        parallel.SHARED_PIECE = saved
     threads = [threading.Thread(target=job.work) for _ in range(takers - 1)]
     for thread in threads:
         thread.start()
-    job.work()
     for thread in threads:
         thread.join()
-    assert sorted(job.hits()) == _one_scan(tier, hay)
+    assert sorted(hit for part in job.results() for hit in part) == _one_scan(tier, hay)
+
+
+def test_a_shared_task_that_fails_on_the_helper_reaches_the_caller() -> None:
+    ran_on: list[int] = []
+
+    def boom() -> None:
+        ran_on.append(threading.get_ident())
+        raise ValueError("from a shared task")
+
+    with pytest.raises(ValueError, match="from a shared task"):
+        job = parallel.Shared([boom, lambda: 1]).start()  # the helper takes the first task
+        while not ran_on:
+            time.sleep(0.001)
+        job.results()
+    assert ran_on[0] != threading.get_ident() or parallel.helpers() == 0
 
 
 def test_a_scrub_sharing_the_main_scan_gives_the_output_of_one_without(
@@ -129,16 +152,16 @@ def test_a_scrub_sharing_the_main_scan_gives_the_output_of_one_without(
     g.compact()
     assert isinstance(g._state.main, HyperscanTier)
     monkeypatch.setattr(parallel, "SHARED_PIECE", 997)
-    shared: list[int] = []
-    real_work = parallel.Shared.work
+    tasks: list[int] = []
+    real_init = parallel.Shared.__init__
 
-    def work(job: parallel.Shared) -> None:
-        shared.append(threading.get_ident())
-        real_work(job)
+    def init(job: parallel.Shared, todo: list[Any]) -> None:
+        tasks.append(len(todo))
+        real_init(job, todo)
 
-    monkeypatch.setattr(parallel.Shared, "work", work)
+    monkeypatch.setattr(parallel.Shared, "__init__", init)
     with_helpers = g.scrub(text)
-    assert shared  # the main scan went through a shared job
+    assert tasks and tasks[0] > 100  # candidates, triggers, and the main scan in small pieces
     monkeypatch.setattr(parallel, "PARALLEL_MIN", 1 << 60)
     alone = g.scrub(text)
     assert with_helpers == alone
@@ -174,7 +197,8 @@ def _scrub_in_child(queue: multiprocessing.Queue[str], text: str) -> None:
 
 # Python 3.12 warns on any fork of a process with threads; forking servers do it all the same
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
-def test_a_forked_child_scrubs_a_long_text() -> None:
+def test_a_forked_child_scrubs_a_long_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(guard_module, "SHARE_MIN_NEEDLES", 1)
     text = _text(600_000, 1) + " child-value-0123456789"
     Guard("hyperscan").scrub(text)  # the parent has made its helpers
     ctx = multiprocessing.get_context("fork")

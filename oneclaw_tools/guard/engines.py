@@ -19,11 +19,11 @@ Each engine's module is imported only when a tier of it is built.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from .haystack import Haystack, one_byte
-from .parallel import Shared, split_scan
+from .parallel import scan_pieces, split_scan
 
 __all__ = [
     "ENGINES",
@@ -168,9 +168,9 @@ class HyperscanTier:
     def scan(self, hay: Haystack, out: list[tuple[int, int, int]]) -> None:
         self.emit(hay, split_scan(self._scan, hay.view_bytes(), self._overlap), out)
 
-    def shared(self, hay: Haystack) -> Shared:
-        """A scan of ``hay``'s view that several threads can take pieces of (see :meth:`emit`)."""
-        return Shared(self._scan, hay.view_bytes(), self._overlap)
+    def pieces(self, hay: Haystack) -> list[Callable[[], list[tuple[int, int]]]]:
+        """A scan of ``hay``'s view as tasks for :class:`~.parallel.Shared` (see :meth:`emit`)."""
+        return scan_pieces(self._scan, hay.view_bytes(), self._overlap)
 
     def emit(self, hay: Haystack, hits: list[tuple[int, int]], out: list[tuple[int, int, int]]) -> None:
         """Append the needle occurrences behind ``hits`` (from :meth:`_scan`) to ``out``."""

@@ -30,10 +30,10 @@ How a text is scrubbed:
    regex runs only there.
 7. Nothing matched: the input object itself is returned.
 
-With the ``hyperscan`` engine, a text of at least :data:`~.parallel.PARALLEL_MIN` bytes has its
-value-free passes (the pattern prefilter of step 6 and the trigger pass of step 3) run on a
-helper thread beside the scan for values, which the helper then shares in pieces
-(:mod:`.parallel`); the output is the same.
+With the ``hyperscan`` engine and :data:`SHARE_MIN_NEEDLES` needles or more, a text of at least
+:data:`~.parallel.PARALLEL_MIN` bytes has its Vectorscan passes (the pattern prefilter of step 6,
+the trigger pass of step 3, the main tier's scan in pieces) shared between the caller and a
+helper thread (:mod:`.parallel`); the output is the same.
 
 Registration either learns a value completely or not at all: when an engine refuses the
 needles, the registry is rolled back and ``register`` raises ``ValueError`` (without the value),
@@ -44,8 +44,9 @@ snapshot, so registration and scrubbing are safe from any thread.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import derived
@@ -53,7 +54,7 @@ from . import patterns as _patterns
 from .engines import HyperscanTier, resolve_engine
 from .fragments import confirm
 from .haystack import Haystack, Locator, one_byte
-from .parallel import Pending, Shared, offload, worth
+from .parallel import Shared, worth
 from .prefilter import aho_candidates, hyperscan_prefilter
 from .registry import KIND_ANCHOR, Registry
 from .spans import Span, apply, is_word, merge, shift, widen_b64, widen_multiline
@@ -67,10 +68,11 @@ __all__ = ["Guard"]
 
 #: a derived text (see .derived) spans this far around what set it off, at most
 _DERIVED_REACH = 1 << 16
+#: a long text's scans are shared with a helper only from this many needles on: a scan over
+#: fewer is quick, and handing work over then costs more than it saves (see .parallel)
+SHARE_MIN_NEEDLES = 4096
 
 T = TypeVar("T")
-#: the value-free passes of a long text, run beside the scan for values (see Guard._side)
-_Side = Pending[tuple[dict[int, list[int]], "derived.Triggers | None"]]
 
 
 class Guard:
@@ -170,14 +172,13 @@ class Guard:
         before: str = "",
         after: str = "",
         st: State | None = None,
-        side: _Side | None = None,
         shared: Shared | None = None,
     ) -> list[Span]:
         st = self._state if st is None else st
         text = hay.text
         spans: list[Span] = []
         if st.count and text:
-            spans = self._needle_spans(st, hay, side, shared)
+            spans = self._needle_spans(st, hay, shared)
             if st.multiline and spans:
                 spans = widen_multiline(st.multiline, text, spans)
         if st.short and text:
@@ -185,10 +186,8 @@ class Guard:
             spans = merge(spans)
         return spans
 
-    def _needle_spans(
-        self, st: State, hay: Haystack, side: _Side | None, shared: Shared | None
-    ) -> list[Span]:
-        spans = self._view_spans(st, hay, derive=True, side=side, shared=shared)
+    def _needle_spans(self, st: State, hay: Haystack, shared: Shared | None) -> list[Span]:
+        spans = self._view_spans(st, hay, derive=True, shared=shared)
         if not spans:
             return []
         spans = merge(spans)
@@ -201,19 +200,15 @@ class Guard:
         st: State,
         hay: Haystack,
         derive: bool,
-        side: _Side | None = None,
         shared: Shared | None = None,
     ) -> list[Span]:
         """Every needle and confirmed anchor match in ``hay``'s view (view offsets, not merged);
         with ``derive``, also those found in the texts derived from it (see :mod:`.derived`;
-        ``side``: the trigger pass already running beside this scan, which then takes pieces
-        of ``shared``, the main tier's scan)."""
+        ``shared``: the trigger pass and the main tier's scan, already begun, see :meth:`_share`)."""
         found: list[tuple[int, int, int]] = []
-        if shared is not None and isinstance(st.main, HyperscanTier):
-            shared.work()
-            if side is not None:
-                side.result()  # the helper may still be scanning its last piece
-            st.main.emit(hay, shared.hits(), found)
+        done = shared.results() if shared is not None else None
+        if done is not None and isinstance(st.main, HyperscanTier):
+            st.main.emit(hay, [hit for part in done[2:] for hit in part], found)
         elif st.main is not None:
             st.main.scan(hay, found)
         for tier, _, _ in st.recent:
@@ -240,7 +235,7 @@ class Guard:
                         s, e = widen_b64(view, s, e)
                     spans.append((s, e, base + fid, masks[fid]))
         if derive and not self._legacy_forms:
-            trigger = side.result()[1] if side is not None else None
+            trigger = done[1] if done is not None else None
             if trigger is None:
                 trigger = derived.triggers(view, self.engine, st.inner_space)
             spans.extend(self._derived_spans(st, hay, view, trigger))
@@ -277,35 +272,31 @@ class Guard:
                 i = text.find(value, i + 1)
         return out
 
-    def _side(
-        self, raw: bytes, view: bytes, st: State, shared: Shared | None
-    ) -> tuple[dict[int, list[int]], derived.Triggers | None]:
-        """The passes that need no value, over the text's one-byte form and its view: pattern
-        candidates, and the trigger pass when derived texts will be looked for (see
-        :meth:`_view_spans`); then pieces of ``shared`` while any is left. Reads nothing else,
-        so a helper thread can run it."""
-        candidates = self._candidates(raw) if self.patterns else {}
-        trigger = None
-        if st.count and not self._legacy_forms:
-            trigger = derived.triggers(view, self.engine, st.inner_space)
-        if shared is not None:
-            shared.work()
-        return candidates, trigger
+    def _share(self, hay: Haystack, st: State) -> Shared:
+        """A long text's Vectorscan passes as tasks for the caller and a helper, begun (see
+        :mod:`.parallel`): the pattern candidates, the trigger pass when derived texts will be
+        looked for (see :meth:`_view_spans`), and the main tier's scan in pieces."""
+        raw, view = hay.raw(), hay.view_bytes()
+        tasks: list[Callable[[], Any]] = [partial(self._candidates, raw) if self.patterns else dict]
+        trigger = st.count and not self._legacy_forms
+        tasks.append(
+            partial(derived.triggers, view, self.engine, st.inner_space) if trigger else lambda: None
+        )
+        if isinstance(st.main, HyperscanTier):
+            tasks += st.main.pieces(hay)
+        return Shared(tasks).start()
 
     def _scrub(self, text: str, before: str = "", after: str = "") -> str:
         hay = Haystack(text)
         st = self._state
-        side: _Side | None = None
         shared: Shared | None = None
-        if text and worth(len(text)) and self.engine == "hyperscan":
-            # a long text: once its view is built, a helper runs the passes that need no value
-            # (Vectorscan scans, the GIL released) beside the scan for values, then shares it
-            if isinstance(st.main, HyperscanTier):
-                shared = st.main.shared(hay)
-            side = offload(self._side, hay.raw(), hay.view_bytes(), st, shared)
-        spans = self._value_spans(hay, before, after, st, side, shared)
-        if side is not None:
-            candidates = side.result()[0]
+        if text and worth(len(text)) and self.engine == "hyperscan" and st.count >= SHARE_MIN_NEEDLES:
+            # a long text: once its view is built, its scans are shared with a helper (they
+            # release the GIL; see .parallel)
+            shared = self._share(hay, st)
+        spans = self._value_spans(hay, before, after, st, shared)
+        if shared is not None:
+            candidates = shared.results()[0]
         else:
             # pattern candidates come from the text (its one-byte form is at hand), moved past the masks
             candidates = self._candidates(hay.raw()) if self.patterns and text else {}

@@ -9,17 +9,18 @@ changes. Work handed here must not offload in turn, and must only read what it i
 Why. A Vectorscan scan releases the GIL while it runs (a match callback takes it back), and on
 a long text the scans are most of a scrub: at 10,000 values, a 1 MB text costs about 1.5 ms in
 the main database's scan (some 25 MB of tables) and 0.7 ms in the pattern prefilter and the
-trigger pass. Once a long text's view is built, the guard hands those two passes to a helper,
-which then takes pieces of the main scan (a :class:`Shared` scan, cut into
-:data:`SHARED_PIECE`-byte pieces that the caller takes too, first come first served): the
-scans split themselves between the two threads by how fast each goes. Handing work over
-while the caller runs Python gains nothing (the helper's callbacks wait for the GIL), so only
-scans are handed over. :func:`split_scan` cuts a scan into one piece per free helper plus one
-for the caller. Pieces overlap by the longest needle less one byte, and each match is kept in
-the piece its end falls in, so the matches are exactly those of one scan. Only texts of at
-least :data:`PARALLEL_MIN` bytes are handed over: below that, waking a thread costs more than it
-saves. On 2 CPUs at 10,000 values, a 1 MB text scrubs about a quarter faster than without a
-helper, a 10 MB one about a third (``python bench/guard.py`` measures both ways).
+trigger pass. Once a long text's view is built, the guard makes those passes and the main scan,
+cut into :data:`SHARED_PIECE`-byte pieces (:func:`scan_pieces`), the tasks of a
+:class:`Shared` job that the caller and a helper take first come first served: the work splits
+itself between the two threads by how fast each goes. Handing work over while the caller runs
+Python gains nothing (the helper's callbacks wait for the GIL), so only scans are handed over.
+:func:`split_scan` cuts a scan into one piece per free helper plus one for the caller. Pieces
+overlap by the longest needle less one byte, and each match is kept in the piece its end falls
+in, so the matches are exactly those of one scan. Only texts of at least :data:`PARALLEL_MIN`
+bytes are handed over (below that, waking a thread costs more than it saves), and only when
+the main scan is long (see ``guard.SHARE_MIN_NEEDLES``). On 2 CPUs at 10,000 values, a 1 MB text
+scrubs about a tenth faster than without a helper, a 10 MB one about a third faster
+(``python bench/guard.py`` measures both ways).
 
 Helpers are at most :data:`MAX_HELPERS`, one fewer than the CPUs this process may run on; a
 forked child starts without any (the parent's threads do not exist there) and makes its own on
@@ -33,6 +34,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "helpers",
     "offload",
     "piece",
+    "scan_pieces",
     "split_scan",
     "worth",
 ]
@@ -165,33 +168,43 @@ def piece(scan: Scan, view: memoryview, lo: int, hi: int, overlap: int) -> list[
 
 
 class Shared:
-    """A scan cut into pieces that several threads take in turn, first come first served.
+    """Tasks that the caller and a helper take in turn, first come first served.
 
-    The caller hands one to the helper running its value-free passes, which takes pieces once
-    those are done, and takes pieces itself meanwhile: the scan's work splits itself by how
-    fast each thread goes. :meth:`work` returns when no piece is left to take (another thread
-    may still be scanning its last one); :meth:`hits` is read once every taker has returned.
+    :meth:`start` hands :meth:`work` to a free helper (or, with none free, runs it at once);
+    :meth:`results` takes what tasks are left on the calling thread, waits for the helper's
+    last one, and returns every task's result in task order (or raises what a task raised).
+    The work splits itself between the threads by how fast each goes.
     """
 
-    __slots__ = ("_bounds", "_next", "_overlap", "_parts", "_scan", "_view")
+    __slots__ = ("_helper", "_next", "_results", "_tasks")
 
-    def __init__(self, scan: Scan, data: bytes, overlap: int, size: int | None = None) -> None:
-        n = len(data)
-        size = SHARED_PIECE if size is None else size
-        self._scan = scan
-        self._view = memoryview(data)
-        self._overlap = overlap
-        self._bounds = [(lo, min(n, lo + size)) for lo in range(0, n, size)]
-        self._parts: list[list[tuple[int, int]]] = [[] for _ in self._bounds]
-        self._next = itertools.count()  # next() on it is atomic: each piece is taken once
+    def __init__(self, tasks: list[Callable[[], Any]]) -> None:
+        self._tasks = tasks
+        self._results: list[Any] = [None] * len(tasks)
+        self._next = itertools.count()  # next() on it is atomic: each task is taken once
+        self._helper: Pending[None] | None = None
+
+    def start(self) -> Shared:
+        self._helper = offload(self.work)
+        return self
 
     def work(self) -> None:
-        """Scan pieces until none is left to take."""
-        bounds = self._bounds
-        while (i := next(self._next)) < len(bounds):
-            lo, hi = bounds[i]
-            self._parts[i] = piece(self._scan, self._view, lo, hi, self._overlap)
+        """Run tasks until none is left to take."""
+        tasks = self._tasks
+        while (i := next(self._next)) < len(tasks):
+            self._results[i] = tasks[i]()
 
-    def hits(self) -> list[tuple[int, int]]:
-        """``(pattern, end)`` of every match, in piece order: the same pairs as one scan."""
-        return [hit for part in self._parts for hit in part]
+    def results(self) -> list[Any]:
+        self.work()
+        if self._helper is not None:
+            self._helper.result()
+        return self._results
+
+
+def scan_pieces(scan: Scan, data: bytes, overlap: int) -> list[Callable[[], list[tuple[int, int]]]]:
+    """``scan(data)`` as tasks of :data:`SHARED_PIECE` bytes (see :func:`piece`): their results,
+    concatenated in order, are the ``(pattern, end)`` pairs of one scan."""
+    view, size = memoryview(data), SHARED_PIECE
+    return [
+        partial(piece, scan, view, lo, min(len(data), lo + size), overlap) for lo in range(0, len(data), size)
+    ]
