@@ -4,10 +4,10 @@
   gives exactly the matches of one scan, needles straddling every cut included;
 * a scan shared out in pieces (:class:`~oneclaw_tools.guard.parallel.Shared`), whichever thread
   takes each piece, gives exactly the matches of one scan;
-* a scrub that runs the value-free passes on a helper, which then takes pieces of the main
-  tier's scan, gives the output of one that does not;
-* work handed to a busy helper runs on the caller; an error reaches the caller; a forked child
-  scrubs a long text (it has no helper threads of its parent's).
+* a scrub whose scans (pattern candidates, triggers, the main tier in pieces) the caller shares
+  with a helper gives the output of one that does not;
+* work handed to a busy helper runs on the caller; an error in a helper's task reaches the
+  caller; a forked child scrubs a long text (it has no helper threads of its parent's).
 """
 
 from __future__ import annotations
