@@ -14,7 +14,7 @@ cut into :data:`SHARED_PIECE`-byte pieces (:func:`scan_pieces`), the tasks of a
 :class:`Shared` job that the caller and a helper take first come first served: the work splits
 itself between the two threads by how fast each goes. Handing work over while the caller runs
 Python gains nothing (the helper's callbacks wait for the GIL), so only scans are handed over.
-:func:`split_scan` cuts a scan into one piece per free helper plus one for the caller. Pieces
+:func:`split_scan` shares any other long scan the same way. Pieces
 overlap by the longest needle less one byte, and each match is kept in the piece its end falls
 in, so the matches are exactly those of one scan. Only texts of at least :data:`PARALLEL_MIN`
 bytes are handed over (below that, waking a thread costs more than it saves), and only when
@@ -144,20 +144,13 @@ Scan = Callable[[memoryview], list[tuple[int, int]]]
 
 
 def split_scan(scan: Scan, data: bytes, overlap: int) -> list[tuple[int, int]]:
-    """``scan(data)`` (``(pattern, end)`` pairs), in pieces run beside each other when ``data`` is
-    long; ``overlap`` is the longest pattern's length less one. Same pairs as one scan."""
-    n = len(data)
-    view = memoryview(data)
-    if not worth(n):
-        return scan(view)
-    pieces = helpers() + 1
-    size = -(-n // pieces)
-    bounds = [(i * size, min(n, (i + 1) * size)) for i in range(pieces)]
-    pending = [offload(piece, scan, view, lo, hi, overlap) for lo, hi in bounds[1:]]
-    out = scan(view[: bounds[0][1]])
-    for part in pending:
-        out.extend(part.result())
-    return out
+    """``scan(data)`` (``(pattern, end)`` pairs); a long ``data`` is scanned in pieces that the
+    caller and the free helpers take (a :class:`Shared` job of :func:`scan_pieces`); ``overlap``
+    is the longest pattern's length less one. Same pairs as one scan."""
+    if not worth(len(data)):
+        return scan(memoryview(data))
+    parts = Shared(scan_pieces(scan, data, overlap)).start().results()
+    return [hit for part in parts for hit in part]
 
 
 def piece(scan: Scan, view: memoryview, lo: int, hi: int, overlap: int) -> list[tuple[int, int]]:
@@ -170,22 +163,26 @@ def piece(scan: Scan, view: memoryview, lo: int, hi: int, overlap: int) -> list[
 class Shared:
     """Tasks that the caller and a helper take in turn, first come first served.
 
-    :meth:`start` hands :meth:`work` to a free helper (or, with none free, runs it at once);
-    :meth:`results` takes what tasks are left on the calling thread, waits for the helper's
-    last one, and returns every task's result in task order (or raises what a task raised).
+    :meth:`start` hands :meth:`work` to every free helper (with none free, runs it at once);
+    :meth:`results` takes what tasks are left on the calling thread, waits for the helpers'
+    last ones, and returns every task's result in task order (or raises what a task raised).
     The work splits itself between the threads by how fast each goes.
     """
 
-    __slots__ = ("_helper", "_next", "_results", "_tasks")
+    __slots__ = ("_helpers", "_next", "_results", "_tasks")
 
     def __init__(self, tasks: list[Callable[[], Any]]) -> None:
         self._tasks = tasks
         self._results: list[Any] = [None] * len(tasks)
         self._next = itertools.count()  # next() on it is atomic: each task is taken once
-        self._helper: Pending[None] | None = None
+        self._helpers: list[Pending[None]] = []
 
     def start(self) -> Shared:
-        self._helper = offload(self.work)
+        for _ in range(max(1, helpers())):
+            pending = offload(self.work)
+            self._helpers.append(pending)
+            if pending._future is None:  # no helper was free: the work is done
+                break
         return self
 
     def work(self) -> None:
@@ -196,8 +193,8 @@ class Shared:
 
     def results(self) -> list[Any]:
         self.work()
-        if self._helper is not None:
-            self._helper.result()
+        for pending in self._helpers:
+            pending.result()
         return self._results
 
 
