@@ -216,15 +216,16 @@ def test_every_ignorable_is_found_whatever_the_storage_width(text: str) -> None:
 
 
 def test_locator_past_many_wide_ignorables(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With more wide ignorables than haystack._FEW_WIDE, marked() gives up and the Locator counts
-    in raw() and bisects the wide positions: same mapping as the brute-force table."""
+    """With more wide ignorables than haystack._FEW_WIDE, the view is built from the str view
+    (no blocks) and the Locator counts in raw() and bisects the wide positions: same mapping as
+    the brute-force table."""
     monkeypatch.setattr(haystack, "_FEW_WIDE", 8)
     text = "".join(f"ab\u200b{i % 10}\n\ufeffé" for i in range(40))
     where = [i for i, ch in enumerate(text) if ch not in IGNORABLE]
     spans = [(a, a + 7, 0, "m") for a in range(0, len(where) - 7, 11)]
     want = [(where[s], where[e - 1] + 1, 0, "m") for s, e, _, _ in spans]
     hay = Haystack(text)
-    assert hay.marked() is None
+    assert hay.wide_at(haystack._FEW_WIDE) is None and hay.block_starts() is None
     assert hay.view_bytes() == one_byte(normalize(text))
     assert Locator(hay).spans(spans) == want
 

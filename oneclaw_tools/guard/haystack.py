@@ -10,8 +10,8 @@
   and verified against the ``str`` when it hits. For an ASCII ``str`` this is a copy; for a wider
   one it runs at about 1 GB/s (3 GB/s when the only non-ASCII characters are zero-width ones,
   see :func:`one_byte`), the largest fixed cost of a byte engine on such text.
-* :meth:`Haystack.marked` is :meth:`raw` with each wide ignorable turned into an ASCII one, and
-  :meth:`Haystack.view_bytes` is the view in the one-byte form, ``marked`` without the
+* :meth:`Haystack.view_bytes` is the view in the one-byte form: :meth:`raw` with each wide
+  ignorable turned into an ASCII one (only in the pieces that hold one), without the
   :attr:`~Haystack.drop` bytes, removed with ``bytes.replace`` (``memchr`` and ``memcpy``, several
   times faster than ``bytes.translate`` or ``str.replace``), so the ``str`` view is built only
   for such a verification.
@@ -84,7 +84,6 @@ class Haystack:
 
     __slots__ = (
         "_blocks",
-        "_marked",
         "_raw",
         "_twin",
         "_view",
@@ -101,7 +100,6 @@ class Haystack:
         self._view: str | None = None
         self._view_bytes: bytes | None = None
         self._wide_at: list[int] | None = None
-        self._marked: bytes | None = None
         self._blocks: list[int] | None = None
         self._twin: str | None = None
         if text.isascii():
@@ -113,8 +111,9 @@ class Haystack:
             raw = self._raw = twin.encode("ascii") if twin is not None else text.encode("ascii", "replace")
             self.wide = self._find_wide(text, raw)
             self.chars = tuple(ch for ch, b in _ASCII_IGN_BYTES if b in raw) + self.wide
-        #: the bytes dropped from marked() to give view_bytes(): each ASCII ignorable present
-        #: (the first also stands for every wide one), or NUL when only wide ones are present
+        #: the bytes dropped from raw(), its wide ignorables marked, to give view_bytes(): each
+        #: ASCII ignorable present (the first also marks every wide one), or NUL when only wide
+        #: ones are present
         self.drop = tuple(ch.encode("ascii") for ch in self.chars if ch.isascii()) or (
             (b"\0",) if self.chars else ()
         )
@@ -147,27 +146,44 @@ class Haystack:
 
     def view_bytes(self) -> bytes:
         if self._view_bytes is None:
-            data = self.marked()
-            if data is None:  # too many wide ignorables to mark one by one
+            at = self.wide_at(_FEW_WIDE) if self.wide else []
+            if at is None:  # too many wide ignorables to mark one by one
                 self._view_bytes = one_byte(self.view())
-            elif len(data) <= _BLOCK or not self.drop:
+            elif len(self.text) <= _BLOCK or not self.drop:
+                data = self._marked(self.raw(), 0, at)
                 for b in self.drop:  # bytes.replace copies between memchr hits: faster than translate
                     data = data.replace(b, b"")
                 self._view_bytes = data
             else:
-                parts = self._drop_blocks(data)
-                self._view_bytes = b"".join(parts)
+                self._view_bytes = b"".join(self._drop_blocks(at))
         return self._view_bytes
 
-    def _drop_blocks(self, data: bytes) -> list[bytes]:
-        """``data`` (:meth:`marked`) in blocks of ``_BLOCK`` bytes, the drop bytes removed from
-        each; records :meth:`block_starts` on the way."""
+    def _marked(self, part: bytes, lo: int, at: list[int]) -> bytes:
+        """``part`` (``raw()[lo:]``, or a piece of it) with each wide ignorable in ``at`` turned
+        into ``drop[0]``, so that dropping the :attr:`drop` bytes leaves its view. Only the pieces
+        holding one are copied: a copy of the whole one-byte text costs page faults too."""
+        i = bisect_left(at, lo)
+        if i == len(at) or at[i] >= lo + len(part):
+            return part
+        marked = bytearray(part)
+        mark = self.drop[0][0]
+        end = lo + len(part)
+        while i < len(at) and at[i] < end:
+            marked[at[i] - lo] = mark
+            i += 1
+        return bytes(marked)
+
+    def _drop_blocks(self, at: list[int]) -> list[bytes]:
+        """The view in blocks: :meth:`raw` cut into ``_BLOCK`` bytes, the wide ignorables at
+        ``at`` marked and the :attr:`drop` bytes removed from each; records :meth:`block_starts`
+        on the way."""
+        data = self.raw()
         drop = self.drop
         parts: list[bytes] = []
         starts = [0]
         total = 0
         for i in range(0, len(data), _BLOCK):
-            part = data[i : i + _BLOCK]
+            part = self._marked(data[i : i + _BLOCK], i, at) if at else data[i : i + _BLOCK]
             for b in drop:
                 part = part.replace(b, b"")
             parts.append(part)
@@ -180,27 +196,10 @@ class Haystack:
         """View characters before each ``_BLOCK``-sized block of the text (``None`` for a short
         text or one with too many wide ignorables)."""
         if self._blocks is None and len(self.text) > _BLOCK and self.drop:
-            data = self.marked()
-            if data is not None:
-                self._drop_blocks(data)
+            at = self.wide_at(_FEW_WIDE) if self.wide else []
+            if at is not None:
+                self._drop_blocks(at)
         return self._blocks
-
-    def marked(self) -> bytes | None:
-        """:meth:`raw` with every wide ignorable turned into ``drop[0]``, so that dropping the
-        :attr:`drop` bytes gives :meth:`view_bytes`; ``None`` past ``_FEW_WIDE`` wide ignorables."""
-        if self._marked is None:
-            if not self.wide:
-                self._marked = self.raw()
-            else:
-                at = self.wide_at(_FEW_WIDE)
-                if at is None:
-                    return None
-                marked = bytearray(self.raw())
-                mark = self.drop[0][0]
-                for i in at:
-                    marked[i] = mark
-                self._marked = bytes(marked)
-        return self._marked
 
     def masked(self, spans: list[tuple[int, int, int, str]]) -> str:
         """The text with each span (text offsets, sorted, not overlapping) replaced by its mask.
@@ -252,10 +251,10 @@ class Locator:
     One left-to-right sweep that stops at the last offset asked for; on a long text it jumps
     straight to the block holding the next offset (:meth:`Haystack.block_starts`). The view
     characters in a stretch of text are counted as the length of that stretch of
-    :meth:`Haystack.marked` with the :attr:`~Haystack.drop` bytes removed (``bytes.replace``
-    skips between ``memchr`` hits, faster than ``bytes.count``, which tests every byte); past
-    ``_FEW_WIDE`` wide ignorables, the ASCII ones are counted in :meth:`Haystack.raw` and the
-    wide ones by bisecting their positions. A view offset maps past any ignorable run it sits on.
+    :meth:`Haystack.raw` with the ASCII ignorables removed (``bytes.replace`` skips between
+    ``memchr`` hits, faster than ``bytes.count``, which tests every byte), less the wide
+    ignorables in it, found by bisecting their positions. A view offset maps past any
+    ignorable run it sits on.
     """
 
     __slots__ = ("_hay",)
@@ -268,15 +267,15 @@ class Locator:
         hay = self._hay
         text = hay.text
         n = len(text)
-        marked = hay.marked()
-        drop = hay.drop
+        raw = hay.raw()
+        drop = [ch.encode("ascii") for ch in hay.chars if ch.isascii()]
         single = drop[0] if len(drop) == 1 else None
-        raw = hay.raw() if marked is None else marked
-        counts = [ch.encode("ascii") for ch in hay.chars if ch.isascii()]
-        wide = hay.wide_at() if marked is None and hay.wide else None
+        wide: list[int] = (hay.wide_at() or []) if hay.wide else []
+        last = len(wide)
         skip = frozenset(hay.chars)
         blocks = hay.block_starts()
         o = k = 0  # position in text; view characters in text[:o]
+        w = 0  # wide[w] is the first wide ignorable at o or after (once counted up to o)
         out: list[tuple[int, int, int, str]] = []
         for s, e, order, mask in spans:
             mapped = []
@@ -290,21 +289,21 @@ class Locator:
                     hi = o + need
                     if hi > n:
                         hi = n
-                    if marked is not None:
-                        if single is not None:
-                            k += len(marked[o:hi].replace(single, b""))
-                        else:
-                            part = marked[o:hi]
-                            for b in drop:
-                                part = part.replace(b, b"")
-                            k += len(part)
+                    if single is not None:
+                        k += len(raw[o:hi].replace(single, b""))
+                    elif drop:
+                        part = raw[o:hi]
+                        for b in drop:
+                            part = part.replace(b, b"")
+                        k += len(part)
                     else:
-                        dropped = 0
-                        for b in counts:
-                            dropped += raw.count(b, o, hi)
-                        if wide:
-                            dropped += bisect_left(wide, hi) - bisect_left(wide, o)
-                        k += hi - o - dropped
+                        k += hi - o
+                    if w < last and wide[w] < hi:
+                        if wide[w] < o:
+                            w = bisect_left(wide, o)
+                        j = bisect_left(wide, hi, w)
+                        k -= j - w
+                        w = j
                     o = hi
                     need = v - k
                 while o < n and text[o] in skip:
