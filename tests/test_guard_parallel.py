@@ -25,7 +25,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oneclaw_tools.guard import Guard, parallel
-from oneclaw_tools.guard import guard as guard_module
 from oneclaw_tools.guard.engines import HyperscanTier
 from oneclaw_tools.guard.haystack import Haystack
 
@@ -54,7 +53,7 @@ def _one_scan(tier: HyperscanTier, hay: Haystack) -> list[tuple[int, int]]:
 def small_cuts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Share the scans of a text from 64 bytes and one needle on, so every text of these tests is cut."""
     monkeypatch.setattr(parallel, "PARALLEL_MIN", 64)
-    monkeypatch.setattr(guard_module, "SHARE_MIN_NEEDLES", 1)
+    monkeypatch.setattr(parallel, "SHARE_MIN_NEEDLES", 1)
 
 
 @settings(max_examples=60, deadline=None)
@@ -198,7 +197,7 @@ def _scrub_in_child(queue: multiprocessing.Queue[str], text: str) -> None:
 # Python 3.12 warns on any fork of a process with threads; forking servers do it all the same
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_scrubs_a_long_text(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(guard_module, "SHARE_MIN_NEEDLES", 1)
+    monkeypatch.setattr(parallel, "SHARE_MIN_NEEDLES", 1)
     text = _text(600_000, 1) + " child-value-0123456789"
     Guard("hyperscan").scrub(text)  # the parent has made its helpers
     ctx = multiprocessing.get_context("fork")

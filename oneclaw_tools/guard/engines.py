@@ -10,8 +10,8 @@ view when it hits (:func:`encode_needles`).
 * :class:`AhoTier` (default, ``ahocorasick-rs``): an Aho-Corasick automaton (the Rust
   ``aho-corasick`` crate; small wheels for Linux, macOS and Windows) in overlapping mode.
 * :class:`HyperscanTier` (extra ``fast``): a Vectorscan literal database in block mode; each
-  thread gets its own scratch space, and a long view is scanned in pieces beside each other
-  (:func:`~.parallel.split_scan`: the same matches as one scan).
+  thread gets its own scratch space, and a big tier scans a long view in pieces beside each
+  other (:func:`~.parallel.split_scan`: the same matches as one scan).
 
 Each engine's module is imported only when a tier of it is built.
 """
@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from . import parallel
 from .haystack import Haystack, one_byte
 from .parallel import scan_pieces, split_scan
 
@@ -166,7 +167,11 @@ class HyperscanTier:
         return hits
 
     def scan(self, hay: Haystack, out: list[tuple[int, int, int]]) -> None:
-        self.emit(hay, split_scan(self._scan, hay.view_bytes(), self._overlap), out)
+        view = hay.view_bytes()
+        if len(self._entries) >= parallel.SHARE_MIN_NEEDLES:
+            self.emit(hay, split_scan(self._scan, view, self._overlap), out)
+        else:
+            self.emit(hay, self._scan(memoryview(view)), out)
 
     def pieces(self, hay: Haystack) -> list[Callable[[], list[tuple[int, int]]]]:
         """A scan of ``hay``'s view as tasks for :class:`~.parallel.Shared` (see :meth:`emit`)."""

@@ -30,10 +30,10 @@ How a text is scrubbed:
    regex runs only there.
 7. Nothing matched: the input object itself is returned.
 
-With the ``hyperscan`` engine and :data:`SHARE_MIN_NEEDLES` needles or more, a text of at least
-:data:`~.parallel.PARALLEL_MIN` bytes has its Vectorscan passes (the pattern prefilter of step 6,
-the trigger pass of step 3, the main tier's scan in pieces) shared between the caller and a
-helper thread (:mod:`.parallel`); the output is the same.
+With the ``hyperscan`` engine and :data:`~.parallel.SHARE_MIN_NEEDLES` needles or more, a text
+of at least :data:`~.parallel.PARALLEL_MIN` bytes has its Vectorscan passes (the pattern
+prefilter of step 6, the trigger pass of step 3, the main tier's scan in pieces) shared between
+the caller and a helper thread (:mod:`.parallel`); the output is the same.
 
 Registration either learns a value completely or not at all: when an engine refuses the
 needles, the registry is rolled back and ``register`` raises ``ValueError`` (without the value),
@@ -49,7 +49,7 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import derived
+from . import derived, parallel
 from . import patterns as _patterns
 from .engines import HyperscanTier, resolve_engine
 from .fragments import confirm
@@ -68,9 +68,6 @@ __all__ = ["Guard"]
 
 #: a derived text (see .derived) spans this far around what set it off, at most
 _DERIVED_REACH = 1 << 16
-#: a long text's scans are shared with a helper only from this many needles on: a scan over
-#: fewer is quick, and handing work over then costs more than it saves (see .parallel)
-SHARE_MIN_NEEDLES = 4096
 
 T = TypeVar("T")
 
@@ -290,7 +287,12 @@ class Guard:
         hay = Haystack(text)
         st = self._state
         shared: Shared | None = None
-        if text and worth(len(text)) and self.engine == "hyperscan" and st.count >= SHARE_MIN_NEEDLES:
+        if (
+            text
+            and worth(len(text))
+            and self.engine == "hyperscan"
+            and st.count >= parallel.SHARE_MIN_NEEDLES
+        ):
             # a long text: once its view is built, its scans are shared with a helper (they
             # release the GIL; see .parallel)
             shared = self._share(hay, st)

@@ -13,14 +13,17 @@ trigger pass. Once a long text's view is built, the guard makes those passes and
 cut into :data:`SHARED_PIECE`-byte pieces (:func:`scan_pieces`), the tasks of a
 :class:`Shared` job that the caller and a helper take first come first served: the work splits
 itself between the two threads by how fast each goes. Handing work over while the caller runs
-Python gains nothing (the helper's callbacks wait for the GIL), so only scans are handed over.
-:func:`split_scan` shares any other long scan the same way. Pieces
-overlap by the longest needle less one byte, and each match is kept in the piece its end falls
-in, so the matches are exactly those of one scan. Only texts of at least :data:`PARALLEL_MIN`
-bytes are handed over (below that, waking a thread costs more than it saves), and only when
-the main scan is long (see ``guard.SHARE_MIN_NEEDLES``). On 2 CPUs at 10,000 values, a 1 MB text
-scrubs about a tenth faster than without a helper, a 10 MB one about a third faster
-(``python bench/guard.py`` measures both ways).
+Python gains nothing (the helper's callbacks wait for the GIL, up to the interpreter's switch
+interval), so only scans are handed over. :func:`split_scan` shares a big tier's other long
+scans the same way. Pieces overlap by the longest needle less one byte, and each match is kept
+in the piece its end falls in, so the matches are exactly those of one scan. Only texts of at
+least :data:`PARALLEL_MIN` bytes are handed over (below that, waking a thread costs more than it
+saves), and only when the tier scanned is big (:data:`SHARE_MIN_NEEDLES`).
+
+What it gains is bounded by the machine: on the 2-CPU host the benchmarks run on, two scans of
+the main database at once each take about 1.7 times as long as one alone (its tables do not fit
+in a core's cache), so a 1 MB text at 10,000 values scrubs 2 to 16% faster with a helper than
+without, a 10 MB one 25 to 35% (``python bench/guard.py`` measures both ways).
 
 Helpers are at most :data:`MAX_HELPERS`, one fewer than the CPUs this process may run on; a
 forked child starts without any (the parent's threads do not exist there) and makes its own on
@@ -40,6 +43,7 @@ from typing import Any, Generic, TypeVar
 __all__ = [
     "MAX_HELPERS",
     "PARALLEL_MIN",
+    "SHARE_MIN_NEEDLES",
     "Pending",
     "Shared",
     "helpers",
@@ -52,6 +56,10 @@ __all__ = [
 
 #: texts shorter than this (in bytes) are scanned in one piece on the calling thread
 PARALLEL_MIN = 1 << 18
+#: only a tier of at least this many needles has its scans shared: a scan over fewer is quick,
+#: and handing it over costs more than it saves (at 10 values, a 1 MB text scrubbed about a
+#: sixth slower with its scan split than without)
+SHARE_MIN_NEEDLES = 4096
 #: at most this many helper threads per process
 MAX_HELPERS = 3
 #: a :class:`Shared` scan is cut into pieces of this many bytes
