@@ -24,6 +24,8 @@ from hypothesis import strategies as st
 
 from oneclaw_tools.guard import Guard, derived
 from oneclaw_tools.guard.anchors import anchors
+from oneclaw_tools.guard.engines import make_tier
+from oneclaw_tools.guard.haystack import Haystack
 from oneclaw_tools.guard.variants import (
     FRAGMENT_FULL,
     FRAGMENT_RUN,
@@ -372,6 +374,50 @@ def test_the_spaced_out_test_of_the_fast_engine_agrees_with_the_regexes() -> Non
         found = derived.triggers(view, "hyperscan", False)
         assert found.spaced == bool(derived._spaced_spots(view, False)) == (tail[:3] in (b" s ", b"\ts\t"))
         assert found.leads == derived.triggers(view, "hyperscan", True).leads
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_main_tier_scan_gives_the_triggers_of_the_separate_pass(engine: str) -> None:
+    """A main tier also finds the trigger literals (``derived.trigger_literals``); the triggers
+    made from those hits (``derived.from_hits``) must be those of the separate pass: the same
+    leads and spaced-out answer with the hyperscan engine; with the aho engine, whose separate
+    pass reports leads without overlaps, the same leads once overlapping ones (in a run of
+    backslashes) are dropped."""
+    tier = make_tier(engine, [(0, "needle-0123456789")], derived.trigger_literals(engine))
+    rng = random.Random(13)
+    singles = [bytes([c]) for c in range(32, 127)]
+    for _ in range(1500):
+        parts = []
+        for _ in range(rng.randint(0, 30)):
+            r = rng.random()
+            if r < 0.3:
+                parts.append(
+                    rng.choice(
+                        [b" ", b"\t", b"  ", b"\\\\\\", b"H4sI", b"eJw", b"1f8b08", b"needle-0123456789"]
+                    )
+                )
+            elif r < 0.8:
+                parts.append(rng.choice(singles))
+            else:
+                sep = rng.choice([b" ", b"\t"])
+                parts.append(sep + sep.join(rng.choice(singles) for _ in range(rng.randint(3, 7))) + sep)
+        hay = Haystack(b"".join(parts).decode("ascii"))
+        view = hay.view_bytes()
+        found: list[tuple[int, int, int]] = []
+        extra: list[tuple[int, int]] = []
+        tier.scan(hay, found, extra)
+        assert all(nid == 0 for _, _, nid in found)  # a trigger literal is never a needle
+        assert len(found) == view.count(b"needle-0123456789")
+        got, want = derived.from_hits(view, engine, extra), derived.triggers(view, engine, False)
+        assert got.spaced == want.spaced
+        if engine == "hyperscan":
+            assert got.leads == want.leads
+        else:
+            kept: list[tuple[int, int]] = []
+            for index, start in got.leads:
+                if not kept or start >= kept[-1][1] + len(derived._LEADS[kept[-1][0]]):
+                    kept.append((index, start))
+            assert kept == want.leads
 
 
 def _runs_hold_an_anchor(form: Form) -> None:

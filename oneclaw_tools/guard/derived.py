@@ -12,12 +12,14 @@ each derived text is scanned with the same tiers, and its matches are mapped bac
   ``X`` and ``Y`` not whitespace; a hit is checked with the regex at that spot: a regex in
   the pass would run an automaton over every byte, three times the cost; those literals take
   a quarter of a second to compile, once per process, so views under :data:`LITERAL_PASS_MIN`
-  bytes, where the regexes cost microseconds, keep them). When a known value holds
-  whitespace (a passphrase), its pieces between it may all be shorter than that: then a
-  value's own whitespace spelled out (``x   y`` between spaces, ``x\t \ty`` between tabs) sets
-  it off too (a test that costs about half as much again in ``re``, so it runs only while such
-  a value is known). Other separators (two spaces, a mix) are not looked for: a value spelled out that way
-  is caught only by what its pieces reveal, which for characters one by one is nothing;
+  bytes, where the regexes cost microseconds, keep them; a guard's main tier finds the same
+  literals beside its needles, see :func:`trigger_literals`, and then its scan is the trigger
+  pass for a view of any length). When a known value holds whitespace (a passphrase), its
+  pieces between it may all be shorter than that: then a value's own whitespace spelled out
+  (``x   y`` between spaces, ``x\t \ty`` between tabs) sets it off too (a test that costs
+  about half as much again in ``re``, so it runs only while such a value is known). Other
+  separators (two spaces, a mix) are not looked for: a value spelled out that way is caught
+  only by what its pieces reveal, which for characters one by one is nothing;
 * **JSON escapes at any depth**: a text with two backslashes in a row is also scanned with every
   backslash run collapsed to one backslash; the JSON escapes of a value are registered in the
   same collapsed form (:func:`~.variants.collapse_backslashes`), so a value escaped three,
@@ -51,8 +53,10 @@ __all__ = [
     "Triggers",
     "collapsed",
     "compressed",
+    "from_hits",
     "literal_triggers",
     "spaced",
+    "trigger_literals",
     "triggers",
 ]
 
@@ -202,20 +206,35 @@ def literal_triggers(view_bytes: bytes) -> Triggers:
     """:func:`triggers` of the ``hyperscan`` engine without ``inner_space``, in one pass of
     literals: the leads, and the starts of spaced-out runs, each checked with its run's regex."""
     db = _hyperscan_literal_db()
-    found: list[tuple[int, int]] = []
-    starts: list[tuple[int, int]] = []
+    hits: list[tuple[int, int]] = []
 
     def on_match(index: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
-        if index < _SPACED_ID:
-            found.append((index, to - len(_LEADS[index])))
-        else:
-            starts.append((index, to))
+        hits.append((index, to))
 
     db.scan(view_bytes, match_event_handler=on_match, scratch=thread_scratch(_hs_literal_local, db))
+    return from_hits(view_bytes, "hyperscan", hits)
+
+
+def trigger_literals(engine: str) -> tuple[bytes, ...]:
+    """The literals whose occurrences in a view :func:`from_hits` turns into its triggers: for
+    the ``hyperscan`` engine those of :func:`literal_triggers`, for the ``aho`` engine the leads.
+    The guard's main tier finds them beside the needles (:func:`~.engines.make_tier`), so that
+    its scan of a view is the trigger pass too."""
+    return (*_LEADS, *_SPACE_STARTS, *_TAB_STARTS) if engine == "hyperscan" else _LEADS
+
+
+def from_hits(view_bytes: bytes, engine: str, hits: list[tuple[int, int]]) -> Triggers:
+    """The triggers of ``view_bytes`` from every occurrence of :func:`trigger_literals`
+    (``(literal index, end)``, in order of end): what :func:`triggers` gives, for the ``aho``
+    engine, and for the ``hyperscan`` engine while no known value holds whitespace."""
+    if engine != "hyperscan":
+        return Triggers([(index, to - len(_LEADS[index])) for index, to in hits], None)
+    found = [(index, to - len(_LEADS[index])) for index, to in hits if index < _SPACED_ID]
     space, tab = _SPACED[0][0], _SPACED[1][0]
     spaced = any(
         (space.match(view_bytes, to - 5) if index < _TAB_ID else tab.match(view_bytes, to - 3)) is not None
-        for index, to in starts
+        for index, to in hits
+        if index >= _SPACED_ID
     )
     return Triggers(found, spaced)
 
@@ -230,7 +249,7 @@ def _hyperscan_literal_db() -> Any:
         with _lock:
             db = _hs_literal_db
             if db is None:
-                db = block_database([*_LEADS, *_SPACE_STARTS, *_TAB_STARTS], literal=True)
+                db = block_database(trigger_literals("hyperscan"), literal=True)
                 _hs_literal_db = db
     return db
 

@@ -29,6 +29,7 @@ from .parallel import scan_pieces, split_scan
 __all__ = [
     "ENGINES",
     "AhoTier",
+    "Extra",
     "HyperscanTier",
     "Tier",
     "block_database",
@@ -97,11 +98,19 @@ def thread_scratch(local: threading.local, db: Any) -> Any:
     return scratch
 
 
-class Tier(Protocol):
-    """A compiled matcher over a fixed set of needles."""
+#: ``(extra literal index, end)`` of an extra literal's occurrence (see :func:`make_tier`)
+Extra = list[tuple[int, int]]
 
-    def scan(self, hay: Haystack, out: list[tuple[int, int, int]]) -> None:
-        """Append ``(start, end, needle_id)`` for every occurrence in ``hay``'s view."""
+
+class Tier(Protocol):
+    """A compiled matcher over a fixed set of needles (and perhaps extra literals)."""
+
+    #: does the tier also find extra literals (see :func:`make_tier`)?
+    has_extras: bool
+
+    def scan(self, hay: Haystack, out: list[tuple[int, int, int]], extra: Extra | None = None) -> None:
+        """Append ``(start, end, needle_id)`` for every occurrence in ``hay``'s view, and to
+        ``extra`` (when given) each occurrence of an extra literal."""
 
 
 def hyperscan_available() -> bool:
@@ -126,29 +135,38 @@ def resolve_engine(engine: str) -> str:
 class AhoTier:
     """An ``ahocorasick-rs`` automaton over the needles' one-byte forms, overlapping matches."""
 
-    __slots__ = ("_automaton", "_entries")
+    __slots__ = ("_automaton", "_entries", "_first_extra", "has_extras")
 
-    def __init__(self, needles: Sequence[tuple[int, str]]) -> None:
+    def __init__(self, needles: Sequence[tuple[int, str]], extras: Sequence[bytes] = ()) -> None:
         import ahocorasick_rs
 
         patterns, self._entries = encode_needles(needles)
+        self._first_extra = len(patterns)
+        self.has_extras = bool(extras)
+        patterns += extras
         # a DFA scans a small set three times faster, but builds slowly past a few hundred needles
         dfa = ahocorasick_rs.Implementation.DFA if len(patterns) <= _DFA_MAX else None
         self._automaton = ahocorasick_rs.BytesAhoCorasick(patterns, implementation=dfa)
 
-    def scan(self, hay: Haystack, out: list[tuple[int, int, int]]) -> None:
-        entries = self._entries
+    def scan(self, hay: Haystack, out: list[tuple[int, int, int]], extra: Extra | None = None) -> None:
+        entries, first = self._entries, self._first_extra
         for index, _, end in self._automaton.find_matches_as_indexes(hay.view_bytes(), overlapping=True):
-            _emit(hay, entries[index], end, out)
+            if index < first:
+                _emit(hay, entries[index], end, out)
+            elif extra is not None:
+                extra.append((index - first, end))
 
 
 class HyperscanTier:
     """A Vectorscan literal database over the needles' one-byte forms; one scratch per thread."""
 
-    __slots__ = ("_db", "_entries", "_local", "_overlap")
+    __slots__ = ("_db", "_entries", "_first_extra", "_local", "_overlap", "has_extras")
 
-    def __init__(self, needles: Sequence[tuple[int, str]]) -> None:
+    def __init__(self, needles: Sequence[tuple[int, str]], extras: Sequence[bytes] = ()) -> None:
         patterns, self._entries = encode_needles(needles)
+        self._first_extra = len(patterns)
+        self.has_extras = bool(extras)
+        patterns += extras
         self._db = block_database(patterns, literal=True)
         self._local = threading.local()
         self._overlap = max(map(len, patterns), default=1) - 1
@@ -166,26 +184,41 @@ class HyperscanTier:
         self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
         return hits
 
-    def scan(self, hay: Haystack, out: list[tuple[int, int, int]]) -> None:
+    def scan(self, hay: Haystack, out: list[tuple[int, int, int]], extra: Extra | None = None) -> None:
         view = hay.view_bytes()
         if len(self._entries) >= parallel.SHARE_MIN_NEEDLES:
-            self.emit(hay, split_scan(self._scan, view, self._overlap), out)
+            self.emit(hay, split_scan(self._scan, view, self._overlap), out, extra)
         else:
-            self.emit(hay, self._scan(memoryview(view)), out)
+            self.emit(hay, self._scan(memoryview(view)), out, extra)
 
     def pieces(self, hay: Haystack) -> list[Callable[[], list[tuple[int, int]]]]:
         """A scan of ``hay``'s view as tasks for :class:`~.parallel.Shared` (see :meth:`emit`)."""
         return scan_pieces(self._scan, hay.view_bytes(), self._overlap)
 
-    def emit(self, hay: Haystack, hits: list[tuple[int, int]], out: list[tuple[int, int, int]]) -> None:
-        """Append the needle occurrences behind ``hits`` (from :meth:`_scan`) to ``out``."""
-        entries = self._entries
+    def emit(
+        self,
+        hay: Haystack,
+        hits: list[tuple[int, int]],
+        out: list[tuple[int, int, int]],
+        extra: Extra | None = None,
+    ) -> None:
+        """Append the needle occurrences behind ``hits`` (from :meth:`_scan`) to ``out``, and
+        those of the extra literals to ``extra`` (when given)."""
+        entries, first = self._entries, self._first_extra
         for index, to in hits:
-            _emit(hay, entries[index], to, out)
+            if index < first:
+                _emit(hay, entries[index], to, out)
+            elif extra is not None:
+                extra.append((index - first, to))
 
 
-def make_tier(engine: str, needles: Sequence[tuple[int, str]]) -> Tier:
-    """A tier of ``engine`` (``aho`` or ``hyperscan``) over ``(needle_id, needle)`` pairs."""
+def make_tier(engine: str, needles: Sequence[tuple[int, str]], extras: Sequence[bytes] = ()) -> Tier:
+    """A tier of ``engine`` (``aho`` or ``hyperscan``) over ``(needle_id, needle)`` pairs.
+
+    ``extras``: literals (bytes) the tier also finds, reported apart (``scan``'s ``extra``) and
+    never as needles: the guard's main tier finds the literals of the trigger pass this way
+    (:func:`~.derived.trigger_literals`), so that one scan of a text does both.
+    """
     if engine == "hyperscan":
-        return HyperscanTier(needles)
-    return AhoTier(needles)
+        return HyperscanTier(needles, extras)
+    return AhoTier(needles, extras)

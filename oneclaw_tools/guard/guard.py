@@ -15,9 +15,9 @@ How a text is scrubbed:
    a set of short *anchors*, and each anchor hit is extended along its form in Python
    (:mod:`.fragments`): no engine limit on a needle's length reaches the user, registration is
    linear in the value's length, and any run of 24 characters of the value is masked.
-3. A cheap trigger pass says whether the text may hold a spaced-out value, a deeply escaped
-   JSON string or compressed data; those are scanned in a derived text (:mod:`.derived`) whose
-   matches are mapped back.
+3. A cheap trigger pass (part of the main tier's scan, when there is one) says whether the
+   text may hold a spaced-out value, a deeply escaped JSON string or compressed data; those
+   are scanned in a derived text (:mod:`.derived`) whose matches are mapped back.
 4. Base64 cores are widened by their partial edge characters; the union of all overlapping
    matches is taken, each merged span labelled with its longest member (no fragment of a
    longer value survives next to a shorter one); spans are mapped back to the original text in
@@ -88,7 +88,7 @@ class Guard:
         self.engine = resolve_engine(engine)
         self.patterns = patterns
         self._registry = Registry()
-        self._tiers = Tiers(self.engine, self._registry.needles)
+        self._tiers = Tiers(self.engine, self._registry.needles, derived.trigger_literals(self.engine))
 
     @property
     def _state(self) -> State:
@@ -118,6 +118,8 @@ class Guard:
         """Register several values at once (one tier build); returns their masks in order."""
         masks: list[str] = []
         registry, tiers = self._registry, self._tiers
+        if self._legacy_forms:
+            tiers.extras = ()  # nor the trigger pass in the main tier's scan
         with tiers.lock:
             mark = registry.mark()
             lo = mark.needles
@@ -204,10 +206,13 @@ class Guard:
         ``shared``: the trigger pass and the main tier's scan, already begun, see :meth:`_share`)."""
         found: list[tuple[int, int, int]] = []
         done = shared.results() if shared is not None else None
+        derive = derive and not self._legacy_forms
+        # the trigger literals' hits, when the main tier's scan is the trigger pass too
+        extra: list[tuple[int, int]] | None = [] if derive and self._main_triggers(st) else None
         if done is not None and isinstance(st.main, HyperscanTier):
-            st.main.emit(hay, [hit for part in done[2:] for hit in part], found)
+            st.main.emit(hay, [hit for part in done[2:] for hit in part], found, extra)
         elif st.main is not None:
-            st.main.scan(hay, found)
+            st.main.scan(hay, found, extra)
         for tier, _, _ in st.recent:
             tier.scan(hay, found)
         view = hay.view_bytes()
@@ -231,12 +236,22 @@ class Guard:
                     if forms[fid].kind == KIND_B64:
                         s, e = widen_b64(view, s, e)
                     spans.append((s, e, base + fid, masks[fid]))
-        if derive and not self._legacy_forms:
-            trigger = done[1] if done is not None else None
-            if trigger is None:
+        if derive:
+            if extra is not None:
+                trigger = derived.from_hits(view, self.engine, extra)
+            elif done is not None and done[1] is not None:
+                trigger = done[1]
+            else:
                 trigger = derived.triggers(view, self.engine, st.inner_space)
             spans.extend(self._derived_spans(st, hay, view, trigger))
         return spans
+
+    def _main_triggers(self, st: State) -> bool:
+        """Is the main tier's scan the trigger pass too (see :func:`.derived.from_hits`)? Not
+        with the ``hyperscan`` engine while a known value holds whitespace: that pass needs
+        regexes."""
+        main = st.main
+        return main is not None and main.has_extras and (self.engine != "hyperscan" or not st.inner_space)
 
     def _derived_spans(self, st: State, hay: Haystack, view: bytes, found: derived.Triggers) -> list[Span]:
         out: list[Span] = []
@@ -272,10 +287,11 @@ class Guard:
     def _share(self, hay: Haystack, st: State) -> Shared:
         """A long text's Vectorscan passes as tasks for the caller and a helper, begun (see
         :mod:`.parallel`): the pattern candidates, the trigger pass when derived texts will be
-        looked for (see :meth:`_view_spans`), and the main tier's scan in pieces."""
+        looked for and the main tier's scan is not that pass too (see :meth:`_view_spans`), and
+        the main tier's scan in pieces."""
         raw, view = hay.raw(), hay.view_bytes()
         tasks: list[Callable[[], Any]] = [partial(self._candidates, raw) if self.patterns else dict]
-        trigger = st.count and not self._legacy_forms
+        trigger = st.count and not self._legacy_forms and not self._main_triggers(st)
         tasks.append(
             partial(derived.triggers, view, self.engine, st.inner_space) if trigger else lambda: None
         )
@@ -287,12 +303,8 @@ class Guard:
         hay = Haystack(text)
         st = self._state
         shared: Shared | None = None
-        if (
-            text
-            and worth(len(text))
-            and self.engine == "hyperscan"
-            and st.count >= parallel.SHARE_MIN_NEEDLES
-        ):
+        big = self.engine == "hyperscan" and st.count >= parallel.SHARE_MIN_NEEDLES
+        if text and big and worth(len(text)):
             # a long text: once its view is built, its scans are shared with a helper (they
             # release the GIL; see .parallel)
             shared = self._share(hay, st)

@@ -16,6 +16,8 @@ when the recent ones hold more than an eighth of it. Each swaps its tier in unde
 keeping every needle covered: the main tier covers ``[0, main_upto)``, each recent tier its own
 ``[lo, hi)``, and a recent tier overlapping the main tier only repeats some matches (the guard's
 span union is the same). Two workers, so that a long main rebuild never lets recent tiers pile up.
+The main tier also finds the guard's trigger literals (:attr:`Tiers.extras`), so that its scan
+of a text is the trigger pass too (see :mod:`.derived`).
 """
 
 from __future__ import annotations
@@ -71,8 +73,10 @@ class State:
 class Tiers:
     """The tiers of ``engine`` over ``needles`` (a list the registry appends to, under ``lock``)."""
 
-    def __init__(self, engine: str, needles: list[str]) -> None:
+    def __init__(self, engine: str, needles: list[str], extras: tuple[bytes, ...] = ()) -> None:
         self.engine = engine
+        #: the literals every main tier also finds (see :func:`~.engines.make_tier`)
+        self.extras = extras
         self.lock = threading.Lock()
         self.state = State()
         self._needles = needles
@@ -84,14 +88,17 @@ class Tiers:
         """Is no background worker running (every fold and rebuild that was due is done)?"""
         return self._merger is None and self._rebuilder is None
 
-    def _tier(self, lo: int, hi: int, engine: str | None = None) -> Tier:
+    def _tier(self, lo: int, hi: int, engine: str | None = None, main: bool = False) -> Tier:
         needles = self._needles
-        return make_tier(engine or self.engine, [(i, needles[i]) for i in range(lo, hi)])
+        return make_tier(
+            engine or self.engine, [(i, needles[i]) for i in range(lo, hi)], self.extras if main else ()
+        )
 
     def grown(self, st: State, lo: int, hi: int, longest: int, bulk: bool) -> State:
         """``st`` with a tier for the needles ``[lo, hi)`` (the engine may raise: nothing changed)."""
         if st.main is None and hi - lo > MAIN_MIN and bulk:  # a bulk load: straight to main
-            return replace(st, main=self._tier(0, hi), main_upto=hi, recent=(), count=hi, max_needle=longest)
+            main = self._tier(0, hi, main=True)
+            return replace(st, main=main, main_upto=hi, recent=(), count=hi, max_needle=longest)
         recent = st.recent
         if len(recent) >= _SYNC_FOLD:
             # Values come faster than the merger folds: take in the newest tiers up to twice
@@ -193,7 +200,7 @@ class Tiers:
             hi = self.state.count
             if hi == 0:
                 return
-            tier = self._tier(0, hi)
+            tier = self._tier(0, hi, main=True)
             with self.lock:
                 now = self.state
                 if hi > now.main_upto:
