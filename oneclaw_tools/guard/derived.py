@@ -14,12 +14,14 @@ each derived text is scanned with the same tiers, and its matches are mapped bac
   a quarter of a second to compile, once per process, so views under :data:`LITERAL_PASS_MIN`
   bytes, where the regexes cost microseconds, keep them; a guard's main tier finds the same
   literals beside its needles, see :func:`trigger_literals`, and then its scan is the trigger
-  pass for a view of any length). When a known value holds whitespace (a passphrase), its
-  pieces between it may all be shorter than that: then a value's own whitespace spelled out
-  (``x   y`` between spaces, ``x\t \ty`` between tabs) sets it off too (a test that costs
-  about half as much again in ``re``, so it runs only while such a value is known). Other
-  separators (two spaces, a mix) are not looked for: a value spelled out that way is caught
-  only by what its pieces reveal, which for characters one by one is nothing;
+  pass for a view of any length, for that quarter of a second more in each build of a main
+  tier: in the background, or in a bulk load or ``compact``). When a known value holds
+  whitespace (a passphrase), its pieces between it may all be shorter than that: then a
+  value's own whitespace spelled out (``x   y`` between spaces, ``x\t \ty`` between tabs)
+  sets it off too (a test that costs about half as much again in ``re``, so it runs only
+  while such a value is known). Other separators (two spaces, a mix) are not looked for: a
+  value spelled out that way is caught only by what its pieces reveal, which for characters
+  one by one is nothing;
 * **JSON escapes at any depth**: a text with two backslashes in a row is also scanned with every
   backslash run collapsed to one backslash; the JSON escapes of a value are registered in the
   same collapsed form (:func:`~.variants.collapse_backslashes`), so a value escaped three,
