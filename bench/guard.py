@@ -16,8 +16,8 @@ the same needles:
 * growth: 1,000 more values added back to back, a 1 KB scrub after each, while the background
   workers fold tiers and rebuild the main tier: register and scrub time (p50, p99, max) and the
   most tiers a scan met;
-* with the hyperscan engine, the same MB/s without helper threads (``guard/parallel.py``: the
-  value-free passes of a long text run on a second CPU beside the main scan);
+* with the hyperscan engine, the same MB/s without helper threads (``guard/parallel.py``: a
+  long text's Vectorscan scans are shared between the caller and a helper on a second CPU);
 * the old forms (issue 12): the same values registered with only the forms of before issue 12
   (no base32, reversed, rot13, case or wire forms, no anchors, no derived views), measured in the
   same run: MB/s (best and median) and 1 KB latency, printed next to the new figures;
