@@ -23,7 +23,7 @@ saves), and only when the tier scanned is big (:data:`SHARE_MIN_NEEDLES`).
 What it gains is bounded by the machine: on the 2-CPU host the benchmarks run on, two scans of
 the main database at once each take about 1.7 times as long as one alone (its tables do not fit
 in a core's cache), so a 1 MB text at 10,000 values scrubs 2 to 16% faster with a helper than
-without, a 10 MB one 25 to 35% (``python bench/guard.py`` measures both ways).
+without, a 10 MB one 25 to 40% (``python bench/guard.py`` measures both ways).
 
 Helpers are at most :data:`MAX_HELPERS`, one fewer than the CPUs this process may run on; a
 forked child starts without any (the parent's threads do not exist there) and makes its own on
