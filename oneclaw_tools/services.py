@@ -20,7 +20,8 @@ from .backends.base import VaultBackend
 from .capture import capture
 from .errors import InvalidArgument, OneClawError, PermissionDenied
 from .guard import Guard
-from .guard.variants import MIN_LEN, normalize
+from .guard.ignorable import normalize
+from .guard.variants import MIN_LEN
 from .handles import Handle, HandleStore, canonical_bindings
 from .hitl.store import HitlStore
 from .models import AuditEvent, Secret, SecretValue

@@ -26,15 +26,8 @@ from oneclaw_tools.guard import Guard, derived
 from oneclaw_tools.guard.anchors import anchors
 from oneclaw_tools.guard.engines import make_tier
 from oneclaw_tools.guard.haystack import Haystack
-from oneclaw_tools.guard.variants import (
-    FRAGMENT_FULL,
-    FRAGMENT_RUN,
-    IGNORABLE,
-    Form,
-    forms,
-    normalize,
-    whole_forms,
-)
+from oneclaw_tools.guard.ignorable import IGNORABLE, normalize
+from oneclaw_tools.guard.variants import FRAGMENT_FULL, FRAGMENT_RUN, Form, forms, whole_forms
 
 ENGINES = ("aho", "hyperscan")
 SHORT = "Sup3r-S3cret/Value+42"  # under 32 characters: whole needles
@@ -209,6 +202,29 @@ def test_a_pem_body_quoted_in_part_is_masked() -> None:
     assert all(line not in out for line in lines[3:7])
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_every_run_of_24_characters_of_a_pem_is_masked_across_its_line_breaks(
+    engine: str, newline: str
+) -> None:
+    """A run across a line break is shorter in the view, where matching happens (the break is
+    dropped there): the forms of a value holding line breaks have their anchors closer
+    (``variants._hidden``). Also a 33-character value with two of them (31 visible)."""
+    body = base64.b64encode(random.Random(4).randbytes(300)).decode()
+    pem = newline.join(["-----BEGIN PRIVATE KEY-----", *(body[i : i + 64] for i in range(0, len(body), 64))])
+    pem += newline + "-----END PRIVATE KEY-----" + newline
+    short = "W/Ktt€nGc7YD\nYa\tF2uwREj\n=uwW?c B2"
+    for value in (pem, short):
+        g = Guard(engine, patterns=False)
+        mask = g.register(value, "h_pem")
+        for start in range(len(value) - FRAGMENT_RUN + 1):
+            part = value[start : start + FRAGMENT_RUN]
+            if part.strip() != part:
+                continue  # a run, not the text's padding
+            out = g.scrub("quoted: " + part + " ...")
+            assert mask in out and part not in out, f"the run at {start} of a {len(value)}-character value"
+
+
 def test_beyond_64_kb_whole_values_and_long_runs_are_caught() -> None:
     """Above FRAGMENT_FULL the anchors thin out (see variants.py): the whole value, a long run of
     it and its base64 are caught; a run shorter than anchor + step may show."""
@@ -227,6 +243,32 @@ def test_beyond_64_kb_whole_values_and_long_runs_are_caught() -> None:
     ):
         out, masks = scrub_both((value,), "<" + shown + ">")
         assert masks[0] in out and shown not in out
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_beyond_64_kb_each_line_of_a_value_is_caught_alone(engine: str) -> None:
+    """A certificate bundle over FRAGMENT_FULL: each line of 24 characters or more ends with an
+    anchor of its own (``Form.line_ends``), so a line quoted alone is masked, and so is the
+    bundle re-indented, whole (the lines' masks widen to the value); the form's step anchors
+    alone would catch one line in ten."""
+    body = base64.b64encode(random.Random(12).randbytes(60_000)).decode()
+    lines = []
+    for n in range(4):
+        lines += [
+            "-----BEGIN CERTIFICATE-----",
+            *(body[i : i + 64] for i in range(n * 20_000, (n + 1) * 20_000, 64)),
+        ]
+        lines.append("-----END CERTIFICATE-----")
+    value = "\r\n".join(lines) + "\r\n"
+    assert len(value) > FRAGMENT_FULL
+    g = Guard(engine, patterns=False)
+    mask = g.register(value, "h_bundle")
+    for line in lines:
+        if len(line) >= FRAGMENT_RUN:
+            out = g.scrub("line: " + line + " (quoted)")
+            assert mask in out and line not in out, line
+    indented = "bundle:\n" + "".join("    " + line + "\n" for line in lines)
+    assert g.scrub(indented) == "bundle:\n    " + mask + "\n"
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -342,6 +384,26 @@ def test_short_value_warning_names_no_value(caplog: pytest.LogCaptureFixture) ->
         Guard("aho").register("pw12", "h_x")
     assert any("shorter than 8" in r.getMessage() for r in caplog.records)
     assert all("pw12" not in r.getMessage() for r in caplog.records)
+
+
+def test_a_short_value_with_a_line_break_is_caught_in_its_encodings() -> None:
+    """Seven visible characters and a line break: a short value (masked raw only as a whole
+    word), but its base64, hex and URL encodings carry the break and are long enough to be
+    needles of their own."""
+    value = "D1YH\r\nWx"
+    data = value.encode()
+    for shown in (
+        base64.b64encode(data).decode(),
+        base64.b64encode(b"a" + data).decode(),
+        data.hex(),
+        urllib.parse.quote(value, safe=""),
+        json.dumps(value)[1:-1],
+    ):
+        out, masks = scrub_both((value,), "got " + shown + " back")
+        # at most the one base64 character that encodes only the byte in front is left
+        assert masks[0] in out and len(out) <= len("got  back") + len(masks[0]) + 1, shown
+    out, masks = scrub_both((value,), "raw: " + value + ".")
+    assert out == "raw: " + masks[0] + "."
 
 
 def test_the_spaced_out_test_of_the_fast_engine_agrees_with_the_regexes() -> None:

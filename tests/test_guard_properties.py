@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 
 from oneclaw_tools.guard import Guard, haystack
 from oneclaw_tools.guard.haystack import Haystack, Locator, one_byte
+from oneclaw_tools.guard.ignorable import IGNORABLE, normalize, present
 from oneclaw_tools.guard.patterns import detect_all, pattern_mask
-from oneclaw_tools.guard.variants import IGNORABLE, MIN_LEN, expand, normalize, present
+from oneclaw_tools.guard.variants import MIN_LEN, expand
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("GUARD_EXAMPLES", "60")),
@@ -206,8 +207,8 @@ def test_one_byte_is_the_ascii_replace_encoding(text: str) -> None:
 @SETTINGS
 @given(text=st.text(st.sampled_from(["a", "\n", "é", "Ā", "日", "\U0001f642", *IGNORABLE]), max_size=40))
 def test_every_ignorable_is_found_whatever_the_storage_width(text: str) -> None:
-    """variants.present and the Haystack look only for the wide ignorables a str of its storage
-    width can hold (variants.wide_candidates: Latin-1, BMP, or any): every one present must
+    """ignorable.present and the Haystack look only for the wide ignorables a str of its storage
+    width can hold (ignorable.wide_candidates: Latin-1, BMP, or any): every one present must
     still be found, on a short text and on one with too many non-ASCII characters to visit."""
     want = tuple(ch for ch in IGNORABLE if ch in text)
     assert present(text) == want

@@ -23,7 +23,7 @@ import pytest
 
 from oneclaw_tools import OperatorPolicy, Session, ToolError
 from oneclaw_tools.guard import Guard
-from oneclaw_tools.guard.variants import normalize
+from oneclaw_tools.guard.ignorable import normalize
 
 ENGINES = ("aho", "hyperscan")
 MIB = 1 << 20

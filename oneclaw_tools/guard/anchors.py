@@ -7,7 +7,9 @@ and the last within ``anchor + step - 1`` of the end, so every run of ``anchor +
 characters of the form holds a whole anchor. When the first or last chosen anchor also occurs
 elsewhere in its form, offset 0 or the last offset is added, so a whole occurrence of a
 repetitive value is masked from its first character to its last (an anchor keeps only a few of
-its places, see :mod:`.fragments`). The offsets depend on the form alone.
+its places, see :mod:`.fragments`). A form with ``line_ends`` (a large multi-line value's
+raw form) also has an anchor at the end of each of those lines. The offsets depend on the form
+alone.
 
 Why the choice. Vectorscan's literal matcher (FDR) tests every position of a text against a
 hash of the last characters of its literals; where a text's characters end some literal, it
@@ -76,6 +78,8 @@ def anchors(form: Form) -> Iterator[int]:
         lo = min(max(at + 1, hi - CHOICE + 1), hi)
         at = max(range(lo, hi + 1), key=lambda off: (rarity(off), off))
         chosen.append(at)
+    if form.line_ends:  # each long line of the value ends with an anchor of its own
+        chosen = sorted(set(chosen).union(end - size for end in form.line_ends))
     # a hit on an anchor that occurs more than once in the form may be extended from the wrong
     # place (an anchor keeps few places, see .fragments): the form's very ends are then anchors
     # too, so a whole occurrence is always masked from its first character to its last

@@ -1,6 +1,6 @@
 """One text being scanned, with the representations the engines need, each built at most once.
 
-* :meth:`Haystack.view` is the normalized view (a ``str`` without the :data:`~.variants.IGNORABLE`
+* :meth:`Haystack.view` is the normalized view (a ``str`` without the :data:`~.ignorable.IGNORABLE`
   characters) that needles are matched in; it is the text itself when nothing is ignorable. The
   engines scan it in the one-byte form below and read the ``str`` only to verify a needle
   holding a non-ASCII character.
@@ -23,7 +23,7 @@ from __future__ import annotations
 import sys
 from bisect import bisect_left, bisect_right
 
-from .variants import IGNORABLE, normalize, wide_candidates
+from .ignorable import IGNORABLE, normalize, wide_candidates
 
 __all__ = ["Haystack", "Locator", "ascii_twin", "one_byte"]
 
@@ -76,7 +76,7 @@ def ascii_twin(text: str) -> str | None:
 class Haystack:
     """Lazily built representations of ``text`` (see the module docstring).
 
-    ``chars`` are the ignorable characters present, in :data:`~.variants.IGNORABLE` order. On a
+    ``chars`` are the ignorable characters present, in :data:`~.ignorable.IGNORABLE` order. On a
     non-ASCII ``str`` (two or four bytes per character) the ASCII ones are looked up in
     :meth:`raw`: a NUL search in such a ``str`` is slow (every high byte of an ASCII character is
     zero), in bytes it is a ``memchr``.

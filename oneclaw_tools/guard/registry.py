@@ -9,8 +9,9 @@ at all (the guard then refuses it, and the session does not store it).
 
 What a value becomes:
 
-* shorter than :data:`~.variants.MIN_LEN` (normalized): no needle; it is matched raw, as a
-  whole word, and the operator is warned (the log names its mask, never the value);
+* shorter than :data:`~.variants.MIN_LEN` (normalized): it is matched raw, as a whole word,
+  and the operator is warned (the log names its mask, never the value); no needle, unless its
+  line breaks or invisible characters make it that long, and then only its encodings;
 * shorter than :data:`~.variants.FRAGMENT_MIN`: one anchor per form, confirmed only when the
   whole form is there (:func:`~.variants.whole_forms`);
 * longer: anchors at most a step apart along each form (:func:`~.variants.forms`, which
@@ -30,8 +31,8 @@ from typing import NamedTuple
 
 from .anchors import anchors
 from .fragments import MAX_ENTRIES, Entry
-from .spans import SOLID
-from .variants import FRAGMENT_MIN, MIN_LEN, Form, forms, legacy_expand, normalize, whole_forms
+from .ignorable import normalize
+from .variants import FRAGMENT_MIN, MIN_LEN, Form, forms, legacy_expand, whole_forms
 
 __all__ = ["KIND_ANCHOR", "Registry"]
 
@@ -132,13 +133,19 @@ class Registry:
                 MIN_LEN,
                 mask,
             )
-            return mask, len(value)
+            if len(value) < MIN_LEN:
+                return mask, len(value)
+            # its line breaks or invisible characters count in its encodings: long enough to be
+            # needles (its raw-like forms, shorter than MIN_LEN once normalized, are dropped)
+            return mask, self._add_anchors(whole_forms(value), mask)
         norm = len(normalize(value))
         if "\n" in value or "\r" in value:
-            multiline[mask] = ("".join(SOLID.findall(value)), norm)
+            multiline[mask] = ("".join(normalize(value).split()), norm)  # what spans.SOLID keeps
         if legacy:
             return mask, self._add_legacy(value, mask)
-        return mask, self._add_anchors(whole_forms(value) if norm < FRAGMENT_MIN else forms(value), mask)
+        return mask, self._add_anchors(
+            whole_forms(value) if len(value) < FRAGMENT_MIN else forms(value), mask
+        )
 
     def _add_legacy(self, value: str, mask: str) -> int:
         longest = 0

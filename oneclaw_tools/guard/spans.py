@@ -11,8 +11,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 
+from .ignorable import IGNORABLE
 from .prefilter import aho_candidates
-from .variants import IGNORABLE
 
 __all__ = ["SOLID", "Span", "apply", "is_word", "merge", "shift", "widen_b64", "widen_multiline"]
 

@@ -16,7 +16,8 @@ import re
 from typing import TYPE_CHECKING
 
 from .haystack import Haystack
-from .variants import IGNORABLE, collapse_backslashes, normalize
+from .ignorable import IGNORABLE, normalize
+from .variants import collapse_backslashes
 
 if TYPE_CHECKING:
     from .guard import Guard

@@ -12,16 +12,16 @@ query/form encoding, what ``http_request`` puts on the wire) are values of their
 base64, hex, base32, URL, reversed, rot13 and case forms are registered too, so a host that
 reflects what our tools sent, encoded once more, is caught.
 
-Normalization. Matching happens on a view of the text without the :data:`IGNORABLE`
-characters (NUL, line breaks, and every Unicode format character, category Cf: zero-width,
-bidi controls, invisible operators, tags), removed from the forms as well. A value split over
-lines, re-wrapped, or salted with invisible characters is therefore still contiguous in the view.
-Spaces and tabs are kept; a value spelled out with whitespace between its characters is found
+Normalization. Matching happens on a view of the text without the
+:data:`~.ignorable.IGNORABLE` characters (NUL, line breaks, and every Unicode format character),
+removed from the forms as well (:mod:`.ignorable`). A value split over lines, re-wrapped, or
+salted with invisible characters is therefore still contiguous in the view. Spaces and tabs
+are kept; a value spelled out with whitespace between its characters is found
 in a squeezed view (see :mod:`.derived`). Each line of a multi-line value is also a form.
 
 Anchors. Every form is found by *anchors*: pieces of :data:`ANCHOR` (10) characters taken from
-it, confirmed by extending the hit along the form in Python (:mod:`.fragments`). A value whose
-normalized form is shorter than :data:`FRAGMENT_MIN` (32) characters has one anchor per form,
+it, confirmed by extending the hit along the form in Python (:mod:`.fragments`). A value
+shorter than :data:`FRAGMENT_MIN` (32) characters has one anchor per form,
 and a hit counts only when the whole form is there (:func:`whole_forms`). A longer one has
 anchors at most a *step* ``S`` apart. Where each anchor sits is chosen (:mod:`.anchors`): among
 the places its step allows, the one whose last characters are rarest in ordinary text, since
@@ -41,7 +41,10 @@ That one mechanism gives:
   run exactly. When the first or last anchor also occurs elsewhere in its form (a repetitive
   value), the form's first or last characters are an anchor too, so a whole occurrence is
   masked from end to end. ``P = 10, S = 15`` raw, ``10, 22`` base64, ``16, 33`` hex: one
-  anchor per 8 to 15 characters of the value in each main form. Ten characters of a secret
+  anchor per 8 to 15 characters of the value in each main form. A form holding ignorable
+  characters (a PEM's line breaks) has its step and minimal run shortened by the most of them
+  in any run (at most half the step, see :func:`~.ignorable.most_hidden`): a run of 24
+  characters of such a value is caught when at most 7 of them are ignorable. Ten characters of a secret
   rarely occur in ordinary text, and a false anchor hit costs one short comparison; a longer
   anchor would need a shorter step, hence more needles, and every needle slows every scan (the
   automaton outgrows the CPU caches): at 10,000 values, anchors of 10 scan about 5% faster
@@ -59,7 +62,11 @@ That one mechanism gives:
   such value fits in a URL). Such a value is caught
   whole in all of them, and by any run of at least ``P + S - 1`` characters of a main form
   (969 characters raw for 1 MiB: step 960); a shorter run of it is not, nor its base32 form (the
-  standard library's base32 encodes at about 6 MB/s).
+  standard library's base32 encodes at about 6 MB/s). Its lines are not forms of their own
+  (16,000 forms for 1 MiB of 64-character lines cost 0.6 s): instead each line of
+  :data:`FRAGMENT_RUN` characters or more ends with an anchor of the raw form
+  (``Form.line_ends``), so a line quoted alone is caught, and a re-indented copy is caught whole
+  (about 0.2 s to register 1 MiB of such lines).
 
 Anchor counts: a 40-character value has 17 to 80 anchors (more when it holds characters that
 URL or JSON escaping changes), a 64 KB value about 30,000 (the densest: a few tenths of a
@@ -74,17 +81,17 @@ import codecs
 import json
 import re
 import shlex
-import sys
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+from .ignorable import line_ends, most_hidden, normalize
 
 __all__ = [
     "ANCHOR",
     "FRAGMENT_FULL",
     "FRAGMENT_MIN",
     "FRAGMENT_RUN",
-    "IGNORABLE",
     "KIND_B64",
     "KIND_PLAIN",
     "MIN_LEN",
@@ -92,32 +99,15 @@ __all__ = [
     "collapse_backslashes",
     "expand",
     "forms",
-    "has_wide",
     "legacy_expand",
-    "normalize",
-    "present",
     "whole_forms",
-    "wide_candidates",
 ]
 
-# every Unicode format character (category Cf, Unicode 15), as ranges
-_CF_RANGES = (
-    (0xAD, 0xAD), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD), (0x70F, 0x70F), (0x890, 0x891),
-    (0x8E2, 0x8E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064),
-    (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD),
-    (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
-)  # fmt: skip
-_FORMAT_CHARS = "".join(chr(c) for lo, hi in _CF_RANGES for c in range(lo, hi + 1))
-#: Characters dropped from both text and needles before matching: NUL, line breaks, and every
-#: Unicode format character; the likeliest wide ones first.
-IGNORABLE = "\x00\n\r\u200b\ufeff\u200c\u200d\u2060\u00ad\u180e" + "".join(
-    ch for ch in _FORMAT_CHARS if ch not in "\u200b\ufeff\u200c\u200d\u2060\u00ad\u180e"
-)
 #: Values whose normalized form is shorter than this are matched raw, at word boundaries only.
 MIN_LEN = 8
 #: Lines of a multi-line value at least this long are also forms on their own.
 MIN_LINE = 16
-#: Values at least this long (normalized) are registered by anchors (see the module docstring).
+#: Values at least this long are registered by anchors (see the module docstring).
 FRAGMENT_MIN = 32
 #: Runs of a long value this long (in value characters) are masked on their own.
 FRAGMENT_RUN = 24
@@ -130,8 +120,6 @@ KIND_PLAIN = 0
 #: A base64 or base32 core: widen the match by one alphabet character left and right, plus padding.
 KIND_B64 = 1
 
-_ASCII_IGNORABLE = "\x00\n\r"
-_WIDE_RE = re.compile("[" + re.escape(IGNORABLE[3:]) + "]")
 _SHELL_UNSAFE = re.compile(r"([^\w@%+=:,./-])", re.ASCII)
 _DQ_UNSAFE = re.compile(r'([\\"$`])')
 _HEX_ESCAPE = re.compile(r"%[0-9A-F]{2}")
@@ -159,6 +147,9 @@ class Form:
     anchor: int
     step: int
     run: int
+    #: where lines of the value end in ``text``: each line of :data:`FRAGMENT_RUN` characters or
+    #: more gets an anchor of its own, its last characters (a large value's raw form, see forms)
+    line_ends: tuple[int, ...] = ()
 
     @property
     def one_byte(self) -> bytes | None:
@@ -166,51 +157,6 @@ class Form:
         one-byte form, where ``?`` stands for any non-ASCII character), else ``None``."""
         text = self.text
         return text.encode("ascii") if text.isascii() and "?" not in text else None
-
-
-def present(text: str) -> tuple[str, ...]:
-    """The :data:`IGNORABLE` characters that occur in ``text``, in :data:`IGNORABLE` order
-    (one ``in``, a vectorized search, per character the text's storage can hold)."""
-    ascii_ones = tuple(ch for ch in _ASCII_IGNORABLE if ch in text)
-    if text.isascii():
-        return ascii_ones
-    return ascii_ones + tuple(ch for ch in wide_candidates(text) if ch in text)
-
-
-#: CPython stores a str at 1, 2 or 4 bytes a character, the widest it holds: the wide ignorables
-#: each width can hold (1: only the soft hyphen, 2: 43 of them, 4: all 170, tags included)
-_WIDE_BY_WIDTH = {
-    width: tuple(ch for ch in IGNORABLE[3:] if ord(ch) < 1 << (8 * width)) for width in (1, 2, 4)
-}
-#: the size of a str of each width, less its characters (measured, so any CPython version fits)
-_STR_BASE = {
-    width: sys.getsizeof(ch * 2) - 2 * width for width, ch in ((1, "é"), (2, "Ā"), (4, "\U00010000"))
-}
-
-
-def wide_candidates(text: str) -> tuple[str, ...]:
-    """The wide :data:`IGNORABLE` characters ``text`` can hold, by its storage width (read in
-    O(1) from its size): a Latin-1 text (French, German, Spanish) needs one search instead of 170."""
-    size, n = sys.getsizeof(text), len(text)
-    for width in (1, 2):
-        if size == _STR_BASE[width] + width * n:
-            return _WIDE_BY_WIDTH[width]
-    return _WIDE_BY_WIDTH[4]
-
-
-def has_wide(chars: tuple[str, ...]) -> bool:
-    """Does ``chars`` (from :func:`present`) hold an ignorable character outside ASCII?"""
-    return bool(chars) and chars[-1] not in _ASCII_IGNORABLE
-
-
-def normalize(text: str, chars: tuple[str, ...] | None = None) -> str:
-    """``text`` without the :data:`IGNORABLE` characters (``chars``: those present, if known)."""
-    chars = present(text) if chars is None else chars
-    if len(chars) > 8:
-        return _WIDE_RE.sub("", text).replace("\x00", "").replace("\n", "").replace("\r", "")
-    for ch in chars:
-        text = text.replace(ch, "")
-    return text
 
 
 def collapse_backslashes(text: str) -> str:
@@ -324,6 +270,13 @@ def forms(value: str) -> list[Form]:
         text = normalize(candidate)
         if len(text) >= MIN_LEN and text not in out:
             anchor, step, run = params
+            # a run of it is shorter in the view (see most_hidden); a large value's other forms are
+            # caught whole only
+            if len(text) < len(candidate) and (not large or params in (raw, hexp, b64)):
+                cap = (step - 1) // 2
+                in_step, in_run = most_hidden(candidate, (anchor + step - 1, run))
+                step -= min(in_step, cap)
+                run = max(anchor, run - min(in_run, cap))
             out[text] = Form(text, kind, min(anchor, len(text)), step, min(run, len(text)))
 
     add(value, raw)
@@ -354,11 +307,17 @@ def forms(value: str) -> list[Form]:
             _transform(wire, wdata, add, (ANCHOR, wide, 24), (ANCHOR, wide, 31), (16, wide, 48), cheap=cheap)
             for form in _quoted(wire):
                 add(form, sparse)
-    if "\n" in value or "\r" in value:
+    if ("\n" in value or "\r" in value) and not large:
         for line in value.splitlines():
             if len(normalize(line)) >= MIN_LINE:
                 add(line, raw)
-    return list(out.values())
+    found = list(out.values())
+    if large and ("\n" in value or "\r" in value):  # 16,000 lines as forms: 0.6 s for 1 MiB
+        first = found[0]
+        found[0] = Form(
+            first.text, first.kind, first.anchor, first.step, first.run, line_ends(value, FRAGMENT_RUN)
+        )
+    return found
 
 
 def whole_forms(value: str) -> list[Form]:
