@@ -66,7 +66,8 @@ That one mechanism gives:
   (16,000 forms for 1 MiB of 64-character lines cost 0.6 s): instead each line of
   :data:`FRAGMENT_RUN` characters or more ends with an anchor of the raw form
   (``Form.line_ends``), so a line quoted alone is caught, and a re-indented copy is caught whole
-  (about 0.17 s to register 1 MiB of such lines, 0.08 s for 1 MiB in one line).
+  (1 MiB registers in about 0.08 s in one line, 0.16 s in lines of 64 characters, 0.28 s in
+  lines of 24: one anchor a line).
 
 Anchor counts: a 40-character value has 17 to 80 anchors (more when it holds characters that
 URL or JSON escaping changes), a 64 KB value about 30,000 (the densest: a few tenths of a
