@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import codecs
 import gzip
+import itertools
 import json
 import logging
 import os
@@ -450,7 +451,10 @@ def test_a_main_tier_scan_gives_the_triggers_of_the_separate_pass(engine: str) -
     leads and spaced-out answer with the hyperscan engine; with the aho engine, whose separate
     pass reports leads without overlaps, the same leads once overlapping ones (in a run of
     backslashes) are dropped."""
-    tier = make_tier(engine, [(0, "needle-0123456789")], derived.trigger_literals(engine))
+    tiers = [
+        make_tier(engine, [(0, "needle-0123456789")], derived.trigger_literals(engine), once)
+        for once in (None, derived.ONCE_FROM)  # every occurrence, or the guard's: once a scan
+    ]
     rng = random.Random(13)
     singles = [bytes([c]) for c in range(32, 127)]
     for _ in range(1500):
@@ -470,21 +474,37 @@ def test_a_main_tier_scan_gives_the_triggers_of_the_separate_pass(engine: str) -
                 parts.append(sep + sep.join(rng.choice(singles) for _ in range(rng.randint(3, 7))) + sep)
         hay = Haystack(b"".join(parts).decode("ascii"))
         view = hay.view_bytes()
-        found: list[tuple[int, int, int]] = []
-        extra: list[tuple[int, int]] = []
-        tier.scan(hay, found, extra)
-        assert all(nid == 0 for _, _, nid in found)  # a trigger literal is never a needle
-        assert len(found) == view.count(b"needle-0123456789")
-        got, want = derived.from_hits(view, engine, extra), derived.triggers(view, engine, False)
-        assert got.spaced == want.spaced
-        if engine == "hyperscan":
-            assert got.leads == want.leads
-        else:
-            kept: list[tuple[int, int]] = []
-            for index, start in got.leads:
-                if not kept or start >= kept[-1][1] + len(derived._LEADS[kept[-1][0]]):
-                    kept.append((index, start))
-            assert kept == want.leads
+        for tier in tiers:
+            found: list[tuple[int, int, int]] = []
+            extra: list[tuple[int, int]] = []
+            tier.scan(hay, found, extra)
+            assert all(nid == 0 for _, _, nid in found)  # a trigger literal is never a needle
+            assert len(found) == view.count(b"needle-0123456789")
+            got, want = derived.from_hits(view, engine, extra), derived.triggers(view, engine, False)
+            assert got.spaced == want.spaced
+            if engine == "hyperscan":
+                assert got.spaced == bool(derived._spaced_spots(view, False))
+                assert got.leads == want.leads
+            else:
+                kept: list[tuple[int, int]] = []
+                for index, start in got.leads:
+                    if not kept or start >= kept[-1][1] + len(derived._LEADS[kept[-1][0]]):
+                        kept.append((index, start))
+                assert kept == want.leads
+
+
+def test_a_spelled_out_value_after_a_false_start_is_masked() -> None:
+    """The hyperscan engine reports each literal that starts a spaced-out run once a scan
+    (``derived.ONCE_FROM``). Here each literal of the spelled-out value (``" a b "``,
+    ``" b c "``, ...) first occurs where it starts no run (``"xx a b yy"``). Long texts (the
+    literal pass) and short ones, values in a recent tier and in a main tier."""
+    value = "abcdefgh12"
+    spelled = " ".join(value)
+    false_starts = "".join(f"xx {a} {b} yy " for a, b in itertools.pairwise(value))
+    for pad in (10, derived.LITERAL_PASS_MIN):
+        text = false_starts + "lorem ipsum " * (pad // 12) + spelled + " end"
+        out, masks = scrub_both((value,), text)
+        assert masks[0] in out and spelled not in out, pad
 
 
 def _runs_hold_an_anchor(form: Form) -> None:

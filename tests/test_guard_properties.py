@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from oneclaw_tools.guard import Guard, haystack
+from oneclaw_tools.guard import Guard, haystack, ignorable
 from oneclaw_tools.guard.haystack import Haystack, Locator, one_byte
-from oneclaw_tools.guard.ignorable import IGNORABLE, normalize, present
+from oneclaw_tools.guard.ignorable import IGNORABLE, Squeezed, normalize, present
 from oneclaw_tools.guard.patterns import detect_all, pattern_mask
 from oneclaw_tools.guard.variants import MIN_LEN, expand
 
@@ -191,6 +191,40 @@ def test_locator_maps_view_offsets_back(pieces: list[str], cuts: list[int]) -> N
             assert hay.view_bytes() == one_byte(hay.view())
     finally:
         haystack._BLOCK = block
+
+
+@SETTINGS
+@given(
+    pieces=st.lists(
+        st.one_of(
+            st.text(st.sampled_from("ab?é日"), min_size=1, max_size=30),
+            st.text(st.sampled_from(" \t\x0b\x0c\x1c\x85\xa0\u2003\u3000"), min_size=1, max_size=9),
+            st.sampled_from(list(IGNORABLE)),
+            st.just("\r\n"),
+        ),
+        max_size=60,
+    ),
+    lo=st.integers(0, 400),
+    size=st.integers(0, 400),
+)
+def test_a_squeezed_stretch_maps_its_offsets_back(pieces: list[str], lo: int, size: int) -> None:
+    """ignorable.Squeezed (the spelled-out view, the re-indented multi-line search) against a
+    brute-force table: its text is the stretch without whitespace and ignorable characters, and
+    each of its characters maps back to where it stands, with blocks of 128 and of 5."""
+    text = "".join(pieces)
+    lo %= len(text) + 1
+    hi = lo + size
+    kept = [i for i in range(lo, min(hi, len(text))) if not text[i].isspace() and text[i] not in IGNORABLE]
+    block = ignorable._COUNT_BLOCK
+    try:
+        for ignorable._COUNT_BLOCK in (block, 5):
+            squeezed = Squeezed(text, lo, hi)
+            assert squeezed.text == "".join(text[i] for i in kept)
+            assert [squeezed.place(k) for k in range(len(kept))] == kept
+            if kept:
+                assert squeezed.to_view(0, len(kept)) == (kept[0], kept[-1] + 1)
+    finally:
+        ignorable._COUNT_BLOCK = block
 
 
 @SETTINGS

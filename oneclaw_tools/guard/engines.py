@@ -162,12 +162,18 @@ class HyperscanTier:
 
     __slots__ = ("_db", "_entries", "_first_extra", "_local", "_overlap", "has_extras")
 
-    def __init__(self, needles: Sequence[tuple[int, str]], extras: Sequence[bytes] = ()) -> None:
+    def __init__(
+        self, needles: Sequence[tuple[int, str]], extras: Sequence[bytes] = (), once_from: int | None = None
+    ) -> None:
+        import hyperscan
+
         patterns, self._entries = encode_needles(needles)
         self._first_extra = len(patterns)
         self.has_extras = bool(extras)
         patterns += extras
-        self._db = block_database(patterns, literal=True)
+        once = len(patterns) if once_from is None else self._first_extra + once_from
+        flags = [0] * once + [hyperscan.HS_FLAG_SINGLEMATCH] * (len(patterns) - once)
+        self._db = block_database(patterns, flags, literal=True)
         self._local = threading.local()
         self._overlap = max(map(len, patterns), default=1) - 1
 
@@ -212,13 +218,20 @@ class HyperscanTier:
                 extra.append((index - first, to))
 
 
-def make_tier(engine: str, needles: Sequence[tuple[int, str]], extras: Sequence[bytes] = ()) -> Tier:
+def make_tier(
+    engine: str,
+    needles: Sequence[tuple[int, str]],
+    extras: Sequence[bytes] = (),
+    once_from: int | None = None,
+) -> Tier:
     """A tier of ``engine`` (``aho`` or ``hyperscan``) over ``(needle_id, needle)`` pairs.
 
     ``extras``: literals (bytes) the tier also finds, reported apart (``scan``'s ``extra``) and
     never as needles: the guard's main tier finds the literals of the trigger pass this way
-    (:func:`~.derived.trigger_literals`), so that one scan of a text does both.
+    (:func:`~.derived.trigger_literals`), so that one scan of a text does both. With the
+    ``hyperscan`` engine, the extras from index ``once_from`` on are reported at their first
+    occurrence in a scan only (:data:`~.derived.ONCE_FROM`).
     """
     if engine == "hyperscan":
-        return HyperscanTier(needles, extras)
+        return HyperscanTier(needles, extras, once_from)
     return AhoTier(needles, extras)

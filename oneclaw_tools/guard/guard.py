@@ -88,7 +88,8 @@ class Guard:
         self.engine = resolve_engine(engine)
         self.patterns = patterns
         self._registry = Registry()
-        self._tiers = Tiers(self.engine, self._registry.needles, derived.trigger_literals(self.engine))
+        extras = derived.trigger_literals(self.engine)
+        self._tiers = Tiers(self.engine, self._registry.needles, extras, derived.ONCE_FROM)
 
     @property
     def _state(self) -> State:

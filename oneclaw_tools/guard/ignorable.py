@@ -9,14 +9,29 @@ over lines, re-wrapped, or salted with invisible characters is still contiguous 
   for those the text's storage width can hold (:func:`wide_candidates`).
 * :func:`most_hidden` and :func:`line_ends` say where they sit in a value, for the placing of
   its anchors: a run of a value across a line break is shorter in the view by that break.
+* :class:`Squeezed` is a stretch of text without them and without whitespace (what
+  :data:`SOLID` keeps), built in C loops, with the way back to offsets in the text: the
+  spelled-out view (:mod:`.derived`) and the search for a re-indented multi-line value
+  (:mod:`.spans`) are both that.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from bisect import bisect_right
+from itertools import accumulate
 
-__all__ = ["IGNORABLE", "line_ends", "most_hidden", "normalize", "present", "wide_candidates"]
+__all__ = [
+    "IGNORABLE",
+    "SOLID",
+    "Squeezed",
+    "line_ends",
+    "most_hidden",
+    "normalize",
+    "present",
+    "wide_candidates",
+]
 
 # every Unicode format character (category Cf, Unicode 15), as ranges
 _CF_RANGES = (
@@ -33,6 +48,10 @@ IGNORABLE = "\x00\n\r\u200b\ufeff\u200c\u200d\u2060\u00ad\u180e" + "".join(
 )
 _ASCII_IGNORABLE = "\x00\n\r"
 _WIDE_RE = re.compile("[" + re.escape(IGNORABLE[3:]) + "]")
+#: a character that is neither whitespace nor ignorable (what a :class:`Squeezed` text keeps)
+SOLID = re.compile("[^\\s" + re.escape(IGNORABLE) + "]")
+#: a :class:`Squeezed` text counts its characters in blocks this long to map offsets back
+_COUNT_BLOCK = 128
 
 
 def present(text: str) -> tuple[str, ...]:
@@ -113,3 +132,49 @@ def line_ends(value: str, shortest: int) -> tuple[int, ...]:
         if size >= shortest:
             ends.append(end)
     return tuple(ends)
+
+
+class Squeezed:
+    """``source[lo:hi]`` without whitespace and :data:`IGNORABLE` characters, as ``text``, and
+    the way back from an offset in ``text`` to one in ``source``.
+
+    ``text`` is built with :func:`normalize` and ``str.split`` (C loops: a regex match per
+    character took a third of a second for a few megabytes of spaced-out text). The kept
+    characters are counted by blocks of :data:`_COUNT_BLOCK` on the first :meth:`place`, which
+    then lists where the kept characters of the block asked for stand (once per block).
+    """
+
+    __slots__ = ("_blocks", "_chars", "_starts", "hi", "lo", "source", "text")
+
+    def __init__(self, source: str, lo: int = 0, hi: int | None = None) -> None:
+        self.source = source
+        self.lo = lo
+        self.hi = len(source) if hi is None else min(hi, len(source))
+        window = source[lo : self.hi]
+        self._chars = present(window)
+        self.text = "".join(normalize(window, self._chars).split())
+        self._starts: list[int] | None = None
+        self._blocks: dict[int, list[int]] = {}
+
+    def place(self, k: int) -> int:
+        """The offset in ``source`` of ``text[k]``."""
+        source, lo, hi = self.source, self.lo, self.hi
+        starts = self._starts
+        if starts is None:
+            chars = self._chars
+            counts = (
+                len("".join(normalize(source[b : min(b + _COUNT_BLOCK, hi)], chars).split()))
+                for b in range(lo, hi, _COUNT_BLOCK)
+            )
+            starts = self._starts = list(accumulate(counts, initial=0))
+        block = bisect_right(starts, k) - 1  # the last block with at most k kept before it
+        kept = self._blocks.get(block)
+        if kept is None:  # where the block's kept characters stand, kept for the next place
+            first = lo + block * _COUNT_BLOCK
+            found = SOLID.finditer(source, first, min(hi, first + _COUNT_BLOCK))
+            kept = self._blocks[block] = [m.start() for m in found]
+        return kept[k - starts[block]]
+
+    def to_view(self, start: int, end: int) -> tuple[int, int]:
+        """The ``source`` span of ``text[start:end]``: from its first character to its last."""
+        return self.place(start), self.place(end - 1) + 1

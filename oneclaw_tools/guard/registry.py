@@ -140,7 +140,7 @@ class Registry:
             return mask, self._add_anchors(whole_forms(value), mask)
         norm = len(normalize(value))
         if "\n" in value or "\r" in value:
-            multiline[mask] = ("".join(normalize(value).split()), norm)  # what spans.SOLID keeps
+            multiline[mask] = ("".join(normalize(value).split()), norm)  # what ignorable.SOLID keeps
         if legacy:
             return mask, self._add_legacy(value, mask)
         return mask, self._add_anchors(

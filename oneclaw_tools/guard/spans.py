@@ -7,14 +7,13 @@ an order (lower wins a tie between two members of equal length) and the mask tha
 from __future__ import annotations
 
 import functools
-import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 
-from .ignorable import IGNORABLE
+from .ignorable import Squeezed
 from .prefilter import aho_candidates
 
-__all__ = ["SOLID", "Span", "apply", "is_word", "merge", "shift", "widen_b64", "widen_multiline"]
+__all__ = ["Span", "apply", "is_word", "merge", "shift", "widen_b64", "widen_multiline"]
 
 Span = tuple[int, int, int, str]  # start, end, order (lower wins ties), mask
 
@@ -22,8 +21,6 @@ _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_"
 # membership for a byte of the byte view
 _B64_CHARS = frozenset(_B64.encode())
 _PAD = frozenset((ord("="),))
-#: a character kept by the whitespace-blind search for multi-line values (see widen_multiline)
-SOLID = re.compile("[^\\s" + re.escape(IGNORABLE) + "]")
 #: that search looks this far (times the value's length, plus 256) around a hit on one line
 _MULTILINE_REACH = 3
 
@@ -85,23 +82,21 @@ def widen_multiline(multiline: Mapping[str, tuple[str, int]], text: str, spans: 
     for mask, hits in partial.items():
         solid = multiline[mask][0]
         reach = _MULTILINE_REACH * len(solid) + 256
-        done = 0  # the hits ending before this offset were searched around
-        for s, e, order, _ in hits:
-            if e <= done:
-                continue
+        hits.sort()
+        i = 0
+        while i < len(hits):
             # one window per cluster of hits less than ``reach`` apart
+            s, e, order, _ = hits[i]
             lo, hi = max(0, s - reach), e + reach
-            for s2, e2, _, _ in hits:
-                if s2 <= hi and e2 > e:
-                    hi = e2 + reach
-            window = text[lo:hi]
-            at = [m.start() for m in SOLID.finditer(window)]
-            squeezed = "".join(window[i] for i in at)
-            i = squeezed.find(solid)
-            while i >= 0:
-                extra.append((lo + at[i], lo + at[i + len(solid) - 1] + 1, order, mask))
-                i = squeezed.find(solid, i + len(solid))
-            done = hi
+            i += 1
+            while i < len(hits) and hits[i][0] <= hi:
+                hi = max(hi, hits[i][1] + reach)
+                i += 1
+            window = Squeezed(text, lo, hi)
+            k = window.text.find(solid)
+            while k >= 0:
+                extra.append((*window.to_view(k, k + len(solid)), order, mask))
+                k = window.text.find(solid, k + len(solid))
     return merge(spans + extra) if extra else spans
 
 

@@ -44,11 +44,11 @@ That one mechanism gives:
   anchor per 8 to 15 characters of the value in each main form. A form holding ignorable
   characters (a PEM's line breaks) has its step and minimal run shortened by the most of them
   in any run (at most half the step, see :func:`~.ignorable.most_hidden`): a run of 24
-  characters of such a value is caught when at most 7 of them are ignorable. Ten characters of a secret
-  rarely occur in ordinary text, and a false anchor hit costs one short comparison; a longer
-  anchor would need a shorter step, hence more needles, and every needle slows every scan (the
-  automaton outgrows the CPU caches): at 10,000 values, anchors of 10 scan about 5% faster
-  than anchors of 12 (``P = 8`` gains no more);
+  characters of such a value is caught when at most 7 of them are ignorable. Ten characters
+  of a secret rarely occur in ordinary text, and a false anchor hit costs one short
+  comparison; a longer anchor would need a shorter step, hence more needles, and every needle
+  slows every scan (the automaton outgrows the CPU caches): at 10,000 values, anchors of 10
+  scan about 5% faster than anchors of 12 (``P = 8`` gains no more);
 * other forms (URL-safe base64, base32, reversed, rot13, case, hex upper, shell and backslash
   escapes) get anchors at most 64 characters apart (128 for base32), the wire forms' own forms
   at most 256; past 4 KB the step grows with the value
@@ -84,7 +84,7 @@ import re
 import shlex
 import urllib.parse
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .ignorable import line_ends, most_hidden, normalize
 
@@ -313,10 +313,7 @@ def forms(value: str) -> list[Form]:
                 add(line, raw)
     found = list(out.values())
     if large and ("\n" in value or "\r" in value):  # 16,000 lines as forms: 0.6 s for 1 MiB
-        first = found[0]
-        found[0] = Form(
-            first.text, first.kind, first.anchor, first.step, first.run, line_ends(value, FRAGMENT_RUN)
-        )
+        found[0] = replace(found[0], line_ends=line_ends(value, FRAGMENT_RUN))  # the raw form
     return found
 
 
