@@ -451,10 +451,7 @@ def test_a_main_tier_scan_gives_the_triggers_of_the_separate_pass(engine: str) -
     leads and spaced-out answer with the hyperscan engine; with the aho engine, whose separate
     pass reports leads without overlaps, the same leads once overlapping ones (in a run of
     backslashes) are dropped."""
-    tiers = [
-        make_tier(engine, [(0, "needle-0123456789")], derived.trigger_literals(engine), once)
-        for once in (None, derived.ONCE_FROM)  # every occurrence, or the guard's: once a scan
-    ]
+    tiers = [make_tier(engine, [(0, "needle-0123456789")], derived.trigger_literals(engine))]
     rng = random.Random(13)
     singles = [bytes([c]) for c in range(32, 127)]
     for _ in range(1500):
@@ -494,10 +491,11 @@ def test_a_main_tier_scan_gives_the_triggers_of_the_separate_pass(engine: str) -
 
 
 def test_a_spelled_out_value_after_a_false_start_is_masked() -> None:
-    """The hyperscan engine reports each literal that starts a spaced-out run once a scan
-    (``derived.ONCE_FROM``). Here each literal of the spelled-out value (``" a b "``,
-    ``" b c "``, ...) first occurs where it starts no run (``"xx a b yy"``). Long texts (the
-    literal pass) and short ones, values in a recent tier and in a main tier."""
+    """With the hyperscan engine, a spaced-out run is found by the literals that start one
+    (``derived.trigger_literals``), each hit checked with a regex: here each literal of the
+    spelled-out value (``" a b "``, ``" b c "``, ...) first occurs where it starts no run
+    (``"xx a b yy"``), so only a later hit finds the run. Long texts (the literal pass) and
+    short ones, values in a recent tier and in a main tier."""
     value = "abcdefgh12"
     spelled = " ".join(value)
     false_starts = "".join(f"xx {a} {b} yy " for a, b in itertools.pairwise(value))

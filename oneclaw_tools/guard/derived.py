@@ -9,11 +9,10 @@ each derived text is scanned with the same tiers, and its matches are mapped bac
   its whitespace removed (:func:`spaced`); the test is a regex starting with a literal (fast in
   ``re``), or, with the ``hyperscan`` engine, literals in the Vectorscan pass that finds the
   leads below (each run starts with one of the 14,641 literals ``" X Y "`` or 121 ``"\tX\t"``,
-  ``X`` and ``Y`` not whitespace; the first hit of each in a scan is checked with the regex
-  at that spot, and when none starts a run the regexes search the view (:data:`ONCE_FROM`):
-  a regex in the pass would run an automaton over every byte, three times the cost; those
-  literals take a quarter of a second to compile, once per process, so views under
-  :data:`LITERAL_PASS_MIN` bytes, where the regexes cost microseconds, keep them; a guard's main tier finds the same
+  ``X`` and ``Y`` not whitespace; a hit is checked with the regex at that spot: a regex in
+  the pass would run an automaton over every byte, three times the cost; those literals take
+  a quarter of a second to compile, once per process, so views under :data:`LITERAL_PASS_MIN`
+  bytes, where the regexes cost microseconds, keep them; a guard's main tier finds the same
   literals beside its needles, see :func:`trigger_literals`, and then its scan is the trigger
   pass for a view of any length, for that quarter of a second more in each build of a main
   tier: in the background, or in a bulk load or ``compact``). When a known value holds
@@ -52,7 +51,6 @@ from .ignorable import Squeezed
 __all__ = [
     "INFLATE_MAX",
     "LITERAL_PASS_MIN",
-    "ONCE_FROM",
     "SPACED_RUN",
     "Derived",
     "Triggers",
@@ -155,11 +153,6 @@ _NON_SPACE = tuple(bytes([c]) for c in range(1, 128) if c not in b" \t\n\r\x0b\x
 _SPACE_STARTS = tuple(b" " + x + b" " + y + b" " for x in _NON_SPACE for y in _NON_SPACE)
 _TAB_STARTS = tuple(b"\t" + x + b"\t" for x in _NON_SPACE)
 _TAB_ID = _SPACED_ID + len(_SPACE_STARTS)
-#: the trigger literals from this index on (the starts of spaced-out runs) are reported at their
-#: first occurrence in a scan only: a spaced-out text holds one at nearly every position, and a
-#: match callback each cost the hyperscan engine 0.5 s on 2 MB; :func:`from_hits` then looks
-#: for a run with the regexes when none of those first occurrences starts one
-ONCE_FROM = _SPACED_ID
 
 
 class Triggers:
@@ -240,13 +233,11 @@ def from_hits(view_bytes: bytes, engine: str, hits: list[tuple[int, int]]) -> Tr
         return Triggers([(index, to - len(_LEADS[index])) for index, to in hits], None)
     found = [(index, to - len(_LEADS[index])) for index, to in hits if index < _SPACED_ID]
     space, tab = _SPACED[0][0], _SPACED[1][0]
-    starts = [(index, to) for index, to in hits if index >= _SPACED_ID]
     spaced = any(
         (space.match(view_bytes, to - 5) if index < _TAB_ID else tab.match(view_bytes, to - 3)) is not None
-        for index, to in starts
+        for index, to in hits
+        if index >= _SPACED_ID
     )
-    if starts and not spaced:  # only the first occurrences were reported (ONCE_FROM): look on
-        spaced = any(find.search(view_bytes) is not None for find, _ in _SPACED)
     return Triggers(found, spaced)
 
 
@@ -260,11 +251,7 @@ def _hyperscan_literal_db() -> Any:
         with _lock:
             db = _hs_literal_db
             if db is None:
-                import hyperscan
-
-                literals = trigger_literals("hyperscan")
-                once = [hyperscan.HS_FLAG_SINGLEMATCH] * (len(literals) - ONCE_FROM)
-                db = block_database(literals, [0] * ONCE_FROM + once, literal=True)
+                db = block_database(trigger_literals("hyperscan"), literal=True)
                 _hs_literal_db = db
     return db
 

@@ -162,18 +162,12 @@ class HyperscanTier:
 
     __slots__ = ("_db", "_entries", "_first_extra", "_local", "_overlap", "has_extras")
 
-    def __init__(
-        self, needles: Sequence[tuple[int, str]], extras: Sequence[bytes] = (), once_from: int | None = None
-    ) -> None:
-        import hyperscan
-
+    def __init__(self, needles: Sequence[tuple[int, str]], extras: Sequence[bytes] = ()) -> None:
         patterns, self._entries = encode_needles(needles)
         self._first_extra = len(patterns)
         self.has_extras = bool(extras)
         patterns += extras
-        once = len(patterns) if once_from is None else self._first_extra + once_from
-        flags = [0] * once + [hyperscan.HS_FLAG_SINGLEMATCH] * (len(patterns) - once)
-        self._db = block_database(patterns, flags, literal=True)
+        self._db = block_database(patterns, literal=True)
         self._local = threading.local()
         self._overlap = max(map(len, patterns), default=1) - 1
 
@@ -218,20 +212,13 @@ class HyperscanTier:
                 extra.append((index - first, to))
 
 
-def make_tier(
-    engine: str,
-    needles: Sequence[tuple[int, str]],
-    extras: Sequence[bytes] = (),
-    once_from: int | None = None,
-) -> Tier:
+def make_tier(engine: str, needles: Sequence[tuple[int, str]], extras: Sequence[bytes] = ()) -> Tier:
     """A tier of ``engine`` (``aho`` or ``hyperscan``) over ``(needle_id, needle)`` pairs.
 
     ``extras``: literals (bytes) the tier also finds, reported apart (``scan``'s ``extra``) and
     never as needles: the guard's main tier finds the literals of the trigger pass this way
-    (:func:`~.derived.trigger_literals`), so that one scan of a text does both. With the
-    ``hyperscan`` engine, the extras from index ``once_from`` on are reported at their first
-    occurrence in a scan only (:data:`~.derived.ONCE_FROM`).
+    (:func:`~.derived.trigger_literals`), so that one scan of a text does both.
     """
     if engine == "hyperscan":
-        return HyperscanTier(needles, extras, once_from)
+        return HyperscanTier(needles, extras)
     return AhoTier(needles, extras)

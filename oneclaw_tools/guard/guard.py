@@ -88,8 +88,7 @@ class Guard:
         self.engine = resolve_engine(engine)
         self.patterns = patterns
         self._registry = Registry()
-        extras = derived.trigger_literals(self.engine)
-        self._tiers = Tiers(self.engine, self._registry.needles, extras, derived.ONCE_FROM)
+        self._tiers = Tiers(self.engine, self._registry.needles, derived.trigger_literals(self.engine))
 
     @property
     def _state(self) -> State:

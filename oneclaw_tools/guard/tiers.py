@@ -73,14 +73,10 @@ class State:
 class Tiers:
     """The tiers of ``engine`` over ``needles`` (a list the registry appends to, under ``lock``)."""
 
-    def __init__(
-        self, engine: str, needles: list[str], extras: tuple[bytes, ...] = (), once_from: int | None = None
-    ) -> None:
+    def __init__(self, engine: str, needles: list[str], extras: tuple[bytes, ...] = ()) -> None:
         self.engine = engine
-        #: the literals every main tier also finds, those from ``once_from`` on only once a scan
-        #: (see :func:`~.engines.make_tier`)
+        #: the literals every main tier also finds (see :func:`~.engines.make_tier`)
         self.extras = extras
-        self.once_from = once_from
         self.lock = threading.Lock()
         self.state = State()
         self._needles = needles
@@ -94,8 +90,9 @@ class Tiers:
 
     def _tier(self, lo: int, hi: int, engine: str | None = None, main: bool = False) -> Tier:
         needles = self._needles
-        pairs = [(i, needles[i]) for i in range(lo, hi)]
-        return make_tier(engine or self.engine, pairs, self.extras if main else (), self.once_from)
+        return make_tier(
+            engine or self.engine, [(i, needles[i]) for i in range(lo, hi)], self.extras if main else ()
+        )
 
     def grown(self, st: State, lo: int, hi: int, longest: int, bulk: bool) -> State:
         """``st`` with a tier for the needles ``[lo, hi)`` (the engine may raise: nothing changed)."""
