@@ -9,10 +9,11 @@ each derived text is scanned with the same tiers, and its matches are mapped bac
   its whitespace removed (:func:`spaced`); the test is a regex starting with a literal (fast in
   ``re``), or, with the ``hyperscan`` engine, literals in the Vectorscan pass that finds the
   leads below (each run starts with one of the 14,641 literals ``" X Y "`` or 121 ``"\tX\t"``,
-  ``X`` and ``Y`` not whitespace; a hit is checked with the regex at that spot: a regex in
-  the pass would run an automaton over every byte, three times the cost; those literals take
-  a quarter of a second to compile, once per process, so views under :data:`LITERAL_PASS_MIN`
-  bytes, where the regexes cost microseconds, keep them; a guard's main tier finds the same
+  ``X`` and ``Y`` not whitespace; a hit is checked with the regex at that spot (a spaced-out
+  text holds one at nearly every position, and the engine then scrubs at about 5 MB/s, one
+  match callback each): a regex in the pass would run an automaton over every byte, three
+  times the cost; those literals take a quarter of a second to compile, once per process, so
+  views under :data:`LITERAL_PASS_MIN` bytes, where the regexes cost microseconds, keep them; a guard's main tier finds the same
   literals beside its needles, see :func:`trigger_literals`, and then its scan is the trigger
   pass for a view of any length, for that quarter of a second more in each build of a main
   tier: in the background, or in a bulk load or ``compact``). When a known value holds
