@@ -30,6 +30,7 @@ __all__ = [
     "most_hidden",
     "normalize",
     "present",
+    "squeeze",
     "wide_candidates",
 ]
 
@@ -94,6 +95,13 @@ def normalize(text: str, chars: tuple[str, ...] | None = None) -> str:
     return text
 
 
+def squeeze(text: str, chars: tuple[str, ...] | None = None) -> str:
+    """``text`` without whitespace and :data:`IGNORABLE` characters (what :data:`SOLID` keeps),
+    in C loops (``str.split`` drops the same whitespace as ``\\s``); ``chars`` as for
+    :func:`normalize`."""
+    return "".join(normalize(text, chars).split())
+
+
 def most_hidden(text: str, windows: tuple[int, ...]) -> list[int]:
     """The most :data:`IGNORABLE` characters in any ``window`` consecutive characters of ``text``,
     for each of ``windows``.
@@ -138,8 +146,8 @@ class Squeezed:
     """``source[lo:hi]`` without whitespace and :data:`IGNORABLE` characters, as ``text``, and
     the way back from an offset in ``text`` to one in ``source``.
 
-    ``text`` is built with :func:`normalize` and ``str.split`` (C loops: a regex match per
-    character took a third of a second for a few megabytes of spaced-out text). The kept
+    ``text`` is built with :func:`squeeze` (a regex match per character took a third of a
+    second for a few megabytes of spaced-out text). The kept
     characters are counted by blocks of :data:`_COUNT_BLOCK` on the first :meth:`place`, which
     then lists where the kept characters of the block asked for stand (once per block).
     """
@@ -152,7 +160,7 @@ class Squeezed:
         self.hi = len(source) if hi is None else min(hi, len(source))
         window = source[lo : self.hi]
         self._chars = present(window)
-        self.text = "".join(normalize(window, self._chars).split())
+        self.text = squeeze(window, self._chars)
         self._starts: list[int] | None = None
         self._blocks: dict[int, list[int]] = {}
 
@@ -163,7 +171,7 @@ class Squeezed:
         if starts is None:
             chars = self._chars
             counts = (
-                len("".join(normalize(source[b : min(b + _COUNT_BLOCK, hi)], chars).split()))
+                len(squeeze(source[b : min(b + _COUNT_BLOCK, hi)], chars))
                 for b in range(lo, hi, _COUNT_BLOCK)
             )
             starts = self._starts = list(accumulate(counts, initial=0))

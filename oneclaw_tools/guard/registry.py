@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 from .anchors import anchors
 from .fragments import MAX_ENTRIES, Entry
-from .ignorable import normalize
+from .ignorable import normalize, squeeze
 from .variants import FRAGMENT_MIN, MIN_LEN, Form, forms, legacy_expand, whole_forms
 
 __all__ = ["KIND_ANCHOR", "Registry"]
@@ -140,7 +140,7 @@ class Registry:
             return mask, self._add_anchors(whole_forms(value), mask)
         norm = len(normalize(value))
         if "\n" in value or "\r" in value:
-            multiline[mask] = ("".join(normalize(value).split()), norm)  # what ignorable.SOLID keeps
+            multiline[mask] = (squeeze(value), norm)
         if legacy:
             return mask, self._add_legacy(value, mask)
         return mask, self._add_anchors(

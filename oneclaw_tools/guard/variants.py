@@ -84,7 +84,7 @@ import re
 import shlex
 import urllib.parse
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from .ignorable import line_ends, most_hidden, normalize
 
@@ -142,7 +142,8 @@ class Form:
     """One normalized form of a value: ``anchor``/``step`` place its anchors; ``run`` is the
     shortest stretch of it that is masked on its own (the whole form if shorter)."""
 
-    text: str
+    #: a form of a secret value: never in a repr (a traceback's locals, a debug log)
+    text: str = field(repr=False)
     kind: int
     anchor: int
     step: int
